@@ -1,0 +1,1 @@
+"""Persistence: the SQLite checkpointer, thread listing, and the content-addressed page store."""

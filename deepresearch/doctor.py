@@ -1,0 +1,59 @@
+"""`deepresearch doctor`: checks that everything a run needs is in place."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from checkpoints.pages import PageStore
+from deepresearch.errors import EndpointError
+from deepresearch.settings import Settings
+from tools.corpus import Corpus
+from tools.endpoint import list_models
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _checkpoint_stats(settings: Settings) -> str:
+    path = settings.checkpoints_db
+    if not path.exists():
+        return "no checkpoints yet"
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "checkpoints" not in tables:
+            return "no checkpoints yet"
+        threads, rows = conn.execute("SELECT count(DISTINCT thread_id), count(*) FROM checkpoints").fetchone()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    return f"{threads} threads, {rows} checkpoints, {_mb(path.stat().st_size)}, journal {mode}"
+
+
+async def doctor_report(settings: Settings) -> tuple[bool, list[str]]:
+    """Lines describing each check, and whether a run could start."""
+    ok = True
+    lines = [f"home        {settings.home}"]
+    try:
+        served = await list_models(settings.base_url, settings.api_key)
+        lines.append(f"endpoint    {settings.base_url}: reachable")
+        match = next((m for m in served if m.id == settings.model), None)
+        if match is not None:
+            ctx = f", max context {match.max_model_len:,} tokens" if match.max_model_len else ""
+            lines.append(f"model       {settings.model}: served{ctx}")
+        else:
+            ok = False
+            others = ", ".join(m.id for m in served[:5]) or "nothing"
+            lines.append(f"model       {settings.model}: NOT served (endpoint lists {others}); set DEEPRESEARCH_MODEL")
+    except EndpointError as exc:
+        ok = False
+        lines.append(f"endpoint    UNREACHABLE: {exc}")
+    lines.append(f"structured  {settings.structured_output} (DEEPRESEARCH_STRUCTURED_OUTPUT)")
+    corpus = Corpus(settings.corpus_db).stats()
+    lines.append(f"corpus      {corpus['documents']} documents, {corpus['passages']} passages, {_mb(corpus['bytes'])}"
+                 + ("" if corpus["documents"] else " (add some with `deepresearch ingest PATH`)"))
+    pages = PageStore(settings.pages_db).stats()
+    lines.append(f"pages       {pages['pages']} pages stored for {pages['urls']} URLs ({pages['chars']:,} chars)")
+    lines.append(f"checkpoints {_checkpoint_stats(settings)}")
+    return ok, lines

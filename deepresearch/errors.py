@@ -1,0 +1,69 @@
+"""The project's exceptions, in one place, and what each one means.
+
+Every error a user can cause or meet has a one-line message; the CLI prints it and exits with
+``exit_code`` instead of showing a traceback.
+"""
+
+from __future__ import annotations
+
+
+class DeepResearchError(Exception):
+    """Base class: a failure with a message fit to show the user as one line."""
+
+    exit_code = 1
+
+
+class UserInputError(DeepResearchError):
+    """The user asked for something invalid: empty question, unknown thread, bad path or value."""
+
+
+class ConfigError(DeepResearchError):
+    """A setting read from the environment or given on the command line is invalid."""
+
+
+class EndpointError(DeepResearchError):
+    """The model endpoint cannot be used (unreachable, refuses the model, rejects the key)."""
+
+    exit_code = 2
+
+
+class EndpointUnreachable(EndpointError):
+    """Nothing answers at the configured base URL, even after retries."""
+
+    def __init__(self, base_url: str, detail: str = "") -> None:
+        hint = (
+            f"cannot reach the model endpoint at {base_url} (DEEPRESEARCH_BASE_URL)"
+            f"{': ' + detail if detail else ''}; start one with "
+            "`vllm serve Alibaba-NLP/Tongyi-DeepResearch-30B-A3B --port 8000` "
+            "or point DEEPRESEARCH_BASE_URL at any OpenAI-compatible server"
+        )
+        super().__init__(hint)
+        self.base_url = base_url
+
+
+class ModelCallError(DeepResearchError):
+    """A model call failed for good (timeout after retries, server error, rejected request)."""
+
+    exit_code = 2
+
+
+class StructuredOutputError(DeepResearchError):
+    """The model's reply could not be parsed into the requested schema, even after one repair."""
+
+    def __init__(self, message: str, raw: str, calls: int, tokens: int) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.calls = calls
+        self.tokens = tokens
+
+
+class DocumentError(DeepResearchError):
+    """A file could not be read or parsed as a document."""
+
+
+class SearchError(DeepResearchError):
+    """A search backend failed for this query (the round goes on without its results)."""
+
+
+class ReadError(DeepResearchError):
+    """A page or document could not be read (the round goes on without it)."""

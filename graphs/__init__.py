@@ -1,0 +1,1 @@
+"""Graph assembly: wiring only (nodes and edges)."""

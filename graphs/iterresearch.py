@@ -1,0 +1,46 @@
+"""IterResearch: plan -> parallel search -> select -> parallel read -> synthesize -> decide (loop/backtrack/answer)."""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from nodes.answer import answer
+from nodes.backtrack import backtrack
+from nodes.decide import decide, route_decision
+from nodes.plan import dispatch_searches, plan
+from nodes.read import ReadTask, read
+from nodes.search import SearchTask, search
+from nodes.select import dispatch_reads, select
+from nodes.synthesize import synthesize
+from state.context import Context
+from state.graph_state import InputState, OutputState, State
+
+
+def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
+    """The IterResearch graph builder (uncompiled; callers choose the checkpointer)."""
+    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+    builder.add_node("plan", plan)
+    # Send payloads, not graph state: mypy cannot match these TypedDicts to the add_node overloads
+    builder.add_node("search", search, input_schema=SearchTask)  # type: ignore[call-overload]
+    builder.add_node("select", select)
+    builder.add_node("read", read, input_schema=ReadTask)  # type: ignore[call-overload]
+    builder.add_node("synthesize", synthesize)
+    builder.add_node("decide", decide)
+    builder.add_node("backtrack", backtrack)
+    builder.add_node("answer", answer)
+
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", dispatch_searches, ["search", "decide"])
+    builder.add_edge("search", "select")
+    builder.add_conditional_edges("select", dispatch_reads, ["read", "decide"])
+    builder.add_edge("read", "synthesize")
+    builder.add_edge("synthesize", "decide")
+    builder.add_conditional_edges("decide", route_decision, {"plan": "plan", "backtrack": "backtrack",
+                                                             "answer": "answer"})
+    builder.add_edge("backtrack", "plan")
+    builder.add_edge("answer", END)
+    return builder
+
+
+# for `langgraph dev` / Studio: compiled without a checkpointer (the server supplies ours)
+graph = build_graph().compile(name="iterresearch")

@@ -1,0 +1,89 @@
+"""Write the final cited report; citations to anything not retrieved in this thread are removed and counted."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+
+from deepresearch.errors import ModelCallError
+from nodes.common import counts, emit, resources, today
+from state.citations import check_citations, numbered, sources_section, strip_model_sources
+from state.context import Context
+from state.graph_state import State
+from state.records import Failure, Source
+from tools.llm import Usage, complete_text
+
+SYSTEM = """You are the final writer of a deep-research agent. Current date: {date}.
+Write the final answer to the question from the research report.
+- First line: the short, direct answer inside <answer></answer> tags.
+- Then a markdown report: the answer in a sentence or two, then the supporting facts and how they \
+connect, each with its citation [n].
+- Cite only the numbered sources listed; never invent a source or a number. Do not write a list of \
+sources; it is added for you.
+- {status}"""
+
+USER = """<question>
+{question}
+</question>
+
+<report>
+{report}
+</report>
+
+<sources>
+{sources}
+</sources>"""
+
+ANSWERED = "The research concluded that the report answers the question (candidate answer: {candidate})."
+STOPPED = ("The research stopped before the question was settled ({reason}). Give the best-supported "
+           "answer and say plainly what remains uncertain.")
+_ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
+
+
+def split_answer(text: str, fallback: str) -> tuple[str, str]:
+    """Separate the ``<answer>`` line from the report body."""
+    match = _ANSWER_TAG.search(text)
+    if not match:
+        return fallback, text.strip()
+    return " ".join(match.group(1).split()), (text[: match.start()] + text[match.end() :]).strip()
+
+
+def compose(question: str, answer: str, body: str, sources: list[Source]) -> tuple[str, int, tuple[int, ...]]:
+    """The final markdown: question, answer, body with valid citations only, and the sources cited."""
+    checked = check_citations(strip_model_sources(body), numbered(sources))
+    answer_checked = check_citations(answer, numbered(sources))
+    cited = tuple(dict.fromkeys(answer_checked.cited + checked.cited))
+    parts = [f"# {question.strip()}", f"**Answer:** {answer_checked.text.strip() or 'not determined'}",
+             checked.text.strip(), sources_section(sources, cited)]
+    return "\n\n".join(p for p in parts if p) + "\n", checked.removed + answer_checked.removed, cited
+
+
+async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Final report (always produced: without a model call left, the evolving report is the answer)."""
+    ctx = runtime.context
+    sources = state.get("sources", [])
+    report = state.get("report", "")
+    candidate = state.get("candidate", "")
+    status = (ANSWERED.format(candidate=candidate) if state.get("answered")
+              else STOPPED.format(reason=state.get("stop_reason") or "budget"))
+    listing = "\n".join(f"[{n}] {src['title']} — {src['url']}" for n, src in sorted(numbered(sources).items()))
+    usage = Usage()
+    failures: list[Failure] = []
+    text = ""
+    if int(state.get("llm_calls", 0)) < ctx.max_llm_calls:
+        messages = [SystemMessage(SYSTEM.format(date=today(), status=status)),
+                    HumanMessage(USER.format(question=state["question"], report=report or "(empty)",
+                                             sources=listing or "(none)"))]
+        try:
+            text, usage = await complete_text(resources(ctx).endpoint, messages)
+        except ModelCallError as exc:
+            failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
+                                    error=str(exc)))
+    short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
+    final, removed, cited = compose(state["question"], short, body, sources)
+    emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed)
+    return {"answer": short or "not determined", "report": final, "done": True, "invented_citations": removed,
+            "failures": failures, **counts(usage)}

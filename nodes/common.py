@@ -1,0 +1,107 @@
+"""What nodes share: resources built from the run context, budgets, progress events and prompt fencing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from checkpoints.pages import PageStore
+from deepresearch.settings import load_settings
+from state.context import Context
+from tools.llm import Endpoint, Usage
+from tools.reader import Reader, make_reader
+from tools.search import SearchBackend, make_backend
+
+# calls a round needs beyond the final answer: plan, at least one read, synthesize
+ROUND_CALLS = 3
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Clients and stores a run uses, built once per distinct configuration."""
+
+    endpoint: Endpoint
+    extraction: Endpoint
+    search: SearchBackend
+    reader: Reader
+    pages: PageStore
+
+
+@lru_cache(maxsize=8)
+def _resources(ctx_key: tuple[Any, ...], home: Path, api_key: str, timeout: float, retries: int) -> Resources:
+    base_url, model, extraction_model, method, temperature, max_out, search = ctx_key
+    main = Endpoint(base_url, model, api_key, method, temperature, max_out, timeout, retries)
+    extraction = Endpoint(base_url, extraction_model, api_key, method, temperature, max_out, timeout, retries)
+    corpus_db = home / "corpus.db"
+    return Resources(main, extraction, make_backend(search, corpus_db), make_reader(search, corpus_db),
+                     PageStore(home / "pages.db"))
+
+
+def resources(ctx: Context) -> Resources:
+    """The clients and stores for this run's context and the process settings."""
+    settings = load_settings()
+    settings.ensure_home()
+    key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
+           ctx.max_output_tokens, ctx.search)
+    return _resources(key, settings.home, settings.api_key, settings.request_timeout, settings.max_retries)
+
+
+def counts(usage: Usage) -> dict[str, int]:
+    """State update for the calls and tokens a node spent."""
+    return {"llm_calls": usage.calls, "tokens": usage.tokens}
+
+
+def calls_left(state: Mapping[str, Any], ctx: Context) -> int:
+    """Model calls still available before the one kept for the final answer."""
+    return ctx.max_llm_calls - int(state.get("llm_calls", 0)) - 1
+
+
+def past_deadline(ctx: Context) -> bool:
+    """Whether this run's wall-clock budget is spent."""
+    return time.time() - ctx.started_at >= ctx.deadline_seconds
+
+
+def budget_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
+    """Why the research must stop now, or None while every budget allows another round."""
+    if int(state.get("round", 0)) >= ctx.max_rounds:
+        return f"max_rounds ({ctx.max_rounds}) reached"
+    if calls_left(state, ctx) < ROUND_CALLS:
+        return f"max_llm_calls ({ctx.max_llm_calls}) nearly spent"
+    if int(state.get("tokens", 0)) >= ctx.max_tokens:
+        return f"max_tokens ({ctx.max_tokens}) spent"
+    if past_deadline(ctx):
+        return f"deadline ({ctx.deadline_seconds:g}s) passed"
+    return None
+
+
+def emit(runtime: Runtime[Context], event: str, state: Mapping[str, Any] | None = None, **data: Any) -> None:
+    """Send a progress event on LangGraph's custom stream (read by the CLI and API clients)."""
+    payload: dict[str, Any] = {"event": event, **data}
+    if state is not None:
+        payload.setdefault("round", int(state.get("round", 0)))
+        payload.setdefault("llm_calls", int(state.get("llm_calls", 0)))
+        payload.setdefault("tokens", int(state.get("tokens", 0)))
+    runtime.stream_writer(payload)
+
+
+def today() -> str:
+    """The current date, as the model's system prompts carry it."""
+    return dt.date.today().isoformat()
+
+
+def fence(text: str, tag: str) -> str:
+    """Neutralise tags in untrusted text that could close or open our prompt sections."""
+    return re.sub(rf"<(/?)\s*({tag}|question|goal|report|findings|sources)\b", r"<\1 \2", text, flags=re.I)
+
+
+def normalize_query(query: str) -> str:
+    """Queries that differ only in case, spacing or punctuation are the same query."""
+    return " ".join(re.findall(r"\w+", query.lower()))

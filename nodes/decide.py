@@ -1,0 +1,42 @@
+"""Decide after each round: answer, continue, or backtrack from a line of inquiry that found nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+
+from nodes.common import budget_reason, emit
+from state.context import Context
+from state.graph_state import State
+
+Decision = Literal["plan", "backtrack", "answer"]
+
+
+def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Stop as soon as the evidence answers the question or a budget is spent; count rounds without progress."""
+    ctx = runtime.context
+    progress = bool(state.get("findings"))
+    stalls = 0 if progress else int(state.get("stalls", 0)) + 1
+    reason = budget_reason(state, ctx)
+    decision: Decision
+    if state.get("answered") and progress:
+        decision, reason = "answer", "the evidence answers the question"
+    elif reason:
+        decision = "answer"
+    elif stalls > ctx.max_stalls:
+        decision, reason = "answer", f"no new evidence in {stalls} rounds"
+    elif not progress:
+        decision, reason = "backtrack", "the round found nothing new"
+    else:
+        decision, reason = "plan", state.get("missing") or "more to find"
+    emit(runtime, "decide", state, decision=decision, reason=reason)
+    return {"decision": decision, "stop_reason": reason, "stalls": stalls}
+
+
+def route_decision(state: State) -> Decision:
+    """Follow the decision; anything else is a wiring bug and raises."""
+    decision = state.get("decision")
+    if decision in ("plan", "backtrack", "answer"):
+        return decision  # type: ignore[return-value]
+    raise ValueError(f"decide produced an unknown decision: {decision!r}")

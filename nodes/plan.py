@@ -1,0 +1,131 @@
+"""Plan a round: from the question, the report, the last round and the dead ends, set a goal and queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from langgraph.types import Overwrite, Send
+from pydantic import BaseModel, Field
+
+from deepresearch.errors import ModelCallError, StructuredOutputError
+from nodes.common import calls_left, counts, emit, normalize_query, past_deadline, resources, today
+from state.context import Context
+from state.graph_state import State
+from state.records import Failure
+from tools.llm import Usage, complete_json
+
+SYSTEM = """You are the research planner of a deep-research agent. Current date: {date}.
+Each round you see the question, the evolving report (what is established so far, with [n] citations), \
+what the last round looked for and found, and lines of inquiry that led nowhere. Work out what is still \
+missing to answer the question, state this round's goal, and write up to {k} search queries for it.
+
+Rules:
+- The search engine covers {backend}. Write short keyword queries (3 to 8 words), not sentences.
+- Build on what the report established: use the names, places and dates it found.
+- Never repeat a query shown under last round or dead ends; change the words or the angle.
+- For a multi-part question, resolve first the unknown the others depend on.
+
+Reply as JSON: {{"reasoning": "...", "goal": "...", "queries": ["...", "..."]}}"""
+
+USER = """<question>
+{question}
+</question>
+
+<report>
+{report}
+</report>
+
+<last_round>
+{last_round}
+</last_round>
+
+<dead_ends>
+{dead_ends}
+</dead_ends>"""
+
+REPEATED = ("Every query you wrote was already run in this research: {queries}. "
+            "Write different queries (other words, another angle).")
+
+
+class Plan(BaseModel):
+    """The planner's decision for one round."""
+
+    reasoning: str = Field(default="", description="What is known, what is missing, why these queries.")
+    goal: str = Field(description="What this round must find out, in one sentence.")
+    queries: list[str] = Field(min_length=1, description="Short keyword search queries.")
+
+
+def _last_round(state: State) -> str:
+    if not state.get("round"):
+        return "(first round)"
+    lines = [f"goal: {state.get('goal', '')}", "queries: " + ("; ".join(state.get("queries", [])) or "(none)")]
+    findings = state.get("findings", [])
+    lines.append("found:" if findings else "found: nothing new")
+    by_url = {s["url"]: s["n"] for s in state.get("sources", [])}
+    lines += [f"- [{by_url.get(f['url'])}] {f['evidence']}" for f in findings]
+    if state.get("missing"):
+        lines.append(f"still missing: {state['missing']}")
+    return "\n".join(lines)
+
+
+def _dead_ends(state: State) -> str:
+    ends = state.get("dead_ends", [])
+    lines = [f"- round {d['round']}: {d['goal']} (queries: {'; '.join(d['queries'])})" for d in ends]
+    return "\n".join(lines) or "(none)"
+
+
+def _fresh(queries: list[str], seen: set[str], k: int) -> list[str]:
+    out: list[str] = []
+    for query in (q.strip() for q in queries):
+        key = normalize_query(query)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(query)
+    return out[:k]
+
+
+async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Start a round: goal and new queries (never one already run in this thread)."""
+    ctx = runtime.context
+    res = resources(ctx)
+    round_no = int(state.get("round", 0)) + 1
+    seen = {normalize_query(q) for q in state.get("queries_run", [])}
+    usage = Usage()
+    failures: list[Failure] = []
+    goal, queries = f"answer the question: {state['question']}", []
+    if calls_left(state, ctx) >= 1 and not past_deadline(ctx):
+        messages = [
+            SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=res.search.description)),
+            HumanMessage(USER.format(question=state["question"], report=state.get("report") or "(empty)",
+                                     last_round=_last_round(state), dead_ends=_dead_ends(state))),
+        ]
+        try:
+            result, usage = await complete_json(res.endpoint, messages, Plan)
+            goal, queries = result.goal.strip() or goal, _fresh(result.queries, set(seen), ctx.queries_per_round)
+            if not queries and calls_left(state, ctx) - usage.calls >= 1:
+                messages.append(HumanMessage(REPEATED.format(queries="; ".join(result.queries))))
+                result, more = await complete_json(res.endpoint, messages, Plan)
+                usage += more
+                queries = _fresh(result.queries, set(seen), ctx.queries_per_round)
+        except StructuredOutputError as exc:
+            usage += Usage(exc.calls, exc.tokens)
+            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc)))
+        except ModelCallError as exc:
+            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc)))
+    if not queries and not seen:
+        # nothing searched yet and no usable plan: the question itself is the first query
+        queries = [state["question"]]
+    emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries,
+         llm_calls=int(state.get("llm_calls", 0)) + usage.calls)
+    return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
+            "findings": Overwrite([]), "selected": [], "failures": failures, **counts(usage)}
+
+
+def dispatch_searches(state: State) -> list[Send] | str:
+    """One parallel search per planned query; with none, the round ends empty-handed."""
+    queries = state.get("queries", [])
+    if not queries:
+        return "decide"
+    return [Send("search", {"query": q, "round": state["round"]}) for q in queries]

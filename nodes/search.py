@@ -1,0 +1,34 @@
+"""Run one search query (one Send per query, all of a round's queries in parallel)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from typing_extensions import TypedDict
+
+from deepresearch.errors import SearchError
+from nodes.common import emit, resources
+from state.context import Context
+from state.records import Failure
+
+
+class SearchTask(TypedDict):
+    """What the planner sends to one search."""
+
+    query: str
+    round: int
+
+
+async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Search one query; a failing backend is recorded as a failed action, never ends the round."""
+    ctx = runtime.context
+    query = task["query"]
+    try:
+        hits = await resources(ctx).search.search(query, ctx.results_per_query)
+    except SearchError as exc:
+        emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
+        failure = Failure(round=task["round"], action="search", target=query, error=str(exc))
+        return {"queries_run": [query], "failures": [failure]}
+    emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
+    return {"hits": hits, "queries_run": [query]}

@@ -1,0 +1,111 @@
+"""Rewrite the evolving report from the old report and this round's findings, and judge if it answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import HumanMessage, SystemMessage
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, Field
+
+from deepresearch.errors import ModelCallError, StructuredOutputError
+from nodes.common import counts, emit, fence, resources, today
+from state.citations import check_citations, numbered
+from state.context import Context
+from state.graph_state import State
+from state.records import Failure, Finding
+from tools.llm import Usage, complete_json
+
+SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.
+You keep the evolving research report: a compact, self-contained summary of everything established so \
+far that bears on the question. Each round you rewrite it from the old report and the new findings.
+
+Rules:
+- Keep every established fact that matters for the question, with its citation [n]; add the new facts \
+with theirs. Use only the source numbers shown; never invent one.
+- Drop what does not help answer the question. At most {words} words of plain markdown.
+- When sources disagree, say which source says what.
+- Then judge whether the report now answers the question fully, with support for every part. \
+reasoning: why or why not. answered: true or false. answer: the short answer when answered, else "". \
+missing: when not answered, the next unknown to look for, concretely.
+
+Reply as JSON: {{"report": "...", "reasoning": "...", "answered": false, "answer": "", "missing": "..."}}"""
+
+USER = """<question>
+{question}
+</question>
+
+<report>
+{report}
+</report>
+
+<findings round="{round}" goal="{goal}">
+{findings}
+</findings>"""
+
+
+class Synthesis(BaseModel):
+    """The rewritten report and the verdict on it (reasons first, then the flag, then what is next)."""
+
+    report: str = Field(description="The full rewritten report with [n] citations.")
+    reasoning: str = Field(default="", description="Why the report does or does not answer the question.")
+    answered: bool = Field(default=False, description="Whether the question is fully answered.")
+    answer: str = Field(default="", description="The short answer, when answered.")
+    missing: str = Field(default="", description="What to look for next, when not answered.")
+
+
+def format_findings(findings: list[Finding], numbers: dict[str, int | None]) -> str:
+    """Findings as the writer sees them: citation number, title, evidence, verified quote."""
+    blocks = []
+    for f in findings:
+        block = f"[{numbers.get(f['url'])}] {f['title']}\nevidence: {f['evidence']}"
+        if f["quote"]:
+            block += f'\nquote: "{f["quote"]}"'
+        blocks.append(fence(block, "findings"))
+    return "\n\n".join(blocks)
+
+
+def fallback_report(report: str, findings: list[Finding], numbers: dict[str, int | None]) -> str:
+    """Without a usable model reply: keep the old report and append the new evidence, cited."""
+    added = [f"- {f['evidence']} [{numbers.get(f['url'])}]" for f in findings]
+    return "\n".join([report.strip(), *added]).strip()
+
+
+def cap_words(text: str, words: int) -> str:
+    """Hard cap on the report's length (the prompt asks for it; this guarantees it)."""
+    tokens = text.split(" ")
+    if len(text.split()) <= words * 1.25:
+        return text
+    return " ".join(tokens[: int(words * 1.25)]).rstrip() + " …"
+
+
+async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Merge this round's findings into the report; citations the model invents are removed and counted."""
+    findings = state.get("findings", [])
+    if not findings:
+        return {}  # nothing new: keep the report, spend no call
+    ctx = runtime.context
+    res = resources(ctx)
+    numbers = {src["url"]: src["n"] for src in state.get("sources", [])}
+    old = state.get("report", "")
+    messages = [
+        SystemMessage(SYSTEM.format(date=today(), words=ctx.report_max_words)),
+        HumanMessage(USER.format(question=state["question"], report=old or "(empty)", round=state.get("round", 0),
+                                 goal=state.get("goal", ""), findings=format_findings(findings, numbers))),
+    ]
+    update: dict[str, Any] = {}
+    try:
+        result, usage = await complete_json(res.endpoint, messages, Synthesis)
+        report = result.report
+        update = {"answered": result.answered and bool(result.answer.strip()), "candidate": result.answer.strip(),
+                  "missing": result.missing.strip()}
+    except (StructuredOutputError, ModelCallError) as exc:
+        usage = Usage(exc.calls, exc.tokens) if isinstance(exc, StructuredOutputError) else Usage()
+        report = fallback_report(old, findings, numbers)
+        update["failures"] = [Failure(round=state.get("round", 0), action="synthesize", target="report writer",
+                                      error=str(exc))]
+    checked = check_citations(report, numbered(state.get("sources", [])))
+    report = cap_words(checked.text.strip(), ctx.report_max_words) or old
+    emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
+         invented_citations=checked.removed)
+    return {"report": report, "invented_citations": checked.removed, **update, **counts(usage)}

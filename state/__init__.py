@@ -1,0 +1,1 @@
+"""Typed graph state, its reducers, the run context and the citation rules."""

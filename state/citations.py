@@ -1,0 +1,78 @@
+"""Citation rules: [n] must name a source retrieved in this thread; anything else is removed and counted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from state.records import Source
+
+# [3], [3, 5], [3][5], [2-4]; not markdown links ([1](...)) or footnotes ([^1])
+_GROUP = re.compile(r"\s?\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\](?!\()")
+_SPLIT = re.compile(r"\s*(?:,|;)\s*")
+_RANGE = re.compile(r"(\d+)\s*[-–]\s*(\d+)")
+_MODEL_SOURCES = re.compile(r"\n#{1,6}\s*(sources|references|bibliography|citations)\s*\n.*\Z", re.I | re.S)
+_MAX_RANGE = 50
+
+
+@dataclass(frozen=True)
+class CheckedText:
+    """Text with invalid citations removed, how many were removed, and the numbers still cited."""
+
+    text: str
+    removed: int
+    cited: tuple[int, ...]
+
+
+def _numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for part in _SPLIT.split(group.strip()):
+        span = _RANGE.fullmatch(part)
+        if span:
+            lo, hi = int(span.group(1)), int(span.group(2))
+            out.extend(range(lo, hi + 1) if 0 <= hi - lo <= _MAX_RANGE else [lo, hi])
+        elif part.isdigit():
+            out.append(int(part))
+    return out
+
+
+def check_citations(text: str, valid: Iterable[int]) -> CheckedText:
+    """Keep citations to valid source numbers, drop the rest, and report what remains cited."""
+    allowed = set(valid)
+    removed = 0
+    cited: list[int] = []
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal removed
+        numbers = _numbers(match.group(1))
+        keep = [n for n in numbers if n in allowed]
+        removed += len(numbers) - len(keep)
+        for n in keep:
+            if n not in cited:
+                cited.append(n)
+        if not keep:
+            return ""
+        lead = " " if match.group(0).startswith((" ", "\n", "\t")) else ""
+        return lead + "".join(f"[{n}]" for n in dict.fromkeys(keep))
+
+    return CheckedText(_GROUP.sub(fix, text), removed, tuple(cited))
+
+
+def numbered(sources: Iterable[Source]) -> dict[int, Source]:
+    """Sources that carry a citation number, by number."""
+    return {src["n"]: src for src in sources if src["n"] is not None}
+
+
+def strip_model_sources(text: str) -> str:
+    """Remove a sources/references section the model wrote itself; ours is built from real sources."""
+    return _MODEL_SOURCES.sub("", text.rstrip()).rstrip()
+
+
+def sources_section(sources: Iterable[Source], cited: Iterable[int]) -> str:
+    """Markdown list of the cited sources, in citation-number order."""
+    by_n = numbered(sources)
+    lines = [
+        f"- [{n}] {by_n[n]['title'] or by_n[n]['url']} — {by_n[n]['url']}" for n in sorted(set(cited)) if n in by_n
+    ]
+    return "## Sources\n\n" + "\n".join(lines) if lines else ""

@@ -1,0 +1,66 @@
+"""Graph state for IterResearch: input, full state and output schemas.
+
+Per-round fields (``hits``, ``findings``) are reset by the planner at the start of each round with
+``Overwrite``; thread-wide history (``sources``, ``queries_run``, ``failures``) is append-only and
+stored as deltas; counters add up. Page text never enters the state: sources carry a page hash.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated
+
+from langgraph.channels.delta import DeltaChannel
+from typing_extensions import TypedDict
+
+from state.records import DeadEnd, Failure, Finding, Hit, Source
+from state.reducers import extend_all, keep_last, merge_sources
+
+DEAD_ENDS_KEPT = 5
+
+
+class InputState(TypedDict):
+    """What a run starts from."""
+
+    question: str
+
+
+class OutputState(TypedDict):
+    """What a finished run gives back: the short answer, the cited report and the sources read."""
+
+    answer: str
+    report: str
+    sources: list[Source]
+
+
+class State(TypedDict, total=False):
+    """The full IterResearch state (readable in Studio: no page text, only short quotes)."""
+
+    question: str
+    # this round (rebuilt every round)
+    round: int
+    goal: str
+    queries: list[str]
+    hits: Annotated[list[Hit], operator.add]
+    selected: list[Hit]
+    findings: Annotated[list[Finding], operator.add]
+    # the workspace carried between rounds
+    report: str
+    answered: bool
+    candidate: str
+    missing: str
+    dead_ends: Annotated[list[DeadEnd], keep_last(DEAD_ENDS_KEPT)]
+    stalls: int
+    decision: str
+    stop_reason: str
+    # thread-wide history, stored as deltas
+    queries_run: Annotated[list[str], DeltaChannel(extend_all)]
+    sources: Annotated[list[Source], DeltaChannel(merge_sources)]
+    failures: Annotated[list[Failure], DeltaChannel(extend_all)]
+    # counters
+    llm_calls: Annotated[int, operator.add]
+    tokens: Annotated[int, operator.add]
+    invented_citations: Annotated[int, operator.add]
+    # the result
+    answer: str
+    done: bool

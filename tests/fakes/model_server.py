@@ -1,0 +1,205 @@
+"""A small OpenAI-compatible chat server on 127.0.0.1 for tests and benchmarks.
+
+It speaks /v1/models and /v1/chat/completions (plain, json_schema, tool calls, streaming with usage)
+and answers through a ``brain`` that sees only the request's messages. Faults can be injected:
+HTTP errors, a refused response_format, malformed JSON before a repair, delays, and gates that hold
+a request until the test releases it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Brain = Callable[[list[dict[str, Any]]], tuple[str, Any]]  # messages -> (role, reply: dict | str)
+
+
+@dataclass
+class Logged:
+    """One chat request as the server saw it."""
+
+    role: str
+    messages: list[dict[str, Any]]
+    prompt_chars: int
+    method: str
+    stream: bool
+    at: float
+
+    @property
+    def user(self) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.messages if m.get("role") == "user")
+
+
+@dataclass
+class Faults:
+    """Injected misbehaviour; every field is off by default."""
+
+    statuses: list[int] = field(default_factory=list)  # next requests answer these HTTP codes, in order
+    reject_json_schema: bool = False
+    malformed_until_repair: set[str] = field(default_factory=set)  # roles whose first reply is broken JSON
+    think: bool = True  # wrap text-mode replies in <think>...</think>
+    delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
+    gates: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)  # role -> (nth call, release)
+
+
+class ModelServer:
+    """Run with ``with ModelServer(brain) as server: server.base_url``."""
+
+    def __init__(self, brain: Brain, model: str = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B",
+                 max_model_len: int = 131072) -> None:
+        self.brain = brain
+        self.model = model
+        self.max_model_len = max_model_len
+        self.faults = Faults()
+        self.log: list[Logged] = []
+        self.blocked = threading.Event()  # set while a gated request is waiting
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def __enter__(self) -> ModelServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for _, event in self.faults.gates.values():
+            event.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def calls(self, role: str | None = None) -> list[Logged]:
+        with self._lock:
+            return [c for c in self.log if role is None or c.role == role]
+
+    # --- request handling -------------------------------------------------------------------
+    def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
+        """(status, completion message or None, error text)."""
+        messages = body.get("messages", [])
+        with self._lock:
+            if self.faults.statuses:
+                return self.faults.statuses.pop(0), None, "injected failure"
+        response_format = body.get("response_format") or {}
+        if response_format.get("type") == "json_schema" and self.faults.reject_json_schema:
+            return 400, None, "response_format json_schema is not supported by this server"
+        role, reply = self.brain(messages)
+        method = ("json_schema" if response_format.get("type") == "json_schema"
+                  else "tool_calling" if body.get("tools") else "text")
+        with self._lock:
+            self.log.append(Logged(role, messages, sum(len(str(m.get("content", ""))) for m in messages),
+                                   method, bool(body.get("stream")), time.time()))
+            nth = sum(1 for c in self.log if c.role == role)
+        gate = self.faults.gates.get(role)
+        if gate and nth >= gate[0]:
+            self.blocked.set()
+            gate[1].wait()
+        if role in self.faults.delay:
+            time.sleep(self.faults.delay[role])
+        repaired = any("could not be used" in str(m.get("content", "")) for m in messages if m.get("role") == "user")
+        broken = role in self.faults.malformed_until_repair and not repaired
+        return 200, self._message(reply, method, broken, body), ""
+
+    def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(reply, str):
+            return {"role": "assistant", "content": reply}
+        text = json.dumps(reply, ensure_ascii=False)
+        if broken:
+            text = text[: max(1, len(text) // 2)] + " ...(cut off)"
+        if method == "tool_calling" and not broken:
+            name = body["tools"][0]["function"]["name"]
+            return {"role": "assistant", "content": "", "tool_calls": [
+                {"id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
+                 "function": {"name": name, "arguments": text}}]}
+        if method == "text":
+            think = "<think>Let me work through what the prompt shows.</think>\n" if self.faults.think else ""
+            text = f"{think}Here is my reply:\n```json\n{text}\n```"
+        return {"role": "assistant", "content": text}
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output clean
+                return
+
+            def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/") == "/v1/models":
+                    self._send_json(200, {"object": "list", "data": [
+                        {"id": server.model, "object": "model", "max_model_len": server.max_model_len}]})
+                else:
+                    self._send_json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if self.path.rstrip("/") != "/v1/chat/completions":
+                    self._send_json(404, {"error": {"message": "not found"}})
+                    return
+                if body.get("model") != server.model:
+                    self._send_json(404, {"error": {"message": f"model {body.get('model')} does not exist"}})
+                    return
+                status, message, error = server._reply(body)
+                if message is None:
+                    self._send_json(status, {"error": {"message": error, "type": "server_error"}})
+                    return
+                prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
+                completion = len(json.dumps(message)) // 4
+                usage = {"prompt_tokens": prompt, "completion_tokens": completion,
+                         "total_tokens": prompt + completion}
+                if body.get("stream"):
+                    self._stream(message, usage, body)
+                else:
+                    self._send_json(200, {"id": "chatcmpl-fake", "object": "chat.completion",
+                                          "created": int(time.time()), "model": server.model,
+                                          "choices": [{"index": 0, "message": message,
+                                                       "finish_reason": "tool_calls" if message.get("tool_calls")
+                                                       else "stop"}],
+                                          "usage": usage})
+
+            def _chunk(self, payload: dict[str, Any] | str) -> None:
+                data = ("data: " + (payload if isinstance(payload, str) else json.dumps(payload)) + "\n\n").encode()
+                self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
+
+            def _stream(self, message: dict[str, Any], usage: dict[str, int], body: dict[str, Any]) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
+                        "model": server.model}
+                content = message.get("content") or ""
+                if message.get("tool_calls"):
+                    delta: dict[str, Any] = {"role": "assistant", "tool_calls": [
+                        {**message["tool_calls"][0], "index": 0}]}
+                    self._chunk({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                for i in range(0, len(content), 16):
+                    self._chunk({**base, "choices": [{"index": 0, "delta": {"content": content[i:i + 16]},
+                                                      "finish_reason": None}]})
+                self._chunk({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    self._chunk({**base, "choices": [], "usage": usage})
+                self._chunk("[DONE]")
+                self.wfile.write(b"0\r\n\r\n")
+
+        return Handler

@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from deepresearch.errors import UserInputError
+from tests.fakes.pdf import make_pdf
+from tools.corpus import Corpus, fts_query
+from tools.documents import parse_file, split_passages
+
+
+def test_ingest_all_kinds_and_search(tmp_path: Path, corpus_dir: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus.db")
+    report = corpus.ingest([corpus_dir])
+    assert len(report.added) == 8 and not report.failed
+    kinds = {Path(p).suffix for p in report.added}
+    assert kinds == {".md", ".txt", ".html", ".pdf"}
+    hits = corpus.search("Velmora public library designed by", 3)
+    assert hits[0]["url"].endswith("velmora_town_guide.pdf")
+    assert hits[0]["title"] == "Velmora Town Guide"
+    assert "designed" in hits[0]["snippet"].lower()
+    assert [h["rank"] for h in hits] == [1, 2, 3]
+    assert len({h["url"] for h in hits}) == 3
+
+
+def test_reingest_unchanged_is_a_noop_and_changed_replaces(tmp_path: Path, corpus_dir: Path) -> None:
+    corpus = Corpus(tmp_path / "corpus.db")
+    corpus.ingest([corpus_dir])
+    before = corpus.stats()
+    again = corpus.ingest([corpus_dir])
+    assert len(again.unchanged) == 8 and not again.added and not again.updated
+    assert corpus.stats()["passages"] == before["passages"]
+    note = corpus_dir / "coastal_towns.md"
+    note.write_text("# Coastal towns\n\nQuillhaven is famous for amber.\n")
+    changed = corpus.ingest([corpus_dir])
+    assert changed.updated == [str(note.resolve())]
+    assert corpus.search("amber Quillhaven", 1)[0]["url"] == str(note.resolve())
+    assert corpus.search("Tromsholm shipyard", 5) == [] or all(
+        "coastal" not in h["url"] for h in corpus.search("shipyard", 5)
+    )
+
+
+def test_bad_files_are_reported_not_fatal(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "good.md").write_text("# Good\n\nUseful words here.")
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "secret.md").write_text("# Secret")
+    (folder / "image.png").write_bytes(b"\x89PNG")
+    report = Corpus(tmp_path / "c.db").ingest([folder])
+    assert [Path(p).name for p in report.added] == ["good.md"]
+    assert [Path(p).name for p, _ in report.failed] == ["broken.pdf"]
+    with pytest.raises(UserInputError, match="no such file"):
+        Corpus(tmp_path / "c.db").ingest([tmp_path / "missing"])
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "NEAR(a b)", "a AND OR NOT", "*", "title:x", "-", "C++ / ü"])
+def test_queries_with_fts_syntax_are_safe(tmp_path: Path, corpus_dir: Path, query: str) -> None:
+    corpus = Corpus(tmp_path / "corpus.db")
+    corpus.ingest([corpus_dir])
+    assert isinstance(corpus.search(query, 5), list)
+    assert fts_query("the") == '"the"'
+
+
+def test_long_documents_are_cut_around_the_focus(tmp_path: Path) -> None:
+    pages = [[f"Filler paragraph {i} about harbours and boats."] * 20 for i in range(30)]
+    pages[17] = ["The lighthouse keeper Arvid Sund was born in 1899."]
+    (tmp_path / "book.pdf").write_bytes(make_pdf(pages, "Long Book"))
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.ingest([tmp_path / "book.pdf"])
+    doc = corpus.document(str((tmp_path / "book.pdf").resolve()), "Arvid Sund born", 3000)
+    assert doc is not None and len(doc.text) <= 3000
+    assert "Arvid Sund was born in 1899" in doc.text
+    assert doc.text.startswith("Filler paragraph 0")
+
+
+def test_html_text_and_title(corpus_dir: Path) -> None:
+    doc = parse_file(corpus_dir / "ilse_marrow.html")
+    assert doc.title.startswith("Ilse Marrow")
+    assert "born in 1921" in doc.text and "Home | Architects" not in doc.text
+
+
+def test_non_utf8_text_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Café au lait à Genève, très célèbre, déjà vu.".encode("cp1252"))
+    assert "Genève" in parse_file(path).text
+
+
+def test_split_passages_respects_limit() -> None:
+    text = "\n\n".join(["word " * 100] * 5) + "\n\n" + "x. " * 900
+    parts = split_passages(text, 600)
+    assert all(len(p) <= 600 for p in parts)
+    assert "".join(parts).count("word") == 500

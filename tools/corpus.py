@@ -1,0 +1,200 @@
+"""The local document corpus: files split into passages and indexed in SQLite FTS5 (BM25 search)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from deepresearch.errors import DocumentError, UserInputError
+from state.records import Hit
+from tools.documents import KINDS, parse_file, split_passages
+
+_STOPWORDS = frozenset(
+    "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
+    "to was were what when where which who whom whose why will with".split()
+)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, file by file."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CorpusDocument:
+    """A stored document: its path as ingested, title and text."""
+
+    path: str
+    title: str
+    text: str
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query: each meaningful word quoted, joined with OR so BM25 ranks partial matches."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
+    unique = list(dict.fromkeys(words or _TOKEN.findall(text.lower())))
+    return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every supported file under the given files and folders (recursive, hidden entries skipped)."""
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                rel = child.relative_to(path).parts
+                if child.is_file() and child.suffix.lower() in KINDS and not any(p.startswith(".") for p in rel):
+                    yield child
+        else:
+            yield path
+
+
+class Corpus:
+    """SQLite FTS5 corpus at ``db_path``; each call opens its own connection (safe across threads)."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = db_path
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite_utils.Database]:
+        conn = sqlite3.connect(self.db_path, timeout=30)
+        db = sqlite_utils.Database(conn)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            self._ensure_schema(db)
+            yield db
+            conn.commit()
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _ensure_schema(db: sqlite_utils.Database) -> None:
+        if "passages" in db.table_names():
+            return
+        db.table("documents").create(
+            {"id": int, "path": str, "title": str, "kind": str, "hash": str, "chars": int, "ingested_at": float},
+            pk="id", not_null={"path", "hash"},
+        )
+        db.table("documents").create_index(["path"], unique=True)
+        db.table("passages").create(
+            {"id": int, "doc_id": int, "seq": int, "path": str, "title": str, "text": str},
+            pk="id", foreign_keys=[("doc_id", "documents", "id")],
+        )
+        db.table("passages").create_index(["doc_id", "seq"])
+        db.table("passages").enable_fts(["title", "text"], create_triggers=True, tokenize="porter unicode61")
+
+    def ingest(self, paths: Iterable[Path]) -> IngestReport:
+        """Index files and folders; unchanged files are skipped, changed ones replaced, bad ones reported."""
+        report = IngestReport()
+        targets = [Path(p).expanduser() for p in paths]
+        for path in targets:
+            if not path.exists():
+                raise UserInputError(f"no such file or folder: {path}")
+        with self._db() as db:
+            for file in iter_files(targets):
+                key = str(file.resolve())
+                try:
+                    outcome = self._ingest_file(db, file, key)
+                except DocumentError as exc:
+                    report.failed.append((key, str(exc)))
+                    continue
+                getattr(report, outcome).append(key)
+        return report
+
+    def _ingest_file(self, db: sqlite_utils.Database, file: Path, key: str) -> str:
+        try:
+            digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        except OSError as exc:
+            raise DocumentError(f"{file}: cannot read ({exc.strerror})") from exc
+        existing = list(db.table("documents").rows_where("path = ?", [key], limit=1))
+        if existing and existing[0]["hash"] == digest:
+            return "unchanged"
+        doc = parse_file(file)
+        if not doc.text.strip():
+            raise DocumentError(f"{file}: no text could be extracted")
+        row = {"path": key, "title": doc.title, "kind": doc.kind, "hash": digest,
+               "chars": len(doc.text), "ingested_at": time.time()}
+        with db.conn:
+            if existing:
+                doc_id = existing[0]["id"]
+                db.table("passages").delete_where("doc_id = ?", [doc_id])
+                db.table("documents").update(doc_id, row)
+            else:
+                doc_id = db.table("documents").insert(row).last_pk
+            db.table("passages").insert_all(
+                {"doc_id": doc_id, "seq": i, "path": key, "title": doc.title, "text": text}
+                for i, text in enumerate(split_passages(doc.text))
+            )
+        return "updated" if existing else "added"
+
+    def search(self, query: str, k: int) -> list[Hit]:
+        """BM25 search; one hit per document (its best passage as the snippet)."""
+        match = fts_query(query)
+        if not match:
+            return []
+        sql = """
+            SELECT p.path, p.title, snippet(passages_fts, 1, '', '', ' … ', 40) AS snippet
+            FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
+            WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 3.0, 1.0) LIMIT ?
+        """
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        with self._db() as db:
+            for path, title, snippet in db.execute(sql, [match, k * 8]).fetchall():
+                if path in seen:
+                    continue
+                seen.add(path)
+                hits.append(Hit(title=title, url=path, snippet=" ".join(snippet.split()), rank=len(hits) + 1,
+                                backend="local", query=query))
+                if len(hits) == k:
+                    break
+        return hits
+
+    def document(self, path: str, focus: str = "", max_chars: int = 0) -> CorpusDocument | None:
+        """A document's text; if longer than ``max_chars``, its opening plus the passages best matching ``focus``."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT id, seq, title, text FROM passages WHERE path = ? ORDER BY seq", [path]
+            ).fetchall()
+            if not rows:
+                return None
+            title = rows[0][2]
+            total = sum(len(r[3]) for r in rows)
+            if not max_chars or total <= max_chars or not fts_query(focus):
+                texts = [r[3] for r in rows]
+                return CorpusDocument(path, title, "\n\n".join(texts)[: max_chars or None])
+            ranked = db.execute(
+                """SELECT p.seq FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
+                   WHERE passages_fts MATCH ? AND p.path = ? ORDER BY bm25(passages_fts, 3.0, 1.0)""",
+                [fts_query(focus), path],
+            ).fetchall()
+        by_seq = {r[1]: r[3] for r in rows}
+        chosen: list[int] = []
+        used = 0
+        for seq in [rows[0][1]] + [r[0] for r in ranked] + [r[1] for r in rows]:
+            if seq in chosen or used + len(by_seq[seq]) > max_chars:
+                continue
+            chosen.append(seq)
+            used += len(by_seq[seq]) + 3
+        text = "\n…\n".join(by_seq[s] for s in sorted(chosen))
+        return CorpusDocument(path, title, text)
+
+    def stats(self) -> dict[str, int]:
+        """Documents, passages and database size."""
+        with self._db() as db:
+            docs = db.table("documents").count
+            passages = db.table("passages").count
+        return {"documents": docs, "passages": passages, "bytes": self.db_path.stat().st_size}

@@ -1,0 +1,198 @@
+"""The model client: ChatOpenAI against any OpenAI-compatible endpoint.
+
+It counts usage, maps failures to the project's errors, and asks for structured output
+(json_schema, tool_calling or text) with one repair retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import openai
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_openai import ChatOpenAI
+from pydantic import BaseModel
+
+from deepresearch.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
+from deepresearch.settings import StructuredMethod
+from tools.structured import ParseError, parse_reply, schema_hint, strip_think
+
+M = TypeVar("M", bound=BaseModel)
+log = logging.getLogger(__name__)
+
+REPAIR = (
+    "Your previous reply could not be used: {error}. Reply again with only the JSON object, "
+    "matching this schema exactly: {schema}"
+)
+TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to call the model."""
+
+    base_url: str
+    model: str
+    api_key: str = "EMPTY"
+    structured_output: StructuredMethod = "json_schema"
+    temperature: float = 0.6
+    max_output_tokens: int = 8192
+    timeout: float = 300.0
+    max_retries: int = 4
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Calls made and tokens spent (prompt + completion)."""
+
+    calls: int = 0
+    tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.calls + other.calls, self.tokens + other.tokens)
+
+
+@lru_cache(maxsize=16)
+def chat_model(endpoint: Endpoint) -> ChatOpenAI:
+    """One client per endpoint (connection reuse); the SDK retries 429, 5xx and timeouts with backoff."""
+    return ChatOpenAI(
+        model=endpoint.model,
+        base_url=endpoint.base_url,
+        api_key=endpoint.api_key,  # type: ignore[arg-type]
+        temperature=endpoint.temperature,
+        top_p=0.95,
+        max_completion_tokens=endpoint.max_output_tokens,
+        timeout=endpoint.timeout,
+        max_retries=endpoint.max_retries,
+        stream_usage=True,
+    )
+
+
+# servers that rejected response_format=json_schema; later calls go straight to text mode
+_NO_JSON_SCHEMA: set[str] = set()
+
+
+def _usage(message: AIMessage, messages: list[BaseMessage]) -> Usage:
+    meta = message.usage_metadata
+    if meta and meta.get("total_tokens"):
+        return Usage(1, int(meta["total_tokens"]))
+    chars = sum(len(str(m.content)) for m in messages) + len(str(message.content))
+    return Usage(1, chars // 4)
+
+
+async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
+    """One model call with the SDK's retries; failures become the project's errors."""
+    model: Any = chat_model(endpoint)
+    if kwargs.get("tools"):
+        model = model.bind_tools(kwargs.pop("tools"), tool_choice=kwargs.pop("tool_choice"))
+    try:
+        reply = await model.ainvoke(messages, **kwargs)
+    except openai.APITimeoutError as exc:
+        raise ModelCallError(
+            f"model call timed out after {endpoint.timeout:g}s and {endpoint.max_retries} retries "
+            "(DEEPRESEARCH_TIMEOUT)"
+        ) from exc
+    except openai.APIConnectionError as exc:
+        raise EndpointUnreachable(endpoint.base_url) from exc
+    except openai.AuthenticationError as exc:
+        raise EndpointError(f"{endpoint.base_url} rejected the API key (DEEPRESEARCH_API_KEY)") from exc
+    except openai.BadRequestError as exc:
+        text = _brief(exc)
+        if kwargs.get("response_format") and _mentions(text, "response_format", "json_schema", "guided", "structured"):
+            raise _SchemaUnsupported(text) from exc
+        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
+            raise ModelCallError(f"prompt too long for the context the server allows: {text}") from exc
+        raise ModelCallError(f"the endpoint rejected the request: {text}") from exc
+    except openai.NotFoundError as exc:
+        raise EndpointError(
+            f"model {endpoint.model!r} is not served at {endpoint.base_url} (DEEPRESEARCH_MODEL)"
+        ) from exc
+    except openai.APIStatusError as exc:
+        raise ModelCallError(f"model call failed with HTTP {exc.status_code}: {_brief(exc)}") from exc
+    if not isinstance(reply, AIMessage):
+        raise ModelCallError(f"unexpected reply type {type(reply).__name__}")
+    return reply
+
+
+class _SchemaUnsupported(ModelCallError):
+    """The server does not accept ``response_format=json_schema``."""
+
+
+def _brief(exc: openai.APIStatusError) -> str:
+    return " ".join(str(exc.message).split())[:200]
+
+
+def _mentions(text: str, *needles: str) -> bool:
+    lowered = text.lower()
+    return any(n in lowered for n in needles)
+
+
+async def complete_text(endpoint: Endpoint, messages: list[BaseMessage]) -> tuple[str, Usage]:
+    """Free-text reply with thinking removed."""
+    reply = await _invoke(endpoint, messages)
+    return strip_think(str(reply.content)), _usage(reply, messages)
+
+
+def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any]:
+    name = schema.__name__
+    if method == "json_schema":
+        return {"response_format": {"type": "json_schema",
+                                    "json_schema": {"name": name, "schema": schema.model_json_schema()}}}
+    if method == "tool_calling":
+        tool = {"type": "function", "function": {"name": name, "description": schema.__doc__ or name,
+                                                 "parameters": schema.model_json_schema()}}
+        return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": name}}}
+    return {}
+
+
+def _reply_text(reply: AIMessage) -> str:
+    """The part of a reply that holds the structured answer (tool call arguments or content)."""
+    if reply.tool_calls:
+        return json.dumps(reply.tool_calls[0]["args"])
+    return str(reply.content)
+
+
+def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
+    first, rest = messages[0], messages[1:]
+    if isinstance(first, SystemMessage):
+        return [SystemMessage(str(first.content) + TEXT_INSTRUCTION.format(schema=schema_hint(schema))), *rest]
+    return messages
+
+
+async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M]) -> tuple[M, Usage]:
+    """A reply parsed into ``schema``; one repair retry shows the model its error.
+
+    Raises StructuredOutputError (carrying the usage spent) when even the repair fails.
+    """
+    method = endpoint.structured_output
+    if method == "json_schema" and endpoint.base_url in _NO_JSON_SCHEMA:
+        method = "text"
+    if method == "text":
+        messages = _with_text_instruction(messages, schema)
+    usage = Usage()
+    raw = ""
+    for attempt in range(2):
+        try:
+            reply = await _invoke(endpoint, messages, **_request(method, schema))
+        except _SchemaUnsupported as exc:
+            log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
+            _NO_JSON_SCHEMA.add(endpoint.base_url)
+            method = "text"
+            messages = _with_text_instruction(messages, schema)
+            reply = await _invoke(endpoint, messages)
+        usage += _usage(reply, messages)
+        raw = _reply_text(reply)
+        try:
+            return parse_reply(raw, schema), usage
+        except ParseError as exc:
+            if attempt == 1:
+                raise StructuredOutputError(
+                    f"{schema.__name__} reply unusable after a repair retry: {exc}", raw, usage.calls, usage.tokens
+                ) from exc
+            messages = [*messages, AIMessage(raw[-4000:]),
+                        HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]
+    raise AssertionError("unreachable")
