@@ -57,6 +57,8 @@ MaxRounds = Annotated[int | None, typer.Option("--max-rounds", min=1, help="Roun
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", help="Any run setting, e.g. --set pages_per_round=2 (see README).")]
 
 
 def _settings() -> Settings:
@@ -115,6 +117,7 @@ def run(
     out: OutOpt = None,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
+    settings_: SetOpt = None,
 ) -> None:
     """Research QUESTION and print a cited markdown report.
 
@@ -127,7 +130,7 @@ def run(
         raise UserInputError("--thread must not be empty")
     _check_out(out)
     settings = _settings()
-    ctx = Context.from_dict({"search": search.value}, max_rounds=max_rounds)
+    ctx = Context.from_dict(Context.parse_assignments(settings_ or []), search=search.value, max_rounds=max_rounds)
     if ctx.search == "local" and Corpus(settings.corpus_db).stats()["documents"] == 0:
         raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
     asyncio.run(_preflight(ctx, settings))
@@ -145,6 +148,7 @@ def resume(
     out: OutOpt = None,
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
+    settings_: SetOpt = None,
 ) -> None:
     """Continue an unfinished thread from its last checkpoint (finished rounds are not redone).
 
@@ -153,7 +157,8 @@ def resume(
     _check_out(out)
     settings = _settings()
     progress = Progress(err, enabled=not quiet)
-    result = _run_guarded(thread_id, lambda: runner.resume(settings, thread_id, progress, max_rounds=max_rounds))
+    overrides = {**Context.parse_assignments(settings_ or []), "max_rounds": max_rounds}
+    result = _run_guarded(thread_id, lambda: runner.resume(settings, thread_id, progress, **overrides))
     _emit(result, out, as_json)
 
 

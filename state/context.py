@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from deepresearch.errors import ConfigError
-from deepresearch.settings import StructuredMethod, load_settings
+from deepresearch.settings import STRUCTURED_METHODS, StructuredMethod, load_settings
 
 SearchBackendName = Literal["local"]
 SEARCH_BACKENDS: tuple[str, ...] = ("local",)
@@ -20,6 +20,25 @@ ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
 def _doc(text: str) -> dict[str, str]:
     return {"description": text}
+
+
+def _convert(key: str, raw: str, hint: Any) -> Any:
+    """Convert a command-line string to the field's type (int, float, bool, str or a Literal)."""
+    kinds = [a for a in get_args(hint) if a is not type(None)] or [hint]
+    if get_origin(kinds[0]) is Literal:
+        choices = get_args(kinds[0])
+        if raw not in choices:
+            raise ConfigError(f"{key} must be one of {', '.join(choices)}, got {raw!r}")
+        return raw
+    kind = kinds[0]
+    try:
+        if kind is bool:
+            if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("true", "1", "yes")
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{key} must be {getattr(kind, '__name__', kind)}, got {raw!r}") from None
 
 
 @dataclass
@@ -75,6 +94,9 @@ class Context:
 
     def validate(self) -> None:
         """Reject values no run could use, with a message naming the field."""
+        if self.structured_output not in STRUCTURED_METHODS:
+            raise ConfigError(f"structured_output must be one of {', '.join(STRUCTURED_METHODS)}, "
+                              f"got {self.structured_output!r}")
         if self.search not in SEARCH_BACKENDS:
             raise ConfigError(f"unknown search backend {self.search!r} (choose from {', '.join(SEARCH_BACKENDS)})")
         for name in ("max_rounds", "queries_per_round", "results_per_query", "pages_per_round",
@@ -95,9 +117,23 @@ class Context:
         return data
 
     @classmethod
+    def parse_assignments(cls, items: list[str]) -> dict[str, Any]:
+        """Turn ``KEY=VALUE`` strings into typed field values (for `--set` on the command line)."""
+        hints = get_type_hints(cls)
+        names = [f.name for f in fields(cls) if f.name != "started_at"]
+        out: dict[str, Any] = {}
+        for item in items:
+            key, sep, raw = item.partition("=")
+            key = key.strip().replace("-", "_")
+            if not sep or key not in names:
+                raise ConfigError(f"--set expects KEY=VALUE with KEY one of: {', '.join(names)} (got {item!r})")
+            out[key] = _convert(key, raw.strip(), hints[key])
+        return out
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any], **overrides: Any) -> Context:
         """Rebuild from ``to_dict`` output, ignoring unknown keys, then apply non-None overrides."""
-        known = {f.name for f in fields(cls)} - {"started_at", *ENDPOINT_FIELDS}
-        values = {k: v for k, v in data.items() if k in known}
-        values.update({k: v for k, v in overrides.items() if v is not None and (k in known or k in ENDPOINT_FIELDS)})
+        known = {f.name for f in fields(cls)} - {"started_at"}
+        given = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        values = {k: v for k, v in given.items() if k in known and v is not None}
         return cls(**values)

@@ -1,5 +1,5 @@
-from state.reducers import extend_all, keep_last, merge_sources
 from state.records import Source
+from state.reducers import extend_all, keep_last, merge_sources
 
 
 def s(url: str, used: bool, round_: int = 1) -> Source:
@@ -32,3 +32,13 @@ def test_merge_sources_is_batching_invariant_and_pure() -> None:
 def test_extend_all_and_keep_last() -> None:
     assert extend_all(["q1"], [["q2"], ["q3", "q4"]]) == ["q1", "q2", "q3", "q4"]
     assert keep_last(2)([1, 2], [3]) == [2, 3]
+
+
+def test_context_round_trip_keeps_saved_values_under_none_overrides() -> None:
+    from state.context import Context
+
+    saved = Context(max_rounds=3, pages_per_round=2, model="m-explicit").to_dict()
+    assert "model" not in saved and "started_at" not in saved  # the endpoint comes from the environment
+    again = Context.from_dict(saved, max_rounds=None, search=None)
+    assert again.max_rounds == 3 and again.pages_per_round == 2
+    assert Context.from_dict(saved, max_rounds=9).max_rounds == 9

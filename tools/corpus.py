@@ -58,7 +58,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
                 rel = child.relative_to(path).parts
                 if child.is_file() and child.suffix.lower() in KINDS and not any(p.startswith(".") for p in rel):
                     yield child
-        else:
+        elif path.suffix.lower() in KINDS:
             yield path
 
 

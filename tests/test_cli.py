@@ -1,0 +1,94 @@
+"""The `deepresearch` command as a user runs it: subprocesses against the toy model over HTTP."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import cli, cli_env
+from tests.conftest import QUESTION
+from tests.fakes.model_server import ModelServer
+
+
+@pytest.fixture
+def env(home: Path, model_server: ModelServer, corpus_dir: Path) -> dict[str, str]:
+    env = cli_env(home, model_server.base_url)
+    done = cli(env, "ingest", str(corpus_dir))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("added 8, updated 0, unchanged 0, failed 0")
+    return env
+
+
+def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "report.md"
+    done = cli(env, "run", QUESTION, "--thread", "t-json", "--json", "--out", str(out), "--set", "pages_per_round=2")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens"}
+    assert data["thread_id"] == "t-json" and data["answer"] == "1921"
+    assert [Path(s["url"]).name for s in data["sources"]] == [
+        "glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"]
+    assert [s["n"] for s in data["sources"]] == [1, 2, 3]
+    assert out.read_text() == data["report"]
+    assert "round 2" in done.stderr and "backtrack" in done.stderr and "tokens" in done.stderr
+
+    listing = cli(env, "threads")
+    assert listing.returncode == 0
+    row = next(line for line in listing.stdout.splitlines() if line.startswith("t-json"))
+    assert "done" in row and QUESTION[:40] in row
+
+    shown = cli(env, "show", "t-json")
+    assert shown.returncode == 0 and shown.stdout.strip() == data["report"].strip()
+
+    again = cli(env, "run", QUESTION, "--thread", "t-json")
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
+    done = cli(env, "ingest", str(corpus_dir))
+    assert done.stdout.startswith("added 0, updated 0, unchanged 8")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "   "], "the question is empty"),
+        (["run", "q", "--mode", "fast"], "'fast' is not one of"),
+        (["run", "q", "--search", "bing"], "'bing' is not one of"),
+        (["run", "q", "--max-rounds", "zero"], "--max-rounds"),
+        (["run", "q", "--set", "nope=1"], "--set expects KEY=VALUE"),
+        (["run", "q", "--out", "/no/such/dir/r.md"], "folder does not exist"),
+        (["run", "q", "--frobnicate"], "No such option"),
+        (["resume", "no-such-thread"], "unknown thread 'no-such-thread'"),
+        (["show", "no-such-thread"], "unknown thread"),
+        (["ingest", "/no/such/path"], "no such file or folder"),
+        (["ingest", "pyproject.toml"], "no .md, .txt, .html or .pdf files"),
+    ],
+)
+def test_bad_input_gets_one_line_and_nonzero_exit(env: dict[str, str], args: list[str], message: str) -> None:
+    done = cli(env, *args)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("deepresearch: error:") and message in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_unreachable_endpoint(home: Path, corpus_dir: Path) -> None:
+    env = cli_env(home, "http://127.0.0.1:9/v1")
+    assert cli(env, "ingest", str(corpus_dir)).returncode == 0
+    done = cli(env, "run", QUESTION)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0
+    assert "DEEPRESEARCH_BASE_URL" in done.stderr
+    assert "vllm serve Alibaba-NLP/Tongyi-DeepResearch-30B-A3B" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_doctor(env: dict[str, str]) -> None:
+    done = cli(env, "doctor")
+    assert done.returncode == 0, done.stdout
+    assert "reachable" in done.stdout and "max context 131,072 tokens" in done.stdout
+    assert "8 documents" in done.stdout
+    down = cli({**env, "DEEPRESEARCH_BASE_URL": "http://127.0.0.1:9/v1"}, "doctor")
+    assert down.returncode == 2 and "UNREACHABLE" in down.stdout

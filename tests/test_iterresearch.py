@@ -1,0 +1,145 @@
+"""End to end: the IterResearch graph on the real LangGraph runtime, a real SQLite checkpointer, the real
+ChatOpenAI client and the toy model behind HTTP, over the multi-hop test corpus."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepresearch import runner
+from deepresearch.progress import Progress
+from deepresearch.settings import load_settings
+from nodes.common import normalize_query
+from tests.conftest import QUESTION, glass_harbor
+from tests.fakes.model_server import ModelServer
+from tests.fakes.toy_model import ToyModel
+from tools.corpus import Corpus
+
+
+class Recorder(Progress):
+    def __init__(self) -> None:
+        super().__init__(enabled=False)
+        self.events: list[dict[str, Any]] = []
+
+    def event(self, ev: dict[str, Any]) -> None:
+        self.events.append(ev)
+
+
+@pytest.fixture
+def corpus(home: Path, corpus_dir: Path) -> Path:
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    return corpus_dir
+
+
+async def research(thread: str = "t1", **options: Any) -> tuple[runner.RunResult, Recorder]:
+    from state.context import Context
+
+    recorder = Recorder()
+    ctx = Context.from_dict({"pages_per_round": 2, **options})
+    result = await runner.start(load_settings(), thread, QUESTION, "iter", ctx, recorder)
+    return result, recorder
+
+
+def kinds(recorder: Recorder, kind: str) -> list[dict[str, Any]]:
+    return [e for e in recorder.events if e["event"] == kind]
+
+
+async def test_multi_hop_question_needs_rounds_and_a_backtrack(model_server: ModelServer, corpus: Path) -> None:
+    result, rec = await research()
+    assert result.status == "done"
+    assert result.answer == "1921"
+    assert result.rounds >= 2 and len(kinds(rec, "backtrack")) == 1
+    cited = {Path(s["url"]).name: s["n"] for s in result.sources}
+    assert cited == {"glass_harbor.md": 1, "velmora_town_guide.pdf": 2, "ilse_marrow.html": 3}
+    sources_part = result.report.split("## Sources")[1]
+    assert "velmora_architecture_society" not in sources_part and "harbor_lights" not in sources_part
+    for n in cited.values():  # every [n] in the report is listed
+        assert f"[{n}]" in result.report.split("## Sources")[0]
+    assert set(re.findall(r"\[(\d+)\]", result.report)) <= {"1", "2", "3"}
+    assert result.llm_calls == len(model_server.calls())
+    assert result.tokens > 0
+
+
+async def test_stops_as_soon_as_answered_and_never_repeats(model_server: ModelServer, corpus: Path) -> None:
+    result, rec = await research(max_rounds=10)
+    decisions = [e["decision"] for e in kinds(rec, "decide")]
+    assert decisions[-1] == "answer" and decisions.count("answer") == 1
+    assert len(model_server.calls("planner")) == result.rounds
+    queries = [q for e in kinds(rec, "plan") for q in e["queries"]]
+    assert len({normalize_query(q) for q in queries}) == len(queries)
+    read_urls = [re.search(r'source="([^"]+)"', c.user).group(1) for c in model_server.calls("reader")]
+    assert len(read_urls) == len(set(read_urls))
+
+
+async def test_reader_gets_question_goal_and_fenced_page(model_server: ModelServer, corpus: Path) -> None:
+    await research()
+    for call in model_server.calls("reader"):
+        assert "<question>\n" + QUESTION in call.user
+        assert re.search(r"<goal>\nfind the \w+", call.user)
+        assert call.user.count("<document ") == 1 and call.user.rstrip().endswith("</document>")
+    system = str(model_server.calls("reader")[0].messages[0]["content"])
+    assert "never follow" in system.lower()
+
+
+async def test_each_round_sees_only_the_last_round(model_server: ModelServer, corpus: Path) -> None:
+    await research()
+    last = model_server.calls("planner")[-1].user
+    last_round = last.split("<last_round>")[1].split("</last_round>")[0]
+    assert "Glass Harbor premiered" not in last_round  # round 1's finding is in the report, not replayed
+    assert "Glass Harbor premiered" in last.split("<report>")[1]
+
+
+async def test_invented_citations_are_removed_and_counted(home: Path, corpus: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    with ModelServer(ToyModel(glass_harbor(invent_citation=True))) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, _ = await research()
+    assert result.answer == "1921"
+    assert "[77]" not in result.report and "[42]" not in result.report
+    assert result.invented_citations >= 2
+    assert "made up" not in result.report  # the model's own source list is replaced by ours
+
+
+@pytest.mark.parametrize(
+    ("options", "check"),
+    [
+        ({"max_rounds": 1}, lambda r: r.rounds == 1),
+        ({"max_llm_calls": 5}, lambda r: r.llm_calls <= 5),
+        ({"max_tokens": 300}, lambda r: r.rounds == 1),
+        ({"deadline_seconds": 0.001}, lambda r: r.rounds == 1 and r.llm_calls <= 2),
+    ],
+)
+async def test_budgets_end_with_the_best_answer_so_far(model_server: ModelServer, corpus: Path,
+                                                       options: dict, check: Any) -> None:
+    result, rec = await research(**options)
+    assert result.status == "done" and check(result)
+    assert result.report.startswith("# " + QUESTION)
+    assert kinds(rec, "answer")
+
+
+async def test_malformed_json_is_repaired(model_server: ModelServer, corpus: Path) -> None:
+    model_server.faults.malformed_until_repair = {"planner", "reader", "writer"}
+    result, _ = await research()
+    assert result.answer == "1921"
+
+
+async def test_unusable_writer_degrades_to_appended_evidence(model_server: ModelServer, corpus: Path) -> None:
+    toy = model_server.brain
+
+    def brain(messages: list[dict]) -> tuple[str, Any]:
+        role, reply = toy(messages)
+        return (role, "Sorry, I cannot produce JSON.") if role == "writer" else (role, reply)
+
+    model_server.brain = brain
+    result, _ = await research()
+    assert result.status == "done" and result.answer == "1921"
+    assert any(f["action"] == "synthesize" for f in result.failures)
+
+
+@pytest.mark.parametrize("method", ["text", "tool_calling"])
+async def test_other_structured_output_methods(model_server: ModelServer, corpus: Path, method: str) -> None:
+    result, _ = await research(structured_output=method)
+    assert result.answer == "1921"
+    assert {c.method for c in model_server.calls() if c.role != "final"} == {method}

@@ -1,0 +1,108 @@
+"""The model client against the fake OpenAI-compatible server, through the real ChatOpenAI client."""
+
+from collections.abc import Iterator
+
+import pytest
+from langchain_core.messages import HumanMessage, SystemMessage
+from pydantic import BaseModel
+
+from deepresearch.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
+from deepresearch.settings import StructuredMethod
+from tests.fakes.model_server import ModelServer
+from tools.endpoint import list_models
+from tools.llm import Endpoint, complete_json, complete_text
+
+
+class Verdict(BaseModel):
+    answered: bool
+    answer: str
+
+
+def brain(messages: list[dict]) -> tuple[str, object]:
+    """Answers with what the user message says the answer is."""
+    user = next(str(m["content"]) for m in messages if m["role"] == "user")
+    if "final" in str(messages[0]["content"]):
+        return "final", f"<think>easy</think><answer>{user}</answer>"
+    return "judge", {"answered": True, "answer": user.split("answer is ")[-1].split("\n")[0]}
+
+
+@pytest.fixture
+def server() -> Iterator[ModelServer]:
+    with ModelServer(brain) as srv:
+        yield srv
+
+
+def endpoint(server: ModelServer, method: StructuredMethod = "json_schema", **kw: object) -> Endpoint:
+    options: dict = {"max_retries": 1, "timeout": 5, **kw}
+    return Endpoint(server.base_url, server.model, structured_output=method, **options)
+
+
+def msgs(text: str, system: str = "You judge.") -> list:
+    return [SystemMessage(system), HumanMessage(text)]
+
+
+@pytest.mark.parametrize("method", ["json_schema", "tool_calling", "text"])
+async def test_structured_output_each_method(server: ModelServer, method: StructuredMethod) -> None:
+    verdict, usage = await complete_json(endpoint(server, method), msgs("the answer is 1921"), Verdict)
+    assert verdict == Verdict(answered=True, answer="1921")
+    assert usage.calls == 1 and usage.tokens > 0
+    assert server.calls()[-1].method == method
+    if method == "text":  # the schema travels in the prompt when the server cannot enforce it
+        assert '"answered"' in str(server.calls()[-1].messages[0]["content"])
+
+
+async def test_one_repair_retry_shows_the_model_its_error(server: ModelServer) -> None:
+    server.faults.malformed_until_repair = {"judge"}
+    verdict, usage = await complete_json(endpoint(server, "text"), msgs("the answer is 7"), Verdict)
+    assert verdict.answer == "7" and usage.calls == 2
+    repair = server.calls()[-1].messages[-1]["content"]
+    assert "could not be used" in repair and "no valid JSON" in repair
+
+
+async def test_unrepairable_output_raises_with_usage(server: ModelServer) -> None:
+    server.brain = lambda m: ("judge", "I refuse to answer in JSON.")
+    with pytest.raises(StructuredOutputError) as info:
+        await complete_json(endpoint(server), msgs("x"), Verdict)
+    assert info.value.calls == 2 and info.value.tokens > 0
+
+
+async def test_server_without_json_schema_falls_back_to_text(server: ModelServer) -> None:
+    server.faults.reject_json_schema = True
+    ep = endpoint(server)
+    verdict, _ = await complete_json(ep, msgs("the answer is 5"), Verdict)
+    assert verdict.answer == "5"
+    verdict, _ = await complete_json(ep, msgs("the answer is 6"), Verdict)
+    assert verdict.answer == "6"
+    assert [c.method for c in server.calls()] == ["text", "text"]  # the refusal is remembered
+
+
+async def test_transient_errors_are_retried(server: ModelServer) -> None:
+    server.faults.statuses = [429]
+    text, usage = await complete_text(endpoint(server), msgs("ok", "You are the final writer."))
+    assert text == "<answer>ok</answer>" and usage.calls == 1
+
+
+async def test_persistent_5xx_becomes_one_clear_error(server: ModelServer) -> None:
+    server.faults.statuses = [500, 503]
+    with pytest.raises(ModelCallError, match="HTTP 503"):
+        await complete_text(endpoint(server), msgs("x"))
+
+
+async def test_hung_call_times_out(server: ModelServer) -> None:
+    server.faults.delay = {"judge": 3}
+    with pytest.raises(ModelCallError, match="timed out"):
+        await complete_json(endpoint(server, timeout=1, max_retries=0), msgs("x"), Verdict)
+
+
+async def test_unknown_model_and_dead_endpoint(server: ModelServer) -> None:
+    with pytest.raises(EndpointError, match="not served"):
+        await complete_text(Endpoint(server.base_url, "no-such-model", max_retries=0), msgs("x"))
+    with pytest.raises(EndpointUnreachable, match="vllm serve"):
+        await complete_text(Endpoint("http://127.0.0.1:9/v1", "m", max_retries=0, timeout=2), msgs("x"))
+
+
+async def test_list_models_reports_context_length(server: ModelServer) -> None:
+    models = await list_models(server.base_url, "EMPTY")
+    assert models[0].id == server.model and models[0].max_model_len == 131072
+    with pytest.raises(EndpointUnreachable, match="DEEPRESEARCH_BASE_URL"):
+        await list_models("http://127.0.0.1:9/v1", "EMPTY")

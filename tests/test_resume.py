@@ -1,0 +1,53 @@
+"""kill -9 in the middle of a run, then resume: finished rounds are not redone."""
+
+import json
+import re
+import signal
+import threading
+from pathlib import Path
+
+from tests.cli_helpers import cli, cli_env, spawn
+from tests.conftest import QUESTION
+from tests.fakes.model_server import ModelServer
+
+
+def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corpus_dir: Path) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert cli(env, "ingest", str(corpus_dir)).returncode == 0
+    release = threading.Event()
+    # hold the second report rewrite (round 3, after its pages were read) until the process is dead
+    model_server.faults.gates["writer"] = (2, release)
+    proc = spawn(env, "run", QUESTION, "--thread", "k1", "--set", "pages_per_round=2")
+    try:
+        assert model_server.blocked.wait(60), "the run never reached the gated call"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    planned_before = len(model_server.calls("planner"))
+    read_before = len(model_server.calls("reader"))
+    assert planned_before == 3
+
+    listing = cli(env, "threads")
+    assert re.search(r"^k1\s+unfinished\s+3\s", listing.stdout, re.M), listing.stdout
+    progress = cli(env, "show", "k1")
+    assert "status: unfinished" in progress.stdout and "premiered in Velmora" in progress.stdout
+
+    resumed = cli(env, "resume", "k1", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["answer"] == "1921" and data["thread_id"] == "k1"
+    assert "resuming thread k1 at round 3" in resumed.stderr
+    # rounds 1-3 were planned once; only round 4 was planned after the resume
+    planners = model_server.calls("planner")
+    assert len(planners) == planned_before + 1 == data["rounds"]
+    assert sum("(first round)" in c.user for c in planners) == 1
+    # round 3's pages were read before the kill and are not read again
+    readers = [re.search(r'source="([^"]+)"', c.user).group(1) for c in model_server.calls("reader")]
+    assert len(readers) == len(set(readers)) and len(readers) == read_before + 1
+
+    finished = cli(env, "resume", "k1")
+    assert finished.returncode == 0 and "nothing to resume" in finished.stderr
