@@ -201,6 +201,9 @@ def show(thread_id: ThreadArg, as_json: JsonFlag = False) -> None:
         print(f"# {result.question}\n\n_status: {result.status}, round {result.rounds}, "
               f"{result.llm_calls} llm calls, {result.tokens:,} tokens_\n")
         print("## Report so far\n\n" + (result.report or "(nothing yet)"))
+        if result.sources:
+            print("\n## Sources so far\n")
+            print("\n".join(f"- [{s['n']}] {s['title']} — {s['url']}" for s in result.sources))
     if result.failures:
         print("\n## Failed actions\n")
         for f in result.failures:

@@ -52,7 +52,7 @@ class ModelServer:
     """Run with ``with ModelServer(brain) as server: server.base_url``."""
 
     def __init__(self, brain: Brain, model: str = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B",
-                 max_model_len: int = 131072) -> None:
+                 max_model_len: int = 131072, port: int = 0) -> None:
         self.brain = brain
         self.model = model
         self.max_model_len = max_model_len
@@ -60,7 +60,7 @@ class ModelServer:
         self.log: list[Logged] = []
         self.blocked = threading.Event()  # set while a gated request is waiting
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 

@@ -13,6 +13,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+class _AnyName(dict):  # type: ignore[type-arg]
+    """Fills every {var} of a fact pattern with "some capitalised name"."""
+
+    def __missing__(self, key: str) -> str:
+        return r"[A-Z][a-z]+(?: [A-Z][a-z]+)?"
+
+
+_ANY_NAME = _AnyName()
 _SECTION = re.compile(r"<(\w+)(?:\s[^>]*)?>\n(.*?)\n</\1>", re.S)
 
 
@@ -73,7 +81,9 @@ class ToyModel:
         return known, None
 
     @staticmethod
-    def _pattern(hop: Hop, known: dict[str, str]) -> str:
+    def _pattern(hop: Hop, known: dict[str, str] | _AnyName) -> str:
+        if isinstance(known, _AnyName):
+            return hop.fact.format_map(known)
         return hop.fact.format(**{k: re.escape(v) for k, v in known.items()})
 
     # --- roles -----------------------------------------------------------------------------------
@@ -97,12 +107,13 @@ class ToyModel:
         # names the goal hands over ("... given town Velmora, architect Ilse Marrow")
         given = goal.split(" given ", 1)[1] if " given " in goal else ""
         known = dict(re.findall(r"(\w+) ([A-Z][\w ]*?)(?:,|$)", given))
-        for hop in self.s.hops:
-            if hop.name.lower() not in goal.lower():
-                continue
+        # first the fact the goal asks for; failing that, any fact of the chain the document states
+        # about some name (what a reader keeping the question in mind would also report)
+        goal_hops = [h for h in self.s.hops if h.name.lower() in goal.lower()]
+        for hop, names in [(h, known) for h in goal_hops] + [(h, _ANY_NAME) for h in self.s.hops]:
             try:
-                match = re.search(self._pattern(hop, known), document)
-            except KeyError:  # the goal's hop needs a name this document does not give
+                match = re.search(self._pattern(hop, names), document)
+            except KeyError:  # the hop needs a name the goal does not give
                 match = None
             if match:
                 sentence = self._sentence(document, match.start(), match.end())
