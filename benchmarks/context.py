@@ -45,10 +45,10 @@ def scenario():  # type: ignore[no-untyped-def]
 
     hops = []
     for i in range(1, len(NAMES)):
-        prev = NAMES[0] if i == 1 else "{s%d}" % (i - 1)
-        hops.append(Hop(f"relay {i}", prev + r" hands the sealed parcel to the relay at (?P<s%d>[A-Z][a-z]+)" % i,
-                        prev + " courier relay parcel"))
-    return Scenario(hops=hops, answer="{s%d}" % (len(NAMES) - 1), max_report_lines=1000)
+        prev = NAMES[0] if i == 1 else f"{{s{i - 1}}}"
+        fact = prev + rf" hands the sealed parcel to the relay at (?P<s{i}>[A-Z][a-z]+)"
+        hops.append(Hop(f"relay {i}", fact, prev + " courier relay parcel"))
+    return Scenario(hops=hops, answer=f"{{s{len(NAMES) - 1}}}", max_report_lines=1000)
 
 
 def checkpoint_bytes_by_round(db: Path, thread: str) -> dict[int, int]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+
 class _AnyName(dict):  # type: ignore[type-arg]
     """Fills every {var} of a fact pattern with "some capitalised name"."""
 
