@@ -42,5 +42,6 @@ def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
     return builder
 
 
-# for `langgraph dev` / Studio: compiled without a checkpointer (the server supplies ours)
-graph = build_graph().compile(name="iterresearch")
+# for `langgraph dev` / Studio: compiled without a checkpointer (the server supplies ours). Rounds are
+# bounded by the context's budgets; the recursion limit only has to stay above 7 steps x max_rounds.
+graph = build_graph().compile(name="iterresearch").with_config(recursion_limit=1000)

@@ -84,6 +84,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                     error=str(exc)))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final, removed, cited = compose(state["question"], short, body, sources)
-    emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed)
+    emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed,
+         call_tokens=usage.tokens)
     return {"answer": short or "not determined", "report": final, "done": True, "invented_citations": removed,
             "failures": failures, **counts(usage)}

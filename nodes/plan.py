@@ -117,7 +117,7 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not queries and not seen:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]
-    emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries,
+    emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
          llm_calls=int(state.get("llm_calls", 0)) + usage.calls)
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
             "findings": Overwrite([]), "selected": [], "failures": failures, **counts(usage)}

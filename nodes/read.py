@@ -94,10 +94,11 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
                     round=task["round"])
     if past_deadline(ctx):
         return _failed(task, source, "deadline passed before the page could be read")
+    title = fence(source["title"], "document").replace('"', "'")
     messages = [
         SystemMessage(SYSTEM.format(date=today())),
-        HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=fence(source["title"], "document"),
-                                 url=hit["url"], text=fence(page.text, "document"))),
+        HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=title, url=hit["url"],
+                                 text=fence(page.text, "document"))),
     ]
     try:
         result, usage = await complete_json(res.extraction, messages, Extraction)
@@ -107,7 +108,8 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
         return _failed(task, source, str(exc))
     evidence = result.evidence.strip()
     relevant = result.relevant and bool(evidence)
-    emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant)
+    emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,
+         call_tokens=usage.tokens)
     if not relevant:
         return {"sources": [source], **counts(usage)}
     finding = Finding(url=hit["url"], title=source["title"], evidence=evidence,

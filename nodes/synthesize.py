@@ -107,5 +107,6 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     checked = check_citations(report, numbered(state.get("sources", [])))
     report = cap_words(checked.text.strip(), ctx.report_max_words) or old
     emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
+         call_tokens=usage.tokens,
          invented_citations=checked.removed)
     return {"report": report, "invented_citations": checked.removed, **update, **counts(usage)}

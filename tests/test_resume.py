@@ -51,3 +51,20 @@ def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corp
 
     finished = cli(env, "resume", "k1")
     assert finished.returncode == 0 and "nothing to resume" in finished.stderr
+
+
+def test_endpoint_lost_mid_run_exits_2_and_resumes(home: Path, model_server: ModelServer, corpus_dir: Path) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert cli(env, "ingest", str(corpus_dir)).returncode == 0
+    model_server.faults.drop = {"writer"}  # the server dies when the first report is being written
+    done = cli(env, "run", QUESTION, "--thread", "lost", "--set", "pages_per_round=2")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert "cannot reach the model endpoint" in last and "deepresearch resume lost" in last
+    assert "Traceback" not in done.stderr
+    assert len(model_server.calls("reader")) == 2
+    model_server.faults.drop = set()
+    resumed = cli(env, "resume", "lost", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+    assert len(model_server.calls("planner")) == 4  # round 1 was not planned again

@@ -46,6 +46,7 @@ class Faults:
     think: bool = True  # wrap text-mode replies in <think>...</think>
     delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
     gates: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)  # role -> (nth call, release)
+    drop: set[str] = field(default_factory=set)  # roles whose requests get the connection closed, no reply
 
 
 class ModelServer:
@@ -100,6 +101,8 @@ class ModelServer:
             self.log.append(Logged(role, messages, sum(len(str(m.get("content", ""))) for m in messages),
                                    method, bool(body.get("stream")), time.time()))
             nth = sum(1 for c in self.log if c.role == role)
+        if role in self.faults.drop:
+            return -1, None, "connection dropped"
         gate = self.faults.gates.get(role)
         if gate and nth >= gate[0]:
             self.blocked.set()
@@ -160,6 +163,9 @@ class ModelServer:
                     self._send_json(404, {"error": {"message": f"model {body.get('model')} does not exist"}})
                     return
                 status, message, error = server._reply(body)
+                if status == -1:  # a crashed server: no response at all
+                    self.close_connection = True
+                    return
                 if message is None:
                     self._send_json(status, {"error": {"message": error, "type": "server_error"}})
                     return
