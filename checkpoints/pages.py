@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tools.sqlite import connect
+
 
 @dataclass(frozen=True)
 class StoredPage:
@@ -35,9 +37,7 @@ class PageStore:
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
+        with connect(self.db_path) as conn:
             conn.executescript(
                 """
                 CREATE TABLE IF NOT EXISTS pages (hash TEXT PRIMARY KEY, text TEXT NOT NULL, chars INTEGER);
@@ -47,10 +47,7 @@ class PageStore:
                 );
                 """
             )
-            with conn:
-                yield conn
-        finally:
-            conn.close()
+            yield conn
 
     def put(self, url: str, title: str, text: str) -> str:
         """Store a page's text (once per distinct text) and point the URL at it; returns the hash."""

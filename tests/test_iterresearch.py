@@ -143,3 +143,13 @@ async def test_other_structured_output_methods(model_server: ModelServer, corpus
     result, _ = await research(structured_output=method)
     assert result.answer == "1921"
     assert {c.method for c in model_server.calls() if c.role != "final"} == {method}
+
+
+async def test_page_text_lives_in_the_page_store_not_in_checkpoints(model_server: ModelServer, corpus: Path,
+                                                                    home: Path) -> None:
+    await research()
+    unused_sentence = b"Critics praised the photography of the harbour scenes"
+    assert unused_sentence in b"".join(p.read_bytes() for p in home.glob("pages.db*"))
+    checkpoint_bytes = b"".join(p.read_bytes() for p in home.glob("checkpoints.db*"))
+    assert unused_sentence not in checkpoint_bytes
+    assert b"Glass Harbor premiered in Velmora" in checkpoint_bytes  # evidence quotes do live in state

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ import sqlite_utils
 from deepresearch.errors import DocumentError, UserInputError
 from state.records import Hit
 from tools.documents import KINDS, parse_file, split_passages
+from tools.sqlite import connect
 
 _STOPWORDS = frozenset(
     "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
@@ -70,15 +70,10 @@ class Corpus:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite_utils.Database]:
-        conn = sqlite3.connect(self.db_path, timeout=30)
-        db = sqlite_utils.Database(conn)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
+        with connect(self.db_path) as conn:
+            db = sqlite_utils.Database(conn)
             self._ensure_schema(db)
             yield db
-            conn.commit()
-        finally:
-            conn.close()
 
     @staticmethod
     def _ensure_schema(db: sqlite_utils.Database) -> None:
