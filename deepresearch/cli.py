@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import sqlite3
 import sys
 import uuid
 from enum import StrEnum
@@ -12,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from checkpoints.saver import open_saver
 from checkpoints.threads import list_threads
@@ -37,6 +40,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+THREAD_ID = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 class Mode(StrEnum):
@@ -74,13 +78,17 @@ def _check_out(out: Path | None) -> None:
 
 def _emit(result: runner.RunResult, out: Path | None, as_json: bool) -> None:
     if out is not None:
-        out.expanduser().write_text(result.report, encoding="utf-8")
-        err.print(f"report written to {out}")
+        try:
+            out.expanduser().write_text(result.report, encoding="utf-8")
+        except OSError as exc:
+            raise UserInputError(f"cannot write --out {out}: {exc.strerror or exc}; the report is kept in thread "
+                                 f"{result.thread_id} (`deepresearch show {result.thread_id}`)") from exc
+        err.print(f"report written to {escape(str(out))}")
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     elif out is None:
         print(result.report)
-    err.print(f"[dim]thread {result.thread_id} · {result.status} · rounds {result.rounds} · "
+    err.print(f"[dim]thread {escape(result.thread_id)} · {result.status} · rounds {result.rounds} · "
               f"llm calls {result.llm_calls} · tokens {result.tokens:,}"
               + (f" · {result.invented_citations} invented citations removed" if result.invented_citations else "")
               + "[/]")
@@ -90,7 +98,8 @@ async def _preflight(ctx: Context, settings: Settings) -> None:
     served = await list_models(str(ctx.base_url), settings.api_key)
     names = [m.id for m in served]
     if names and ctx.model not in names:
-        err.print(f"[yellow]warning:[/] {ctx.base_url} lists {', '.join(names[:5])} but not {ctx.model} "
+        err.print(f"[yellow]warning:[/] {escape(str(ctx.base_url))} lists {escape(', '.join(names[:5]))} but not "
+                  f"{escape(str(ctx.model))} "
                   "(DEEPRESEARCH_MODEL)")
 
 
@@ -103,7 +112,7 @@ def _run_guarded(thread_id: str, coro_factory) -> runner.RunResult:  # type: ign
     except ModelCallError as exc:
         raise ModelCallError(f"{exc} (progress is saved: `deepresearch resume {thread_id}`)") from exc
     except KeyboardInterrupt:
-        err.print(f"interrupted; continue with `deepresearch resume {thread_id}`")
+        err.print(f"interrupted; continue with `deepresearch resume {escape(thread_id)}`")
         raise typer.Exit(130) from None
 
 
@@ -126,8 +135,8 @@ def run(
     question = question.strip()
     if not question:
         raise UserInputError("the question is empty")
-    if thread is not None and not thread.strip():
-        raise UserInputError("--thread must not be empty")
+    if thread is not None and not THREAD_ID.fullmatch(thread):
+        raise UserInputError("--thread takes 1 to 100 letters, digits, '.', '_' or '-'")
     _check_out(out)
     settings = _settings()
     ctx = Context.from_dict(Context.parse_assignments(settings_ or []), search=search.value, max_rounds=max_rounds)
@@ -135,7 +144,7 @@ def run(
         raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
     asyncio.run(_preflight(ctx, settings))
     thread_id = (thread or uuid.uuid4().hex[:12]).strip()
-    err.print(f"thread {thread_id}")
+    err.print(f"thread {escape(thread_id)}")
     progress = Progress(err, enabled=not quiet)
     result = _run_guarded(thread_id, lambda: runner.start(settings, thread_id, question, mode.value, ctx, progress))
     _emit(result, out, as_json)
@@ -224,7 +233,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (r
         raise UserInputError("no .md, .txt, .html or .pdf files found in " + ", ".join(map(str, paths)))
     report = Corpus(settings.corpus_db).ingest(paths)
     for _path, reason in report.failed:
-        err.print(f"[yellow]skipped[/] {reason}")
+        err.print(f"[yellow]skipped[/] {escape(reason)}")
     stats = Corpus(settings.corpus_db).stats()
     print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
           f"failed {len(report.failed)}; corpus: {stats['documents']} documents, {stats['passages']} passages")
@@ -265,6 +274,9 @@ def main(argv: list[str] | None = None) -> None:
     except DeepResearchError as exc:
         print(f"deepresearch: error: {exc}", file=sys.stderr)
         code = exc.exit_code
+    except sqlite3.Error as exc:  # a checkpoint write failing mid-run (disk full, database locked too long)
+        print(f"deepresearch: error: database failure: {exc}", file=sys.stderr)
+        code = 1
     except KeyboardInterrupt:
         print("deepresearch: interrupted", file=sys.stderr)
         code = 130

@@ -57,6 +57,10 @@ class StructuredOutputError(DeepResearchError):
         self.tokens = tokens
 
 
+class StorageError(DeepResearchError):
+    """A database under DEEPRESEARCH_HOME cannot be opened or written (corrupt, read-only, disk full)."""
+
+
 class DocumentError(DeepResearchError):
     """A file could not be read or parsed as a document."""
 

@@ -9,7 +9,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from deepresearch.errors import ModelCallError
-from nodes.common import counts, emit, resources, today
+from nodes.common import counts, emit, past_deadline, resources, today
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.graph_state import State
@@ -73,15 +73,15 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     usage = Usage()
     failures: list[Failure] = []
     text = ""
-    if int(state.get("llm_calls", 0)) < ctx.max_llm_calls:
+    if int(state.get("llm_calls", 0)) < ctx.max_llm_calls and not past_deadline(ctx):
         messages = [SystemMessage(SYSTEM.format(date=today(), status=status)),
                     HumanMessage(USER.format(question=state["question"], report=report or "(empty)",
                                              sources=listing or "(none)"))]
         try:
-            text, usage = await complete_text(resources(ctx).endpoint, messages)
+            text, usage = await complete_text(resources(ctx).endpoint, messages, deadline=ctx.deadline_at)
         except ModelCallError as exc:
             failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
-                                    error=str(exc)))
+                                    error=str(exc), transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final, removed, cited = compose(state["question"], short, body, sources)
     emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed,

@@ -66,7 +66,13 @@ def calls_left(state: Mapping[str, Any], ctx: Context) -> int:
 
 def past_deadline(ctx: Context) -> bool:
     """Whether this run's wall-clock budget is spent."""
-    return time.time() - ctx.started_at >= ctx.deadline_seconds
+    return time.time() >= ctx.deadline_at
+
+
+def may_call(state: Mapping[str, Any], ctx: Context, calls: int = 1) -> bool:
+    """Whether a node may spend ``calls`` more model calls (the final answer's call stays reserved)."""
+    return (calls_left(state, ctx) >= calls and int(state.get("tokens", 0)) < ctx.max_tokens
+            and not past_deadline(ctx))
 
 
 def budget_reason(state: Mapping[str, Any], ctx: Context) -> str | None:

@@ -24,7 +24,7 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         decision, reason = "answer", "the evidence answers the question"
     elif reason:
         decision = "answer"
-    elif stalls > ctx.max_stalls:
+    elif stalls >= ctx.max_stalls:
         decision, reason = "answer", f"no new evidence in {stalls} rounds"
     elif not progress:
         decision, reason = "backtrack", "the round found nothing new"

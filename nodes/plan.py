@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, normalize_query, past_deadline, resources, today
+from nodes.common import calls_left, counts, emit, may_call, normalize_query, resources, today
 from state.context import Context
 from state.graph_state import State
 from state.records import Failure
@@ -95,25 +95,31 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     usage = Usage()
     failures: list[Failure] = []
     goal, queries = f"answer the question: {state['question']}", []
-    if calls_left(state, ctx) >= 1 and not past_deadline(ctx):
-        messages = [
+    if may_call(state, ctx):
+        messages: list[BaseMessage] = [
             SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=res.search.description)),
             HumanMessage(USER.format(question=state["question"], report=state.get("report") or "(empty)",
                                      last_round=_last_round(state), dead_ends=_dead_ends(state))),
         ]
         try:
-            result, usage = await complete_json(res.endpoint, messages, Plan)
-            goal, queries = result.goal.strip() or goal, _fresh(result.queries, set(seen), ctx.queries_per_round)
-            if not queries and calls_left(state, ctx) - usage.calls >= 1:
-                messages.append(HumanMessage(REPEATED.format(queries="; ".join(result.queries))))
-                result, more = await complete_json(res.endpoint, messages, Plan)
-                usage += more
+            for _ in range(2):  # ask again only when every query repeats one already run
+                left = calls_left(state, ctx) - usage.calls
+                if left < 1:
+                    break
+                result, spent = await complete_json(res.endpoint, messages, Plan, repair=left >= 2,
+                                                    deadline=ctx.deadline_at)
+                usage += spent
+                goal = result.goal.strip() or goal
                 queries = _fresh(result.queries, set(seen), ctx.queries_per_round)
+                if queries:
+                    break
+                messages += [AIMessage(result.model_dump_json()),
+                             HumanMessage(REPEATED.format(queries="; ".join(result.queries)))]
         except StructuredOutputError as exc:
             usage += Usage(exc.calls, exc.tokens)
-            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc)))
+            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc), transient=True))
         except ModelCallError as exc:
-            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc)))
+            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc), transient=True))
     if not queries and not seen:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]

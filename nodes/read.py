@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Any, NotRequired
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from deepresearch.errors import ModelCallError, ReadError, StructuredOutputError
-from nodes.common import counts, emit, fence, past_deadline, resources, today
+from nodes.common import counts, emit, fence, resources, today
 from state.context import Context
 from state.records import Failure, Finding, Hit, Source
 from tools.llm import Usage, complete_json
@@ -53,6 +53,7 @@ class ReadTask(TypedDict):
     question: str
     goal: str
     round: int
+    calls: NotRequired[int]  # model calls this reader may spend (2 allows a repair retry)
 
 
 class Extraction(BaseModel):
@@ -73,9 +74,13 @@ def verified_quote(quote: str, page_text: str) -> str:
     return quote if quote and _squash(quote) in _squash(page_text) else ""
 
 
-def _failed(task: ReadTask, source: Source, error: str, usage: Usage | None = None) -> dict[str, Any]:
-    failure = Failure(round=task["round"], action="read", target=task["hit"]["url"], error=error)
-    return {"sources": [source], "failures": [failure], **counts(usage or Usage())}
+def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient: bool,
+            usage: Usage | None = None) -> dict[str, Any]:
+    """A read that produced nothing: recorded as a failure, not as a source (a passing failure may be retried)."""
+    url = task["hit"]["url"]
+    emit(runtime, "read_failed", round=task["round"], url=url, error=error)
+    failure = Failure(round=task["round"], action="read", target=url, error=error, transient=transient)
+    return {"failures": [failure], **counts(usage or Usage())}
 
 
 async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -83,17 +88,13 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     res = resources(ctx)
     hit = task["hit"]
-    unread = Source(url=hit["url"], title=hit["title"], page_hash="", n=None, round=task["round"])
     try:
         page = await res.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)
     except ReadError as exc:
-        emit(runtime, "read_failed", round=task["round"], url=hit["url"], error=str(exc))
-        return _failed(task, unread, str(exc))
+        return _failed(runtime, task, str(exc), transient=False)
     page_hash = await asyncio.to_thread(res.pages.put, page.url, page.title, page.text)
     source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page_hash, n=None,
                     round=task["round"])
-    if past_deadline(ctx):
-        return _failed(task, source, "deadline passed before the page could be read")
     title = fence(source["title"], "document").replace('"', "'")
     messages = [
         SystemMessage(SYSTEM.format(date=today())),
@@ -101,11 +102,12 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
                                  text=fence(page.text, "document"))),
     ]
     try:
-        result, usage = await complete_json(res.extraction, messages, Extraction)
+        result, usage = await complete_json(res.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,
+                                            deadline=ctx.deadline_at)
     except StructuredOutputError as exc:
-        return _failed(task, source, str(exc), Usage(exc.calls, exc.tokens))
+        return _failed(runtime, task, str(exc), transient=True, usage=Usage(exc.calls, exc.tokens))
     except ModelCallError as exc:
-        return _failed(task, source, str(exc))
+        return _failed(runtime, task, str(exc), transient=True)
     evidence = result.evidence.strip()
     relevant = result.relevant and bool(evidence)
     emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,

@@ -28,7 +28,7 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
         hits = await resources(ctx).search.search(query, ctx.results_per_query)
     except SearchError as exc:
         emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
-        failure = Failure(round=task["round"], action="search", target=query, error=str(exc))
-        return {"queries_run": [query], "failures": [failure]}
+        failure = Failure(round=task["round"], action="search", target=query, error=str(exc), transient=True)
+        return {"failures": [failure]}  # not counted as run: a later round may try it again
     emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
     return {"hits": hits, "queries_run": [query]}

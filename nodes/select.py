@@ -7,7 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from nodes.common import calls_left, emit
+from nodes.common import calls_left, emit, may_call
 from state.context import Context
 from state.graph_state import State
 from state.records import Hit
@@ -31,15 +31,34 @@ def pick(hits: list[Hit], already_read: set[str], limit: int) -> list[Hit]:
     return chosen
 
 
+MAX_READ_ATTEMPTS = 2
+
+
+def done_with(state: State) -> set[str]:
+    """Pages not to read again: read already, unreadable, or failed twice for passing reasons."""
+    skip = {src["url"] for src in state.get("sources", [])}
+    tries: dict[str, int] = {}
+    for failure in state.get("failures", []):
+        if failure["action"] == "read":
+            tries[failure["target"]] = tries.get(failure["target"], 0) + 1
+            if not failure.get("transient", True) or tries[failure["target"]] >= MAX_READ_ATTEMPTS:
+                skip.add(failure["target"])
+    return skip
+
+
 def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Pick up to ``pages_per_round`` unread pages, as many as the call budget can still read."""
+    """Pick up to ``pages_per_round`` new pages, as many as the call budget can still read.
+
+    Each reader may spend two calls (a repair retry) when the budget allows, else one; one call is
+    always left for the report writer.
+    """
     ctx = runtime.context
-    affordable = max(0, calls_left(state, ctx) - 1)  # keep one call for synthesis
-    already_read = {src["url"] for src in state.get("sources", [])}
-    chosen = pick(state.get("hits", []), already_read, min(ctx.pages_per_round, affordable))
+    left = calls_left(state, ctx) if may_call(state, ctx, 2) else 0
+    chosen = pick(state.get("hits", []), done_with(state), min(ctx.pages_per_round, max(0, left - 1)))
+    allowance = 2 if left >= 2 * len(chosen) + 1 else 1
     emit(runtime, "select", state, pages=[{"title": h["title"], "url": h["url"]} for h in chosen],
          hits=len(state.get("hits", [])))
-    return {"selected": chosen}
+    return {"selected": chosen, "read_allowance": allowance}
 
 
 def dispatch_reads(state: State) -> list[Send] | str:
@@ -48,4 +67,4 @@ def dispatch_reads(state: State) -> list[Send] | str:
     if not selected:
         return "decide"
     return [Send("read", {"hit": hit, "question": state["question"], "goal": state.get("goal", ""),
-                          "round": state["round"]}) for hit in selected]
+                          "round": state["round"], "calls": state.get("read_allowance", 1)}) for hit in selected]

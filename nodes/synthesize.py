@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import counts, emit, fence, resources, today
+from nodes.common import calls_left, counts, emit, fence, may_call, resources, today
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.graph_state import State
@@ -71,6 +71,11 @@ def fallback_report(report: str, findings: list[Finding], numbers: dict[str, int
     return "\n".join([report.strip(), *added]).strip()
 
 
+def _failure(state: State, error: str) -> Failure:
+    return Failure(round=int(state.get("round", 0)), action="synthesize", target="report writer", error=error,
+                   transient=True)
+
+
 def cap_words(text: str, words: int) -> str:
     """Hard cap on the report's length (the prompt asks for it; this guarantees it)."""
     tokens = text.split(" ")
@@ -94,19 +99,24 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                  goal=state.get("goal", ""), findings=format_findings(findings, numbers))),
     ]
     update: dict[str, Any] = {}
-    try:
-        result, usage = await complete_json(res.endpoint, messages, Synthesis)
-        report = result.report
-        update = {"answered": result.answered and bool(result.answer.strip()), "candidate": result.answer.strip(),
-                  "missing": result.missing.strip()}
-    except (StructuredOutputError, ModelCallError) as exc:
-        usage = Usage(exc.calls, exc.tokens) if isinstance(exc, StructuredOutputError) else Usage()
-        report = fallback_report(old, findings, numbers)
-        update["failures"] = [Failure(round=state.get("round", 0), action="synthesize", target="report writer",
-                                      error=str(exc))]
+    usage = Usage()
+    report = fallback_report(old, findings, numbers)
+    if not may_call(state, ctx):
+        update["failures"] = [_failure(state, "budget spent: new evidence appended to the report unedited")]
+    else:
+        try:
+            result, usage = await complete_json(res.endpoint, messages, Synthesis,
+                                                repair=calls_left(state, ctx) >= 2, deadline=ctx.deadline_at)
+            report = result.report
+            update = {"answered": result.answered and bool(result.answer.strip()),
+                      "candidate": result.answer.strip(), "missing": result.missing.strip()}
+        except StructuredOutputError as exc:
+            usage = Usage(exc.calls, exc.tokens)
+            update["failures"] = [_failure(state, str(exc))]
+        except ModelCallError as exc:
+            update["failures"] = [_failure(state, str(exc))]
     checked = check_citations(report, numbered(state.get("sources", [])))
     report = cap_words(checked.text.strip(), ctx.report_max_words) or old
     emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
-         call_tokens=usage.tokens,
-         invented_citations=checked.removed)
+         call_tokens=usage.tokens, invented_citations=checked.removed)
     return {"report": report, "invented_citations": checked.removed, **update, **counts(usage)}

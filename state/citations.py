@@ -8,12 +8,19 @@ from dataclasses import dataclass
 
 from state.records import Source
 
-# [3], [3, 5], [3][5], [2-4]; not markdown links ([1](...)) or footnotes ([^1])
-_GROUP = re.compile(r"\s?\[(\d+(?:\s*(?:,|;|-|–)\s*\d+)*)\](?!\()")
-_SPLIT = re.compile(r"\s*(?:,|;)\s*")
+# [3], [ 3 ], [3, 5], [3 and 5], [3][5], [2-4], and number-only links [3](http://...) whose URL the model
+# made up; not footnotes ([^1]) or links with words
+_GROUP = re.compile(r"[ \t]?\[\s*(\d+(?:\s*(?:,|;|-|–|and|&)\s*\d+)*)\s*\](?:\([^)\s]*\))?", re.I)
+_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 _RANGE = re.compile(r"(\d+)\s*[-–]\s*(\d+)")
-_MODEL_SOURCES = re.compile(r"\n#{1,6}\s*(sources|references|bibliography|citations)\s*\n.*\Z", re.I | re.S)
 _MAX_RANGE = 50
+_YEARLIKE = 1000  # [1921] or [1921-1962] is a year in brackets, not a citation
+_LABEL = r"(?:sources|references|bibliography|citations|works cited)"
+# a trailing section under a sources heading or bold label, with no later heading
+_HEADING = rf"(?:#{{1,6}}[ \t]*{_LABEL}[ \t]*:?|\*\*{_LABEL}:?\*\*:?)"
+_MODEL_SOURCES = re.compile(rf"\n{_HEADING}[ \t]*\n(?:(?!\n#{{1,6}}\s).)*\Z", re.I | re.S)
+# a line listing a numbered source with a link, as models write their own reference lists
+_SOURCE_LINE = re.compile(r"^[ \t]*(?:[-*][ \t]*)?\[\d+\][^\n]*(?:https?://|www\.)[^\n]*\n?", re.M)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ def check_citations(text: str, valid: Iterable[int]) -> CheckedText:
     def fix(match: re.Match[str]) -> str:
         nonlocal removed
         numbers = _numbers(match.group(1))
+        if any(n >= _YEARLIKE for n in numbers):
+            return match.group(0)
         keep = [n for n in numbers if n in allowed]
         removed += len(numbers) - len(keep)
         for n in keep:
@@ -53,7 +62,7 @@ def check_citations(text: str, valid: Iterable[int]) -> CheckedText:
                 cited.append(n)
         if not keep:
             return ""
-        lead = " " if match.group(0).startswith((" ", "\n", "\t")) else ""
+        lead = match.group(0)[0] if match.group(0)[0] in " \t" else ""
         return lead + "".join(f"[{n}]" for n in dict.fromkeys(keep))
 
     return CheckedText(_GROUP.sub(fix, text), removed, tuple(cited))
@@ -65,8 +74,12 @@ def numbered(sources: Iterable[Source]) -> dict[int, Source]:
 
 
 def strip_model_sources(text: str) -> str:
-    """Remove a sources/references section the model wrote itself; ours is built from real sources."""
-    return _MODEL_SOURCES.sub("", text.rstrip()).rstrip()
+    """Remove source lists the model wrote itself (a trailing sources section, lines of numbered links).
+
+    Ours is built from the sources actually read.
+    """
+    text = _MODEL_SOURCES.sub("", "\n" + text.rstrip())
+    return _SOURCE_LINE.sub("", text).strip()
 
 
 def sources_section(sources: Iterable[Source], cited: Iterable[int]) -> str:

@@ -6,6 +6,7 @@ take their value from the environment (see ``deepresearch.settings``) when the r
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal, get_args, get_origin, get_type_hints
@@ -24,7 +25,7 @@ def _doc(text: str) -> dict[str, str]:
 
 def _convert(key: str, raw: str, hint: Any) -> Any:
     """Convert a command-line string to the field's type (int, float, bool, str or a Literal)."""
-    kinds = [a for a in get_args(hint) if a is not type(None)] or [hint]
+    kinds = [hint] if get_origin(hint) is Literal else [a for a in get_args(hint) if a is not type(None)] or [hint]
     if get_origin(kinds[0]) is Literal:
         choices = get_args(kinds[0])
         if raw not in choices:
@@ -36,7 +37,10 @@ def _convert(key: str, raw: str, hint: Any) -> Any:
             if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("true", "1", "yes")
-        return kind(raw)
+        value = kind(raw)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(raw)
+        return value
     except ValueError:
         raise ConfigError(f"{key} must be {getattr(kind, '__name__', kind)}, got {raw!r}") from None
 
@@ -103,17 +107,34 @@ class Context:
                      "max_llm_calls", "max_tokens", "max_page_chars", "report_max_words", "max_output_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.max_stalls < 0 or self.deadline_seconds <= 0:
-            raise ConfigError("max_stalls must be >= 0 and deadline_seconds > 0")
+        if self.max_stalls < 1:
+            raise ConfigError(f"max_stalls must be at least 1, got {self.max_stalls}")
+        if not (math.isfinite(self.deadline_seconds) and self.deadline_seconds > 0):
+            raise ConfigError(f"deadline_seconds must be a positive number, got {self.deadline_seconds}")
+        if not (math.isfinite(self.temperature) and 0 <= self.temperature <= 2):
+            raise ConfigError(f"temperature must be between 0 and 2, got {self.temperature}")
+        if not str(self.base_url).startswith(("http://", "https://")):
+            raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+
+    @property
+    def deadline_at(self) -> float:
+        """Unix time this run's wall-clock budget ends."""
+        return self.started_at + self.deadline_seconds
 
     def to_dict(self) -> dict[str, Any]:
-        """The research settings saved with a thread for resume.
+        """The settings saved with a thread for resume.
 
-        Endpoint fields are left out: a resumed thread talks to the endpoint configured now.
+        Endpoint fields are kept only when they were set for this run; those that came from the
+        environment are left out, so a resumed thread reads the environment again.
         """
         data = asdict(self)
-        for name in ENDPOINT_FIELDS + ("started_at",):
-            data.pop(name)
+        data.pop("started_at")
+        env = load_settings()
+        from_env = {"model": env.model, "base_url": env.base_url, "extraction_model": self.model,
+                    "structured_output": env.structured_output}
+        for name in ENDPOINT_FIELDS:
+            if data[name] == from_env[name]:
+                data.pop(name)
         return data
 
     @classmethod

@@ -43,6 +43,7 @@ class State(TypedDict, total=False):
     queries: list[str]
     hits: Annotated[list[Hit], operator.add]
     selected: list[Hit]
+    read_allowance: int
     findings: Annotated[list[Finding], operator.add]
     # the workspace carried between rounds
     report: str

@@ -41,12 +41,17 @@ class Finding(TypedDict):
 
 
 class Failure(TypedDict):
-    """An action that failed (search error, dead page, unusable model reply); kept out of evidence."""
+    """An action that failed (search error, dead page, unusable model reply); kept out of evidence.
+
+    ``transient`` failures (a model call, a timeout) may be retried in a later round; a page that
+    cannot be read at all is not tried again.
+    """
 
     round: int
     action: str
     target: str
     error: str
+    transient: bool
 
 
 class DeadEnd(TypedDict):

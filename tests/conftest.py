@@ -27,7 +27,8 @@ QUESTION = ("In what year was the architect born who designed the public library
 def glass_harbor(**options: object) -> Scenario:
     """Three hops: film -> town -> library architect -> birth year (answer 1921)."""
     hops = [
-        Hop("premiere town", r"Glass Harbor[^.]*premiered in (?P<town>[A-Z][a-z]+)", "Glass Harbor film premiere"),
+        Hop("premiere town", r"Glass Harbor[^.]*premiered in (?P<town>[A-Z][a-z]+)", "Glass Harbor film premiere",
+            alt_query="Glass Harbor drama premiered"),
         Hop("library architect", r"{town} Public Library[^.]*designed by (?P<architect>[A-Z][a-z]+ [A-Z][a-z]+)",
             "{town} library architect", alt_query="{town} public library designed by"),
         Hop("birth year", r"{architect}[^.]*\bborn (?:in )?(?P<year>\d{{4}})", "{architect} architect born"),

@@ -35,3 +35,27 @@ def test_sources_section_lists_cited_in_number_order() -> None:
 def test_model_written_sources_are_stripped() -> None:
     assert strip_model_sources("Body [1].\n\n## References\n[1] made up\n[2] also") == "Body [1]."
     assert strip_model_sources("Sources of income are many.") == "Sources of income are many."
+
+
+def test_citation_spellings_models_use() -> None:
+    checked = check_citations("A [ 1 ]. B [1, 9 and 2]. C [9](http://made.up). D [2](http://x).", {1, 2})
+    assert checked.text == "A [1]. B [1][2]. C. D [2]."
+    assert checked.removed == 2
+
+
+def test_years_in_brackets_are_not_citations() -> None:
+    checked = check_citations("Lived [1921-1962], rebuilt [2004].", {1})
+    assert checked.text == "Lived [1921-1962], rebuilt [2004]." and checked.removed == 0
+
+
+def test_a_citation_opening_a_line_stays_on_its_line() -> None:
+    assert check_citations("first line\n[1] second line [7]", {1}).text == "first line\n[1] second line"
+
+
+def test_model_source_lists_in_other_shapes() -> None:
+    body = "Fact [1].\n\n**Sources:**\n[1] Wikipedia — https://en.wikipedia.org/wiki/Made_up"
+    assert strip_model_sources(body) == "Fact [1]."
+    inline = "Fact [1].\n[1] Some page https://example.com/x\nMore text [1]."
+    assert strip_model_sources(inline) == "Fact [1].\nMore text [1]."
+    middle = "Intro [1].\n\n## References\n[1] x\n\n## Details\n\nLater fact [1]."
+    assert strip_model_sources(middle) == middle

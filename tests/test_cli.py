@@ -59,6 +59,8 @@ def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
         (["run", "q", "--set", "nope=1"], "--set expects KEY=VALUE"),
         (["run", "q", "--out", "/no/such/dir/r.md"], "folder does not exist"),
         (["run", "q", "--frobnicate"], "No such option"),
+        (["run", "q", "--thread", "[/bold]"], "--thread takes"),
+        (["run", "q", "--set", "temperature=nan"], "temperature must be float"),
         (["resume", "no-such-thread"], "unknown thread 'no-such-thread'"),
         (["show", "no-such-thread"], "unknown thread"),
         (["ingest", "/no/such/path"], "no such file or folder"),
@@ -92,3 +94,21 @@ def test_doctor(env: dict[str, str]) -> None:
     assert "8 documents" in done.stdout
     down = cli({**env, "DEEPRESEARCH_BASE_URL": "http://127.0.0.1:9/v1"}, "doctor")
     assert down.returncode == 2 and "UNREACHABLE" in down.stdout
+
+
+def test_corrupt_databases_get_one_line(home: Path) -> None:
+    home.mkdir(parents=True)
+    for name in ("checkpoints.db", "corpus.db"):
+        (home / name).write_bytes(b"this is not a database" * 100)
+    env = cli_env(home)
+    for args in (["threads"], ["show", "x"], ["run", "q"], ["doctor"]):
+        done = cli(env, *args)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, (args, done.stderr)
+        assert "not a database" in done.stderr.strip().splitlines()[-1]
+
+
+def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str]) -> None:
+    done = cli(env, "run", QUESTION, "--thread", "t-out", "--out", "/proc/version", "-q")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "deepresearch show t-out" in done.stderr.strip().splitlines()[-1]
+    assert cli(env, "show", "t-out").stdout.startswith("# " + QUESTION)

@@ -4,7 +4,7 @@ import pytest
 
 from deepresearch.errors import UserInputError
 from tests.fakes.pdf import make_pdf
-from tools.corpus import Corpus, fts_query
+from tools.corpus import Corpus, fts_query, iter_files
 from tools.documents import parse_file, split_passages
 
 
@@ -91,3 +91,30 @@ def test_split_passages_respects_limit() -> None:
     parts = split_passages(text, 600)
     assert all(len(p) <= 600 for p in parts)
     assert "".join(parts).count("word") == 500
+
+
+def test_tiny_page_limit_still_reads_the_best_passage(tmp_path: Path, corpus_dir: Path) -> None:
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.ingest([corpus_dir])
+    doc = corpus.document(str((corpus_dir / "glass_harbor.md").resolve()), "premiered Velmora", 150)
+    assert doc is not None and 0 < len(doc.text) <= 150
+
+
+def test_a_file_that_turns_unreadable_loses_its_old_passages(tmp_path: Path) -> None:
+    paper = tmp_path / "paper.pdf"
+    paper.write_bytes(make_pdf([["Zanzibar spice routes were mapped in 1850."]], "Paper"))
+    corpus = Corpus(tmp_path / "c.db")
+    corpus.ingest([paper])
+    assert corpus.search("Zanzibar spice", 1)
+    paper.write_bytes(b"%PDF-1.4 garbage")
+    report = corpus.ingest([paper])
+    assert report.failed and corpus.search("Zanzibar spice", 1) == []
+    assert corpus.stats()["documents"] == 0
+
+
+def test_special_files_are_not_opened(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    assert list(iter_files([fifo])) == []

@@ -153,3 +153,37 @@ async def test_page_text_lives_in_the_page_store_not_in_checkpoints(model_server
     checkpoint_bytes = b"".join(p.read_bytes() for p in home.glob("checkpoints.db*"))
     assert unused_sentence not in checkpoint_bytes
     assert b"Glass Harbor premiered in Velmora" in checkpoint_bytes  # evidence quotes do live in state
+
+
+async def test_a_page_whose_reading_failed_is_tried_again(model_server: ModelServer, corpus: Path) -> None:
+    model_server.faults.fail_when = {'glass_harbor.md"': [503, 503]}  # the reader call fails, retry included
+    result, rec = await research()
+    assert result.answer == "1921"
+    failed = [e for e in kinds(rec, "read_failed") if e["url"].endswith("glass_harbor.md")]
+    assert len(failed) == 1
+    assert any(f["action"] == "read" and f["transient"] for f in result.failures)
+    assert "glass_harbor.md" in result.sources[0]["url"]
+
+
+async def test_call_budget_is_hard_even_with_repairs(model_server: ModelServer, corpus: Path) -> None:
+    model_server.faults.malformed_until_repair = {"planner", "reader", "writer"}
+    result, _ = await research(max_llm_calls=8)
+    assert result.llm_calls == len(model_server.calls()) <= 8
+    assert model_server.calls()[-1].role == "final"  # the reserved call was there for the answer
+
+
+async def test_token_budget_is_checked_before_each_call(model_server: ModelServer, corpus: Path) -> None:
+    result, _ = await research(max_tokens=1)
+    assert [c.role for c in model_server.calls()] == ["planner", "final"]
+    assert result.status == "done"
+
+
+async def test_deadline_cuts_a_hung_call(model_server: ModelServer, corpus: Path) -> None:
+    import time
+
+    model_server.faults.delay = {"reader": 10}
+    started = time.monotonic()
+    result, _ = await research(deadline_seconds=1.5)
+    assert time.monotonic() - started < 8
+    assert result.status == "done" and result.report.startswith("# ")
+    assert "final" not in {c.role for c in model_server.calls()}  # no model call after the deadline

@@ -106,3 +106,11 @@ async def test_list_models_reports_context_length(server: ModelServer) -> None:
     assert models[0].id == server.model and models[0].max_model_len == 131072
     with pytest.raises(EndpointUnreachable, match="DEEPRESEARCH_BASE_URL"):
         await list_models("http://127.0.0.1:9/v1", "EMPTY")
+
+
+@pytest.mark.parametrize("body", ['{"error": {"message": "provider overloaded"}}', "<html>oops</html>",
+                                  '{"choices": null}', "[]"])
+async def test_a_200_that_is_not_a_completion_is_a_clear_error(server: ModelServer, body: str) -> None:
+    server.faults.junk = [body]
+    with pytest.raises(ModelCallError, match="unusable response"):
+        await complete_json(endpoint(server), msgs("x"), Verdict)

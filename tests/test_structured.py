@@ -12,7 +12,8 @@ class Verdict(BaseModel):
 def test_strip_think_removes_blocks_and_unclosed_prefix() -> None:
     assert strip_think("<think>hmm {\"a\": 1}</think>final") == "final"
     assert strip_think("reasoning without opening tag</think>\n{}") == "{}"
-    assert strip_think("text <think>never closed") == "text"
+    assert strip_think("<think>never closed") == ""
+    assert strip_think("text mentioning <think> later") == "text mentioning <think> later"
 
 
 @pytest.mark.parametrize(
@@ -38,3 +39,21 @@ def test_errors_say_what_is_wrong() -> None:
         parse_reply("I could not decide.", Verdict)
     with pytest.raises(ParseError, match="answered"):
         parse_reply('{"answer": "x"}', Verdict)
+
+
+def test_the_answer_wins_over_an_echoed_template() -> None:
+    reply = 'Format: {"answered": true, "answer": "..."} My answer: {"answered": true, "answer": "1921"}'
+    assert parse_reply(reply, Verdict).answer == "1921"
+    with pytest.raises(ParseError, match="placeholders"):
+        parse_reply('{"answered": true, "answer": "..."}', Verdict)
+
+
+def test_think_handling_keeps_json_that_mentions_the_tags() -> None:
+    reply = '<think>plan</think>{"answered": true, "answer": "use </think> tags"}'
+    assert parse_reply(reply, Verdict).answer == "use </think> tags"
+    assert strip_think("<think>cut off mid-thought {\"answered\": true") == ""
+
+
+def test_pathological_nesting_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        parse_reply('{"a":' * 3000 + "1" + "}" * 3000, Verdict)

@@ -58,7 +58,7 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
                 rel = child.relative_to(path).parts
                 if child.is_file() and child.suffix.lower() in KINDS and not any(p.startswith(".") for p in rel):
                     yield child
-        elif path.suffix.lower() in KINDS:
+        elif path.is_file() and path.suffix.lower() in KINDS:  # regular files only: a FIFO would block
             yield path
 
 
@@ -117,9 +117,16 @@ class Corpus:
         existing = list(db.table("documents").rows_where("path = ?", [key], limit=1))
         if existing and existing[0]["hash"] == digest:
             return "unchanged"
-        doc = parse_file(file)
-        if not doc.text.strip():
-            raise DocumentError(f"{file}: no text could be extracted")
+        try:
+            doc = parse_file(file)
+            if not doc.text.strip():
+                raise DocumentError(f"{file}: no text could be extracted")
+        except DocumentError:
+            if existing:  # the file changed into something unreadable: its old text is no longer true
+                with db.conn:
+                    db.table("passages").delete_where("doc_id = ?", [existing[0]["id"]])
+                    db.table("documents").delete(existing[0]["id"])
+            raise
         row = {"path": key, "title": doc.title, "kind": doc.kind, "hash": digest,
                "chars": len(doc.text), "ingested_at": time.time()}
         with db.conn:
@@ -177,13 +184,16 @@ class Corpus:
                 [fts_query(focus), path],
             ).fetchall()
         by_seq = {r[1]: r[3] for r in rows}
+        order = [r[0] for r in ranked] or [rows[0][1]]
         chosen: list[int] = []
         used = 0
-        for seq in [rows[0][1]] + [r[0] for r in ranked] + [r[1] for r in rows]:
+        for seq in [rows[0][1], *order, *(r[1] for r in rows)]:
             if seq in chosen or used + len(by_seq[seq]) > max_chars:
                 continue
             chosen.append(seq)
             used += len(by_seq[seq]) + 3
+        if not chosen:  # every passage is longer than the limit: the best one, cut to fit
+            return CorpusDocument(path, title, by_seq[order[0]][:max_chars])
         text = "\n…\n".join(by_seq[s] for s in sorted(chosen))
         return CorpusDocument(path, title, text)
 

@@ -32,7 +32,11 @@ async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list
         raise EndpointError(f"{base_url}/models answered HTTP {response.status_code}; is this an OpenAI-compatible "
                             "base URL (usually ending in /v1)?")
     try:
-        data = response.json().get("data", [])
+        body = response.json()
     except ValueError as exc:
         raise EndpointError(f"{base_url}/models did not return JSON; is this an OpenAI-compatible base URL?") from exc
-    return [ServedModel(str(m.get("id", "")), m.get("max_model_len")) for m in data if isinstance(m, dict)]
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, list):
+        raise EndpointError(f"{base_url}/models did not return a model list; is this an OpenAI-compatible base URL?")
+    return [ServedModel(str(m.get("id", "")), m["max_model_len"] if isinstance(m.get("max_model_len"), int) else None)
+            for m in data if isinstance(m, dict)]

@@ -6,8 +6,10 @@ It counts usage, maps failures to the project's errors, and asks for structured 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -84,13 +86,23 @@ def _usage(message: AIMessage, messages: list[BaseMessage]) -> Usage:
     return Usage(1, chars // 4)
 
 
-async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], **kwargs: Any) -> AIMessage:
-    """One model call with the SDK's retries; failures become the project's errors."""
+async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: float | None = None,
+                  **kwargs: Any) -> AIMessage:
+    """One model call with the SDK's retries, cut off at ``deadline`` (Unix time) if given.
+
+    Failures become the project's errors.
+    """
     model: Any = chat_model(endpoint)
     if kwargs.get("tools"):
         model = model.bind_tools(kwargs.pop("tools"), tool_choice=kwargs.pop("tool_choice"))
+    remaining = None if deadline is None else deadline - time.time()
+    if remaining is not None and remaining <= 0:
+        raise ModelCallError("the run's deadline passed before the model call")
     try:
-        reply = await model.ainvoke(messages, **kwargs)
+        async with asyncio.timeout(remaining):
+            reply = await model.ainvoke(messages, **kwargs)
+    except TimeoutError as exc:
+        raise ModelCallError("the run's deadline passed during a model call (deadline_seconds)") from exc
     except openai.APITimeoutError as exc:
         raise ModelCallError(
             f"model call timed out after {endpoint.timeout:g}s and {endpoint.max_retries} retries "
@@ -113,6 +125,12 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], **kwargs: Any
         ) from exc
     except openai.APIStatusError as exc:
         raise ModelCallError(f"model call failed with HTTP {exc.status_code}: {_brief(exc)}") from exc
+    except openai.APIError as exc:
+        raise ModelCallError(f"the endpoint sent an unusable response: {' '.join(str(exc).split())[:200]}") from exc
+    except (ValueError, TypeError, AttributeError, KeyError) as exc:
+        # a 200 reply that is not a chat completion (e.g. {"error": ...} or an HTML page)
+        raise ModelCallError(f"the endpoint sent an unusable response ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())[:160]})") from exc
     if not isinstance(reply, AIMessage):
         raise ModelCallError(f"unexpected reply type {type(reply).__name__}")
     return reply
@@ -131,9 +149,10 @@ def _mentions(text: str, *needles: str) -> bool:
     return any(n in lowered for n in needles)
 
 
-async def complete_text(endpoint: Endpoint, messages: list[BaseMessage]) -> tuple[str, Usage]:
+async def complete_text(endpoint: Endpoint, messages: list[BaseMessage],
+                        deadline: float | None = None) -> tuple[str, Usage]:
     """Free-text reply with thinking removed."""
-    reply = await _invoke(endpoint, messages)
+    reply = await _invoke(endpoint, messages, deadline)
     return strip_think(str(reply.content)), _usage(reply, messages)
 
 
@@ -163,10 +182,11 @@ def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel])
     return messages
 
 
-async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M]) -> tuple[M, Usage]:
-    """A reply parsed into ``schema``; one repair retry shows the model its error.
+async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M], *,
+                        repair: bool = True, deadline: float | None = None) -> tuple[M, Usage]:
+    """A reply parsed into ``schema``; with ``repair``, one retry shows the model its error (two calls at most).
 
-    Raises StructuredOutputError (carrying the usage spent) when even the repair fails.
+    Raises StructuredOutputError (carrying the usage spent) when the reply cannot be used.
     """
     method = endpoint.structured_output
     if method == "json_schema" and endpoint.base_url in _NO_JSON_SCHEMA:
@@ -175,23 +195,25 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
         messages = _with_text_instruction(messages, schema)
     usage = Usage()
     raw = ""
-    for attempt in range(2):
+    attempts = 2 if repair else 1
+    for attempt in range(attempts):
         try:
-            reply = await _invoke(endpoint, messages, **_request(method, schema))
+            reply = await _invoke(endpoint, messages, deadline, **_request(method, schema))
         except _SchemaUnsupported as exc:
             log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
             _NO_JSON_SCHEMA.add(endpoint.base_url)
             method = "text"
             messages = _with_text_instruction(messages, schema)
-            reply = await _invoke(endpoint, messages)
+            reply = await _invoke(endpoint, messages, deadline)
         usage += _usage(reply, messages)
         raw = _reply_text(reply)
         try:
             return parse_reply(raw, schema), usage
         except ParseError as exc:
-            if attempt == 1:
+            if attempt == attempts - 1:
+                after = " after a repair retry" if repair else ""
                 raise StructuredOutputError(
-                    f"{schema.__name__} reply unusable after a repair retry: {exc}", raw, usage.calls, usage.tokens
+                    f"{schema.__name__} reply unusable{after}: {exc}", raw, usage.calls, usage.tokens
                 ) from exc
             messages = [*messages, AIMessage(raw[-4000:]),
                         HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]

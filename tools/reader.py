@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from deepresearch.errors import ReadError
+from deepresearch.errors import ReadError, StorageError
 from tools.corpus import Corpus
 
 
@@ -39,7 +38,7 @@ class CorpusReader:
         """The document's text, or ReadError if it is not in the corpus."""
         try:
             doc = await asyncio.to_thread(self.corpus.document, url, focus, max_chars)
-        except sqlite3.Error as exc:
+        except StorageError as exc:
             raise ReadError(f"cannot read {url} from the corpus: {exc}") from exc
         if doc is None or not doc.text.strip():
             raise ReadError(f"{url} is not in the local corpus")

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Protocol
 
-from deepresearch.errors import ConfigError, SearchError
+from deepresearch.errors import ConfigError, SearchError, StorageError
 from state.records import Hit
 from tools.corpus import Corpus
 
@@ -36,7 +35,7 @@ class LocalSearch:
         """Search the corpus in a worker thread (SQLite is blocking)."""
         try:
             return await asyncio.to_thread(self.corpus.search, query, k)
-        except sqlite3.Error as exc:
+        except StorageError as exc:
             raise SearchError(f"local search failed for {query!r}: {exc}") from exc
 
 

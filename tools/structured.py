@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
-_THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+_LEADING_THINK = re.compile(r"\A\s*(?:<think>.*?</think>\s*)+", re.S | re.I)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 
@@ -24,12 +24,20 @@ class ParseError(ValueError):
 
 
 def strip_think(text: str) -> str:
-    """Drop ``<think>`` blocks, including an unclosed opening left by a server's chat template."""
-    text = _THINK.sub("", text)
-    if "</think>" in text:
-        text = text.rsplit("</think>", 1)[1]
-    elif "<think>" in text:
-        text = text.split("<think>", 1)[0]
+    """Drop the thinking that opens a reply.
+
+    Handles closed blocks, a closing tag whose opening the server's chat template already sent (vLLM
+    without a reasoning parser), and thinking cut off before it closed (nothing usable follows).
+    Later text is left alone, so a JSON string that mentions the tags survives.
+    """
+    stripped = _LEADING_THINK.sub("", text)
+    if stripped != text:
+        return stripped.strip()
+    if text.lstrip().lower().startswith("<think>"):
+        return ""
+    head, sep, tail = text.partition("</think>")
+    if sep and "<think>" not in head.lower():
+        text = tail
     return text.strip()
 
 
@@ -62,29 +70,61 @@ def _balanced_objects(text: str) -> list[str]:
     return spans
 
 
-def find_json(text: str) -> dict[str, Any]:
-    """The first JSON object in the reply (after thinking, inside fences or prose)."""
+def json_objects(text: str) -> list[dict[str, Any]]:
+    """The JSON objects in a reply, most likely answer first.
+
+    Fenced blocks, then bare objects, each last first: models reason or echo a template before they answer.
+    """
     body = strip_think(text)
-    candidates = [m.group(1) for m in _FENCE.finditer(body)] + _balanced_objects(body)
+    candidates = [m.group(1) for m in _FENCE.finditer(body)][::-1] + _balanced_objects(body)[::-1]
+    found: list[dict[str, Any]] = []
     for candidate in candidates:
         for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
             try:
                 value = json.loads(attempt, strict=False)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 continue
             if isinstance(value, dict):
-                return value
-    raise ParseError("the reply contains no valid JSON object")
+                found.append(value)
+                break
+    return found
+
+
+def find_json(text: str) -> dict[str, Any]:
+    """The JSON object in the reply that most likely holds the answer."""
+    objects = json_objects(text)
+    if not objects:
+        raise ParseError("the reply contains no valid JSON object")
+    return objects[0]
+
+
+def _is_placeholder(value: Any) -> bool:
+    """Template text a model echoed instead of filling in ("...", ["..."])."""
+    if isinstance(value, str):
+        return value.strip() in ("...", "…")
+    if isinstance(value, list):
+        return bool(value) and all(_is_placeholder(v) for v in value)
+    if isinstance(value, dict):
+        return any(_is_placeholder(v) for v in value.values())
+    return False
 
 
 def parse_reply(text: str, schema: type[M]) -> M:
     """Validate the reply's JSON against ``schema``; ParseError explains what is wrong."""
-    data = find_json(text)
-    try:
-        return schema.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'object'}: {e['msg']}" for e in exc.errors())
-        raise ParseError(f"the JSON does not match the schema ({problems})") from exc
+    objects = json_objects(text)
+    if not objects:
+        raise ParseError("the reply contains no valid JSON object")
+    error = ""
+    for data in objects:
+        if _is_placeholder(data):
+            error = error or "the JSON repeats the template's placeholders instead of real values"
+            continue
+        try:
+            return schema.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'object'}: {e['msg']}" for e in exc.errors())
+            error = error or f"the JSON does not match the schema ({problems})"
+    raise ParseError(error)
 
 
 def schema_hint(schema: type[BaseModel]) -> str:

@@ -47,6 +47,8 @@ class Faults:
     delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
     gates: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)  # role -> (nth call, release)
     drop: set[str] = field(default_factory=set)  # roles whose requests get the connection closed, no reply
+    junk: list[str] = field(default_factory=list)  # next replies: these bodies with HTTP 200, in order
+    fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
 
 
 class ModelServer:
@@ -88,9 +90,13 @@ class ModelServer:
     def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
         """(status, completion message or None, error text)."""
         messages = body.get("messages", [])
+        text = "\n".join(str(m.get("content", "")) for m in messages)
         with self._lock:
             if self.faults.statuses:
                 return self.faults.statuses.pop(0), None, "injected failure"
+            for needle, statuses in self.faults.fail_when.items():
+                if needle in text and statuses:
+                    return statuses.pop(0), None, "injected failure"
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema" and self.faults.reject_json_schema:
             return 400, None, "response_format json_schema is not supported by this server"
@@ -161,6 +167,16 @@ class ModelServer:
                     return
                 if body.get("model") != server.model:
                     self._send_json(404, {"error": {"message": f"model {body.get('model')} does not exist"}})
+                    return
+                with server._lock:
+                    junk = server.faults.junk.pop(0) if server.faults.junk else None
+                if junk is not None:
+                    data = junk.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                     return
                 status, message, error = server._reply(body)
                 if status == -1:  # a crashed server: no response at all
