@@ -26,6 +26,7 @@ from deepresearch.settings import Settings, load_settings
 from state.context import Context
 from tools.corpus import Corpus, iter_files
 from tools.endpoint import list_models
+from tools.search import resolve_backend
 
 try:  # typer >= 0.22 vendors click
     from typer._click import exceptions as click_errors
@@ -53,6 +54,11 @@ class SearchName(StrEnum):
     """Search backends."""
 
     local = "local"
+    duckduckgo = "duckduckgo"
+    searxng = "searxng"
+    serper = "serper"
+    tavily = "tavily"
+    auto = "auto"
 
 
 QuestionArg = Annotated[str, typer.Argument(help="The research question.", show_default=False)]
@@ -92,6 +98,13 @@ def _emit(result: runner.RunResult, out: Path | None, as_json: bool) -> None:
               f"llm calls {result.llm_calls} · tokens {result.tokens:,}"
               + (f" · {result.invented_citations} invented citations removed" if result.invented_citations else "")
               + "[/]")
+
+
+def _check_search(ctx: Context, settings: Settings) -> None:
+    """Fail before the run starts if the search backend cannot work (missing key, empty corpus)."""
+    backend = resolve_backend(ctx.search, settings.web)
+    if backend == "local" and Corpus(settings.corpus_db).stats()["documents"] == 0:
+        raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
 
 
 async def _preflight(ctx: Context, settings: Settings) -> None:
@@ -140,8 +153,7 @@ def run(
     _check_out(out)
     settings = _settings()
     ctx = Context.from_dict(Context.parse_assignments(settings_ or []), search=search.value, max_rounds=max_rounds)
-    if ctx.search == "local" and Corpus(settings.corpus_db).stats()["documents"] == 0:
-        raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
+    _check_search(ctx, settings)
     asyncio.run(_preflight(ctx, settings))
     thread_id = (thread or uuid.uuid4().hex[:12]).strip()
     err.print(f"thread {escape(thread_id)}")

@@ -70,4 +70,16 @@ class SearchError(DeepResearchError):
 
 
 class ReadError(DeepResearchError):
-    """A page or document could not be read (the round goes on without it)."""
+    """A page or document could not be read (the round goes on without it).
+
+    ``transient`` marks failures worth trying again later (timeouts, server errors); a refused,
+    missing, oversized or unsupported page is not.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class RefusedURL(ReadError):
+    """The URL is not fetched by policy: not http(s), or its address is private, loopback or metadata."""

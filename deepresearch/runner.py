@@ -17,6 +17,7 @@ from deepresearch.errors import UserInputError
 from deepresearch.progress import Progress
 from deepresearch.settings import Settings
 from graphs.iterresearch import build_graph as build_iterresearch
+from nodes.resources import close_resources
 from state.citations import numbered
 from state.context import Context
 
@@ -72,9 +73,12 @@ def _config(thread_id: str, ctx: Context) -> RunnableConfig:
 async def _drive(graph: Graph, inputs: Any, thread_id: str, ctx: Context,
                  progress: Progress) -> RunResult:
     config = _config(thread_id, ctx)
-    async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
-        if isinstance(chunk, dict):
-            progress.event(chunk)
+    try:
+        async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
+            if isinstance(chunk, dict):
+                progress.event(chunk)
+    finally:
+        await close_resources()
     snapshot = await graph.aget_state(config)
     return result_from_state(thread_id, snapshot.values, status_of(snapshot.values, snapshot.next))
 

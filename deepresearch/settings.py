@@ -19,8 +19,32 @@ DEFAULT_MODEL = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B"
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """Search backends' endpoints and keys, and the limits of page fetching."""
+
+    searxng_url: str = ""
+    serper_api_key: str = ""
+    serper_base_url: str = "https://google.serper.dev"
+    tavily_api_key: str = ""
+    tavily_base_url: str = "https://api.tavily.com"
+    jina_api_key: str = ""
+    jina_base_url: str = "https://r.jina.ai"
+    allow_private_network: str = ""  # "", "1" (everything) or a comma list of addresses / networks
+    respect_robots: bool = True
+    max_page_bytes: int = 10_000_000
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    fetch_timeout: float = 45.0  # one page, redirects and retries included
+    max_redirects: int = 5
+    page_ttl: float = 7 * 24 * 3600.0
+    max_connections: int = 16
+    per_host: int = 4
+    user_agent: str = "deepresearch/0.1 (research agent; +https://github.com/Alibaba-NLP/DeepResearch)"
+
+
+@dataclass(frozen=True)
 class Settings:
-    """Process-wide settings: where data lives and how to reach the model."""
+    """Process-wide settings: where data lives, how to reach the model, how to reach the web."""
 
     home: Path
     base_url: str
@@ -29,6 +53,7 @@ class Settings:
     structured_output: StructuredMethod
     request_timeout: float
     max_retries: int
+    web: WebSettings = WebSettings()
 
     @property
     def checkpoints_db(self) -> Path:
@@ -69,6 +94,24 @@ def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -
     return value
 
 
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must start with http:// or https://, got {raw!r}")
+    return raw or default
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read settings from the environment (or the mapping given), validating every value."""
     env = os.environ if env is None else env
@@ -81,6 +124,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"DEEPRESEARCH_BASE_URL must start with http:// or https://, got {base_url!r}")
     home = env.get("DEEPRESEARCH_HOME", "").strip() or str(Path.home() / ".deepresearch")
+    web = WebSettings(
+        searxng_url=_url(env, "SEARXNG_URL", ""),
+        serper_api_key=env.get("SERPER_API_KEY", "").strip(),
+        serper_base_url=_url(env, "SERPER_BASE_URL", WebSettings.serper_base_url),
+        tavily_api_key=env.get("TAVILY_API_KEY", "").strip(),
+        tavily_base_url=_url(env, "TAVILY_BASE_URL", WebSettings.tavily_base_url),
+        jina_api_key=env.get("JINA_API_KEY", "").strip(),
+        jina_base_url=_url(env, "JINA_BASE_URL", WebSettings.jina_base_url),
+        allow_private_network=env.get("DEEPRESEARCH_ALLOW_PRIVATE_NETWORK", "").strip(),
+        respect_robots=_flag(env, "DEEPRESEARCH_ROBOTS", True),
+        max_page_bytes=int(_number(env, "DEEPRESEARCH_MAX_PAGE_MB", 10, 0.001) * 1_000_000),
+        fetch_timeout=_number(env, "DEEPRESEARCH_FETCH_TIMEOUT", WebSettings.fetch_timeout, 1),
+        page_ttl=_number(env, "DEEPRESEARCH_PAGE_TTL_HOURS", WebSettings.page_ttl / 3600, 0) * 3600,
+        per_host=int(_number(env, "DEEPRESEARCH_FETCH_PER_HOST", WebSettings.per_host, 1)),
+    )
     return Settings(
         home=Path(home).expanduser(),
         base_url=base_url.rstrip("/"),
@@ -89,4 +147,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         structured_output=cast(StructuredMethod, method),
         request_timeout=_number(env, "DEEPRESEARCH_TIMEOUT", 300.0, 1.0),
         max_retries=int(_number(env, "DEEPRESEARCH_MAX_RETRIES", 4, 0)),
+        web=web,
     )

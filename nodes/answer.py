@@ -9,7 +9,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from deepresearch.errors import ModelCallError
-from nodes.common import counts, emit, past_deadline, resources, today
+from nodes.common import counts, emit, past_deadline, today
+from nodes.resources import resources
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.graph_state import State

@@ -1,4 +1,4 @@
-"""What nodes share: resources built from the run context, budgets, progress events and prompt fencing."""
+"""What nodes share: budgets, progress events and prompt fencing."""
 
 from __future__ import annotations
 
@@ -6,52 +6,15 @@ import datetime as dt
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from langgraph.runtime import Runtime
 
-from checkpoints.pages import PageStore
-from deepresearch.settings import load_settings
 from state.context import Context
-from tools.llm import Endpoint, Usage
-from tools.reader import Reader, make_reader
-from tools.search import SearchBackend, make_backend
+from tools.llm import Usage
 
 # calls a round needs beyond the final answer: plan, at least one read, synthesize
 ROUND_CALLS = 3
-
-
-@dataclass(frozen=True)
-class Resources:
-    """Clients and stores a run uses, built once per distinct configuration."""
-
-    endpoint: Endpoint
-    extraction: Endpoint
-    search: SearchBackend
-    reader: Reader
-    pages: PageStore
-
-
-@lru_cache(maxsize=8)
-def _resources(ctx_key: tuple[Any, ...], home: Path, api_key: str, timeout: float, retries: int) -> Resources:
-    base_url, model, extraction_model, method, temperature, max_out, search = ctx_key
-    main = Endpoint(base_url, model, api_key, method, temperature, max_out, timeout, retries)
-    extraction = Endpoint(base_url, extraction_model, api_key, method, temperature, max_out, timeout, retries)
-    corpus_db = home / "corpus.db"
-    return Resources(main, extraction, make_backend(search, corpus_db), make_reader(search, corpus_db),
-                     PageStore(home / "pages.db"))
-
-
-def resources(ctx: Context) -> Resources:
-    """The clients and stores for this run's context and the process settings."""
-    settings = load_settings()
-    settings.ensure_home()
-    key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
-           ctx.max_output_tokens, ctx.search)
-    return _resources(key, settings.home, settings.api_key, settings.request_timeout, settings.max_retries)
 
 
 def counts(usage: Usage) -> dict[str, int]:

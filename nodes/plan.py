@@ -10,7 +10,8 @@ from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, may_call, normalize_query, resources, today
+from nodes.common import calls_left, counts, emit, may_call, normalize_query, today
+from nodes.resources import resources
 from state.context import Context
 from state.graph_state import State
 from state.records import Failure
@@ -134,4 +135,4 @@ def dispatch_searches(state: State) -> list[Send] | str:
     queries = state.get("queries", [])
     if not queries:
         return "decide"
-    return [Send("search", {"query": q, "round": state["round"]}) for q in queries]
+    return [Send("search", {"query": q, "round": state["round"], "question": state["question"]}) for q in queries]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any, NotRequired
 
@@ -12,7 +11,8 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from deepresearch.errors import ModelCallError, ReadError, StructuredOutputError
-from nodes.common import counts, emit, fence, resources, today
+from nodes.common import counts, emit, fence, today
+from nodes.resources import resources
 from state.context import Context
 from state.records import Failure, Finding, Hit, Source
 from tools.llm import Usage, complete_json
@@ -91,9 +91,8 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
     try:
         page = await res.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)
     except ReadError as exc:
-        return _failed(runtime, task, str(exc), transient=False)
-    page_hash = await asyncio.to_thread(res.pages.put, page.url, page.title, page.text)
-    source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page_hash, n=None,
+        return _failed(runtime, task, str(exc), transient=exc.transient)
+    source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page.page_hash, n=None,
                     round=task["round"])
     title = fence(source["title"], "document").replace('"', "'")
     messages = [

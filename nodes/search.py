@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired
 
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
 from deepresearch.errors import SearchError
-from nodes.common import emit, resources
+from nodes.common import emit
+from nodes.resources import resources
 from state.context import Context
 from state.records import Failure
+from tools.web_search import Locale
 
 
 class SearchTask(TypedDict):
@@ -18,6 +20,7 @@ class SearchTask(TypedDict):
 
     query: str
     round: int
+    question: NotRequired[str]  # its language picks the backend's locale
 
 
 async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -25,7 +28,8 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     query = task["query"]
     try:
-        hits = await resources(ctx).search.search(query, ctx.results_per_query)
+        locale = Locale.for_text(task.get("question", "") + " " + query)
+        hits = await resources(ctx).search.search(query, ctx.results_per_query, locale)
     except SearchError as exc:
         emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
         failure = Failure(round=task["round"], action="search", target=query, error=str(exc), transient=True)

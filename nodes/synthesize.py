@@ -9,7 +9,8 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, fence, may_call, resources, today
+from nodes.common import calls_left, counts, emit, fence, may_call, today
+from nodes.resources import resources
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.graph_state import State

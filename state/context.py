@@ -14,8 +14,8 @@ from typing import Any, Literal, get_args, get_origin, get_type_hints
 from deepresearch.errors import ConfigError
 from deepresearch.settings import STRUCTURED_METHODS, StructuredMethod, load_settings
 
-SearchBackendName = Literal["local"]
-SEARCH_BACKENDS: tuple[str, ...] = ("local",)
+SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
+SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
 
@@ -66,7 +66,12 @@ class Context:
         metadata=_doc("How JSON replies are requested: json_schema, tool_calling or text. "
                       "Empty: DEEPRESEARCH_STRUCTURED_OUTPUT (default json_schema)."),
     )
-    search: SearchBackendName = field(default="local", metadata=_doc("Search backend."))
+    search: SearchBackendName = field(
+        default="local",
+        metadata=_doc("Search backend: local (the ingested corpus), duckduckgo (no key), searxng (SEARXNG_URL), "
+                      "serper (SERPER_API_KEY), tavily (TAVILY_API_KEY), or auto (the first configured of "
+                      "serper, tavily, searxng, else duckduckgo)."),
+    )
     max_rounds: int = field(default=8, metadata=_doc("Research rounds before a forced answer."))
     queries_per_round: int = field(default=3, metadata=_doc("Search queries the planner may issue per round."))
     results_per_query: int = field(default=5, metadata=_doc("Search results kept per query."))

@@ -14,14 +14,8 @@ import sqlite_utils
 
 from deepresearch.errors import DocumentError, UserInputError
 from state.records import Hit
-from tools.documents import KINDS, parse_file, split_passages
+from tools.documents import KINDS, parse_file, split_passages, terms
 from tools.sqlite import connect
-
-_STOPWORDS = frozenset(
-    "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
-    "to was were what when where which who whom whose why will with".split()
-)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
 @dataclass
@@ -45,8 +39,7 @@ class CorpusDocument:
 
 def fts_query(text: str) -> str:
     """A safe FTS5 query: each meaningful word quoted, joined with OR so BM25 ranks partial matches."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOPWORDS]
-    unique = list(dict.fromkeys(words or _TOKEN.findall(text.lower())))
+    unique = list(dict.fromkeys(terms(text) or re.findall(r"\w+", text.lower())))
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
 
 
@@ -165,37 +158,13 @@ class Corpus:
                     break
         return hits
 
-    def document(self, path: str, focus: str = "", max_chars: int = 0) -> CorpusDocument | None:
-        """A document's text; if longer than ``max_chars``, its opening plus the passages best matching ``focus``."""
+    def document(self, path: str) -> CorpusDocument | None:
+        """A document's full text, by the path it was ingested under."""
         with self._db() as db:
-            rows = db.execute(
-                "SELECT id, seq, title, text FROM passages WHERE path = ? ORDER BY seq", [path]
-            ).fetchall()
-            if not rows:
-                return None
-            title = rows[0][2]
-            total = sum(len(r[3]) for r in rows)
-            if not max_chars or total <= max_chars or not fts_query(focus):
-                texts = [r[3] for r in rows]
-                return CorpusDocument(path, title, "\n\n".join(texts)[: max_chars or None])
-            ranked = db.execute(
-                """SELECT p.seq FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
-                   WHERE passages_fts MATCH ? AND p.path = ? ORDER BY bm25(passages_fts, 3.0, 1.0)""",
-                [fts_query(focus), path],
-            ).fetchall()
-        by_seq = {r[1]: r[3] for r in rows}
-        order = [r[0] for r in ranked] or [rows[0][1]]
-        chosen: list[int] = []
-        used = 0
-        for seq in [rows[0][1], *order, *(r[1] for r in rows)]:
-            if seq in chosen or used + len(by_seq[seq]) > max_chars:
-                continue
-            chosen.append(seq)
-            used += len(by_seq[seq]) + 3
-        if not chosen:  # every passage is longer than the limit: the best one, cut to fit
-            return CorpusDocument(path, title, by_seq[order[0]][:max_chars])
-        text = "\n…\n".join(by_seq[s] for s in sorted(chosen))
-        return CorpusDocument(path, title, text)
+            rows = db.execute("SELECT title, text FROM passages WHERE path = ? ORDER BY seq", [path]).fetchall()
+        if not rows:
+            return None
+        return CorpusDocument(path, rows[0][0], "\n\n".join(r[1] for r in rows))
 
     def stats(self) -> dict[str, int]:
         """Documents, passages and database size."""

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import math
 import re
+import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import trafilatura
 from charset_normalizer import from_bytes
+from lxml import etree
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from deepresearch.errors import DocumentError
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
-         ".html": "html", ".htm": "html", ".pdf": "pdf"}
+         ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
+CSV_MAX_ROWS = 500
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
@@ -35,11 +42,31 @@ _COMMON = ("cp1252", "iso8859_1", "iso8859_15", "cp1251", "gb18030", "big5", "cp
 _NEAR = 0.05
 
 
-def decode_text(data: bytes) -> str:
-    """Decode bytes as UTF-8, else as the charset detected from the bytes."""
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+
+
+def _decode_as(data: bytes, charset: str | None) -> str | None:
+    if not charset:
+        return None
+    try:
+        return data.decode(charset.strip().strip("'\""), errors="replace")
+    except LookupError:
+        return None
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode bytes: UTF-8 if valid, else the declared charset, else the detected one.
+
+    The declared charset comes from the HTTP header, then from an HTML meta tag.
+    """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        meta = _META_CHARSET.search(data[:4096])
+        for charset in (declared, meta.group(1).decode("ascii") if meta else None):
+            text = _decode_as(data, charset)
+            if text is not None:
+                return text
         matches = list(from_bytes(data))
         if not matches:
             return data.decode("utf-8", errors="replace")
@@ -58,8 +85,8 @@ def _parse_markdown(text: str, name: str) -> ParsedDocument:
     return ParsedDocument(heading.group(1).strip() if heading else _stem_title(name), text.strip(), "markdown")
 
 
-def _parse_html(data: bytes, name: str) -> ParsedDocument:
-    html = decode_text(data)
+def _parse_html(data: bytes, name: str, charset: str | None = None) -> ParsedDocument:
+    html = decode_text(data, charset)
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
     if not text:
         text = trafilatura.html2txt(html) or ""
@@ -81,13 +108,54 @@ def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
     return ParsedDocument(str(title).strip() or _stem_title(name), text, "pdf")
 
 
-def parse_bytes(data: bytes, kind: str, name: str) -> ParsedDocument:
-    """Parse a document's bytes given its kind (markdown, text, html or pdf)."""
+def _parse_docx(data: bytes, name: str) -> ParsedDocument:
+    try:
+        doc = docx.Document(io.BytesIO(data))
+    except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        raise DocumentError(f"{name}: not a readable DOCX file ({exc})") from exc
+    blocks = [p.text.strip() for p in doc.paragraphs if p.text.strip()]
+    for table in doc.tables:
+        rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+        if rows:
+            blocks.append(markdown_table(rows))
+    title = (doc.core_properties.title or "").strip() or _stem_title(name)
+    return ParsedDocument(title, "\n\n".join(blocks), "docx")
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    """Rows (the first is the header) as a markdown table."""
+    width = max(len(r) for r in rows)
+    cells = [[c.replace("|", "\\|").replace("\n", " ") for c in r] + [""] * (width - len(r)) for r in rows]
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + " --- |" * width]
+    lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
+    return "\n".join(lines)
+
+
+def _parse_csv(data: bytes, name: str, charset: str | None = None) -> ParsedDocument:
+    text = decode_text(data, charset)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    if not rows:
+        return ParsedDocument(_stem_title(name), "", "csv")
+    shown = rows[: CSV_MAX_ROWS + 1]
+    note = f"\n\n({len(rows) - len(shown)} more rows not shown)" if len(rows) > len(shown) else ""
+    return ParsedDocument(_stem_title(name), markdown_table(shown) + note, "csv")
+
+
+def parse_bytes(data: bytes, kind: str, name: str, charset: str | None = None) -> ParsedDocument:
+    """Parse a document's bytes given its kind (markdown, text, html, pdf, docx or csv)."""
     if kind == "pdf":
         return _parse_pdf(data, name)
     if kind == "html":
-        return _parse_html(data, name)
-    text = decode_text(data)
+        return _parse_html(data, name, charset)
+    if kind == "docx":
+        return _parse_docx(data, name)
+    if kind == "csv":
+        return _parse_csv(data, name, charset)
+    text = decode_text(data, charset)
     if kind == "markdown":
         return _parse_markdown(text, name)
     return ParsedDocument(_stem_title(name), text.strip(), "text")
@@ -139,3 +207,40 @@ def split_passages(text: str, max_chars: int = 1200) -> list[str]:
     if current:
         passages.append(current)
     return passages
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_COMMON_WORDS = frozenset(
+    "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
+    "to was were what when where which who whom whose why will with".split()
+)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-case words without the most common English ones."""
+    return [w for w in _WORD.findall(text.lower()) if w not in _COMMON_WORDS]
+
+
+def focus_text(text: str, focus: str, max_chars: int) -> str:
+    """The text if it fits; else its opening plus the passages that best match ``focus``, in order.
+
+    Passages are scored by the focus words they contain, rarer words counting more (a small BM25).
+    """
+    if len(text) <= max_chars:
+        return text
+    passages = split_passages(text, min(1200, max(80, max_chars // 2)))
+    wanted = set(terms(focus))
+    counts = [Counter(terms(p)) for p in passages]
+    df = Counter(w for c in counts for w in wanted if c[w])
+    scores = [sum(math.log(1 + len(passages) / df[w]) * c[w] / (c[w] + 1.2) for w in wanted if c[w]) for c in counts]
+    order = [0] + sorted(range(len(passages)), key=lambda i: -scores[i])
+    chosen: list[int] = []
+    used = 0
+    for i in order:
+        if i not in chosen and used + len(passages[i]) + 3 <= max_chars:
+            chosen.append(i)
+            used += len(passages[i]) + 3
+    if not chosen:  # a single passage longer than the limit
+        best = max(range(len(passages)), key=lambda i: scores[i])
+        return passages[best][:max_chars]
+    return "\n…\n".join(passages[i] for i in sorted(chosen))

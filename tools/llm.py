@@ -10,8 +10,8 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, TypeVar
 
 import openai
@@ -58,9 +58,20 @@ class Usage:
         return Usage(self.calls + other.calls, self.tokens + other.tokens)
 
 
-@lru_cache(maxsize=16)
+_MODELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Endpoint, ChatOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def chat_model(endpoint: Endpoint) -> ChatOpenAI:
-    """One client per endpoint (connection reuse); the SDK retries 429, 5xx and timeouts with backoff."""
+    """One client per endpoint and event loop (connection reuse); the SDK retries 429, 5xx and timeouts."""
+    per_loop = _MODELS.setdefault(asyncio.get_running_loop(), {})
+    if endpoint not in per_loop:
+        per_loop[endpoint] = _new_chat_model(endpoint)
+    return per_loop[endpoint]
+
+
+def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
     return ChatOpenAI(
         model=endpoint.model,
         base_url=endpoint.base_url,

@@ -1,0 +1,80 @@
+"""What a run talks to: model endpoints, search backend, page readers and stores.
+
+Built once per event loop and configuration (HTTP clients and semaphores belong to one loop) and
+closed when the run ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+
+from checkpoints.pages import PageStore
+from deepresearch.settings import Settings, load_settings
+from state.context import Context
+from tools.corpus import Corpus
+from tools.fetch import Fetcher
+from tools.http import Clients, make_clients
+from tools.llm import Endpoint
+from tools.netsafety import AddressPolicy
+from tools.reader import CorpusReader, JinaReader, Reader, RoutingReader, WebReader
+from tools.search import SearchBackend, make_backend
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Clients and stores a run uses."""
+
+    endpoint: Endpoint
+    extraction: Endpoint
+    search: SearchBackend
+    reader: Reader
+    pages: PageStore
+    clients: Clients
+
+
+def web_reader(settings: Settings, clients: Clients, pages: PageStore) -> Reader:
+    """Jina's reader when JINA_API_KEY is set, else our own safe fetcher."""
+    web = settings.web
+    if web.jina_api_key:
+        return JinaReader(clients.api, web.jina_base_url, web.jina_api_key,
+                          AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl)
+    return WebReader(Fetcher(clients.pages, web), pages, web.page_ttl)
+
+
+def build(ctx: Context, settings: Settings) -> Resources:
+    """Everything a run needs, from its context and the process settings."""
+    def endpoint(model: str | None) -> Endpoint:
+        return Endpoint(str(ctx.base_url), str(model), settings.api_key, ctx.structured_output or "json_schema",
+                        ctx.temperature, ctx.max_output_tokens, settings.request_timeout, settings.max_retries)
+
+    clients = make_clients(settings.web)
+    pages = PageStore(settings.pages_db)
+    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db), pages), web_reader(settings, clients, pages))
+    search = make_backend(ctx.search, settings, clients.api)
+    return Resources(endpoint(ctx.model), endpoint(ctx.extraction_model), search, reader, pages, clients)
+
+
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Resources]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def resources(ctx: Context) -> Resources:
+    """The resources for this run's context, this process's settings and the running event loop."""
+    settings = load_settings()
+    settings.ensure_home()
+    key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
+           ctx.max_output_tokens, ctx.search, settings)
+    per_loop = _BY_LOOP.setdefault(asyncio.get_running_loop(), {})
+    if key not in per_loop:
+        per_loop[key] = build(ctx, settings)
+    return per_loop[key]
+
+
+async def close_resources() -> None:
+    """Close the HTTP clients this event loop opened."""
+    for res in _BY_LOOP.pop(asyncio.get_running_loop(), {}).values():
+        await res.clients.pages.aclose()
+        await res.clients.api.aclose()
