@@ -26,6 +26,9 @@ from deepresearch.settings import Settings, load_settings
 from state.context import Context
 from tools.corpus import Corpus, iter_files
 from tools.endpoint import list_models
+from tools.fetch import Fetcher
+from tools.http import make_clients
+from tools.parse import Parsed, format_parsed, parse_many
 from tools.search import resolve_backend
 
 try:  # typer >= 0.22 vendors click
@@ -250,6 +253,33 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (r
     print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
           f"failed {len(report.failed)}; corpus: {stats['documents']} documents, {stats['passages']} passages")
     if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+@app.command()
+def parse(
+    sources: Annotated[list[str], typer.Argument(help="Local files or http(s) URLs.", show_default=False)],
+    max_chars: Annotated[int, typer.Option("--max-chars", min=100, help="Characters kept per document.")] = 60_000,
+) -> None:
+    """Print the text of documents (PDF, DOCX, HTML, TXT, MD, CSV), local or fetched safely from the web.
+
+    Example: deepresearch parse report.pdf https://example.org/table.csv
+    """
+    web = _settings().web
+
+    async def go() -> list[Parsed]:
+        clients = make_clients(web)
+        try:
+            return await parse_many(sources, Fetcher(clients.pages, web), max_chars)
+        finally:
+            await clients.pages.aclose()
+            await clients.api.aclose()
+
+    results = asyncio.run(go())
+    print(format_parsed(results))
+    for failed in (r for r in results if r.error):
+        err.print(f"[yellow]failed[/] {escape(failed.error)}")
+    if all(r.error for r in results):
         raise typer.Exit(1)
 
 

@@ -1,0 +1,38 @@
+"""The document-parsing tool on local files and fetched URLs."""
+
+from pathlib import Path
+
+from deepresearch.settings import WebSettings
+from tests.cli_helpers import cli, cli_env
+from tests.fakes.pdf import make_pdf
+from tests.fakes.web_server import WebServer
+from tools.fetch import Fetcher
+from tools.http import make_clients
+from tools.parse import parse_file_tool
+
+LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4)
+
+
+async def test_parse_file_tool_on_files_and_urls(web: WebServer, tmp_path: Path) -> None:
+    (tmp_path / "notes.csv").write_text("name,born\nIlse Marrow,1921\n")
+    (tmp_path / "paper.pdf").write_bytes(make_pdf([["A paper about lighthouses."]], "Lighthouses"))
+    tool = parse_file_tool(Fetcher(make_clients(LOCAL).pages, LOCAL))
+    assert tool.name == "parse_file" and tool.args_schema is not None
+    out = await tool.ainvoke({"files": [str(tmp_path / "notes.csv"), str(tmp_path / "paper.pdf"),
+                                        web.url("/guide.pdf"), str(tmp_path / "missing.docx"),
+                                        "http://10.0.0.1/secret.pdf"]})
+    assert "| Ilse Marrow | 1921 |" in out
+    assert 'title="Lighthouses"' in out and "lighthouses" in out
+    assert "designed by Ilse Marrow" in out
+    assert "missing.docx: no such file" in out
+    assert "10.0.0.1 is a private address" in out
+
+
+def test_parse_command(web: WebServer, home: Path, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("# Title A\n\nBody text.")
+    env = cli_env(home, DEEPRESEARCH_ALLOW_PRIVATE_NETWORK="127.0.0.1")
+    done = cli(env, "parse", str(tmp_path / "a.md"), web.url("/people/ilse-marrow"))
+    assert done.returncode == 0, done.stderr
+    assert 'title="Title A"' in done.stdout and "née Åberg" in done.stdout
+    failed = cli(env, "parse", str(tmp_path / "nope.pdf"))
+    assert failed.returncode == 1 and "no such file" in failed.stderr

@@ -1,0 +1,82 @@
+"""Document parsing as a tool, the role of the original's file-parsing service.
+
+Local files or URLs in (PDF, DOCX, HTML, TXT, MD, CSV), text out; tables become markdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field
+
+from deepresearch.errors import DocumentError, ReadError
+from tools.documents import ParsedDocument, parse_bytes, parse_file
+from tools.fetch import Fetcher
+
+PER_FILE_CHARS = 60_000
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One source's text, or why it could not be had."""
+
+    source: str
+    title: str
+    text: str
+    error: str = ""
+
+
+async def parse_document(source: str, fetcher: Fetcher) -> ParsedDocument:
+    """Parse a local file path or an http(s) URL (fetched safely) into title and text."""
+    if source.lower().startswith(("http://", "https://")):
+        fetched = await fetcher.fetch(source)
+        name = fetched.final_url.rstrip("/").rsplit("/", 1)[-1] or fetched.final_url
+        return await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, name, fetched.charset)
+    path = Path(source).expanduser()
+    if not path.is_file():
+        raise DocumentError(f"{source}: no such file")
+    return await asyncio.to_thread(parse_file, path)
+
+
+async def parse_many(sources: list[str], fetcher: Fetcher, max_chars: int = PER_FILE_CHARS) -> list[Parsed]:
+    """Parse several sources concurrently; each failure is reported in its own result."""
+
+    async def one(source: str) -> Parsed:
+        try:
+            doc = await parse_document(source, fetcher)
+        except (DocumentError, ReadError) as exc:
+            return Parsed(source, "", "", str(exc))
+        text = doc.text if len(doc.text) <= max_chars else doc.text[:max_chars] + "\n\n[truncated]"
+        return Parsed(source, doc.title, text)
+
+    return list(await asyncio.gather(*(one(s) for s in sources)))
+
+
+def format_parsed(results: list[Parsed]) -> str:
+    """Results as the model reads them: one fenced block per source."""
+    blocks = []
+    for r in results:
+        body = f"could not be parsed: {r.error}" if r.error else r.text
+        blocks.append(f'<file source="{r.source}" title="{r.title}">\n{body}\n</file>')
+    return "\n\n".join(blocks)
+
+
+class ParseFileArgs(BaseModel):
+    """Arguments of the parse_file tool, as Tongyi DeepResearch was trained to call it."""
+
+    files: list[str] = Field(min_length=1, description="Local file paths or http(s) URLs of documents to read.")
+
+
+def parse_file_tool(fetcher: Fetcher, max_chars: int = PER_FILE_CHARS) -> StructuredTool:
+    """The `parse_file` tool for agents: parses every file and returns their text."""
+
+    async def run(files: list[str]) -> str:
+        return format_parsed(await parse_many(files, fetcher, max_chars))
+
+    return StructuredTool.from_function(
+        coroutine=run, name="parse_file", args_schema=ParseFileArgs,
+        description="Parse user-provided documents (PDF, DOCX, HTML, TXT, MD, CSV; local paths or URLs) into text.",
+    )
