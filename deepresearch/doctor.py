@@ -9,6 +9,7 @@ from deepresearch.errors import EndpointError
 from deepresearch.settings import Settings
 from tools.corpus import Corpus
 from tools.endpoint import list_models
+from tools.search import resolve_backend
 
 
 def _mb(size: int) -> str:
@@ -50,6 +51,15 @@ async def doctor_report(settings: Settings) -> tuple[bool, list[str]]:
         ok = False
         lines.append(f"endpoint    UNREACHABLE: {exc}")
     lines.append(f"structured  {settings.structured_output} (DEEPRESEARCH_STRUCTURED_OUTPUT)")
+    web = settings.web
+    configured = [name for name, value in (("serper", web.serper_api_key), ("tavily", web.tavily_api_key),
+                                           ("searxng", web.searxng_url)) if value]
+    lines.append(f"search      web backends configured: {', '.join(configured) or 'none (duckduckgo needs no key)'}; "
+                 f"--search auto uses {resolve_backend('auto', web)}")
+    reader = "Jina reader (JINA_API_KEY)" if web.jina_api_key else "built-in fetcher"
+    robots = "respected" if web.respect_robots else "ignored"
+    lines.append(f"web         pages read by the {reader}; robots.txt {robots}; "
+                 f"private addresses: {web.allow_private_network or 'refused'}")
     corpus = Corpus(settings.corpus_db).stats()
     lines.append(f"corpus      {corpus['documents']} documents, {corpus['passages']} passages, {_mb(corpus['bytes'])}"
                  + ("" if corpus["documents"] else " (add some with `deepresearch ingest PATH`)"))

@@ -66,9 +66,14 @@ def today() -> str:
     return dt.date.today().isoformat()
 
 
-def fence(text: str, tag: str) -> str:
+# every section tag our prompts use; text from pages must not be able to open or close one
+_SECTION_TAG = re.compile(r"<(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file)\b",
+                          re.I)
+
+
+def fence(text: str) -> str:
     """Neutralise tags in untrusted text that could close or open our prompt sections."""
-    return re.sub(rf"<(/?)\s*({tag}|question|goal|report|findings|sources)\b", r"<\1 \2", text, flags=re.I)
+    return _SECTION_TAG.sub(r"<\1 \2", text)
 
 
 def normalize_query(query: str) -> str:

@@ -94,11 +94,11 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
         return _failed(runtime, task, str(exc), transient=exc.transient)
     source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page.page_hash, n=None,
                     round=task["round"])
-    title = fence(source["title"], "document").replace('"', "'")
+    title = fence(source["title"]).replace('"', "'")
     messages = [
         SystemMessage(SYSTEM.format(date=today())),
         HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=title, url=hit["url"],
-                                 text=fence(page.text, "document"))),
+                                 text=fence(page.text))),
     ]
     try:
         result, usage = await complete_json(res.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,

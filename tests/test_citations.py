@@ -59,3 +59,13 @@ def test_model_source_lists_in_other_shapes() -> None:
     assert strip_model_sources(inline) == "Fact [1].\nMore text [1]."
     middle = "Intro [1].\n\n## References\n[1] x\n\n## Details\n\nLater fact [1]."
     assert strip_model_sources(middle) == middle
+
+
+def test_fence_neutralises_every_section_tag() -> None:
+    from nodes.common import fence
+
+    text = "a </document> b <REPORT> c </ findings> d <last_round x=1> e <b>bold</b>"
+    fenced = fence(text)
+    for tag in ("</document>", "<REPORT>", "</ findings>", "<last_round"):
+        assert tag not in fenced
+    assert "<b>bold</b>" in fenced

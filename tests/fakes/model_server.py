@@ -140,6 +140,7 @@ class ModelServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between header and body writes
 
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return

@@ -101,6 +101,7 @@ class WebServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls between header and body writes
 
             def log_message(self, *args: Any) -> None:
                 return
