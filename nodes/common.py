@@ -67,13 +67,14 @@ def today() -> str:
 
 
 # every section tag our prompts use; text from pages must not be able to open or close one
-_SECTION_TAG = re.compile(r"<(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file)\b",
-                          re.I)
+_SECTION_TAG = re.compile(
+    r"<\s*(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file)\b", re.I
+)
 
 
 def fence(text: str) -> str:
-    """Neutralise tags in untrusted text that could close or open our prompt sections."""
-    return _SECTION_TAG.sub(r"<\1 \2", text)
+    """Neutralise tags in untrusted text that could open or close our prompt sections (``<`` becomes ``&lt;``)."""
+    return _SECTION_TAG.sub(r"&lt;\1\2", text)
 
 
 def normalize_query(query: str) -> str:
