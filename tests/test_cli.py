@@ -67,8 +67,8 @@ def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
         (["ingest", "pyproject.toml"], "no .md, .txt, .html or .pdf files"),
     ],
 )
-def test_bad_input_gets_one_line_and_nonzero_exit(env: dict[str, str], args: list[str], message: str) -> None:
-    done = cli(env, *args)
+def test_bad_input_gets_one_line_and_nonzero_exit(home: Path, args: list[str], message: str) -> None:
+    done = cli(cli_env(home), *args)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
