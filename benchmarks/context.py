@@ -23,6 +23,7 @@ from pathlib import Path
 # 41 made-up towns: a chain longer than 15 rounds can walk, so every round runs
 NAMES = [a + b for a in ("Arn", "Brev", "Cald", "Dun", "Esk", "Fal", "Gor", "Hal")
          for b in ("holt", "wick", "mere", "by", "sund")][:41]
+BENCH_THREAD = "00000000-0000-4000-8000-00000000be4c"
 WORDS = ("the harbour road winter market ferry timetable weather bridge lantern archive parish council "
          "fishing fleet tide warehouse railway station museum chapel").split()
 
@@ -87,7 +88,7 @@ async def run(rounds: int) -> None:
     with ModelServer(ToyModel(scenario())) as server:
         os.environ["DEEPRESEARCH_BASE_URL"] = server.base_url
         ctx = Context(max_rounds=rounds, pages_per_round=2, max_llm_calls=1000, max_stalls=rounds)
-        result = await runner.start(load_settings(), "bench", "Where does the parcel that leaves Arnholt end up?",
+        result = await runner.start(load_settings(), BENCH_THREAD, "Where does the parcel that leaves Arnholt end up?",
                                     "iter", ctx, Progress(enabled=False))
         calls = server.calls()
     by_round: dict[int, list] = defaultdict(list)
@@ -96,7 +97,7 @@ async def run(rounds: int) -> None:
         if call.role == "planner" and "already run" not in str(call.messages[-1]["content"]):
             n += 1
         by_round[n].append(call)
-    sizes = checkpoint_bytes_by_round(work / "home" / "checkpoints.db", "bench")
+    sizes = checkpoint_bytes_by_round(work / "home" / "checkpoints.db", BENCH_THREAD)
     print(f"IterResearch context benchmark: {result.rounds} rounds, {result.llm_calls} calls, "
           f"answer {result.answer!r}\n")
     print(f"{'round':>5} {'calls':>5} {'max prompt':>11} {'planner':>8} {'writer':>8} {'report':>7} "

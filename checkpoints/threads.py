@@ -1,15 +1,27 @@
-"""Threads in the checkpoint database: their saved run settings, and a summary of each for listing."""
+"""Threads in the checkpoint database: ids and names, the settings a run used, and a summary for listing.
+
+One store for the CLI and `langgraph dev`: a thread's settings travel in its checkpoints' metadata (the
+server records a run's context there too), so either side can resume the other's threads.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, fields
 from typing import Any
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import StateSnapshot
+
+from deepresearch.errors import UserInputError
+from state.context import Context
+
+# names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
+NAMESPACE = uuid.UUID("6d1f6c3e-2f4b-4f5e-9a57-2b1f0c4d8e11")
+MIN_PREFIX = 4
 
 
 @dataclass(frozen=True)
@@ -17,6 +29,7 @@ class ThreadSummary:
     """One line of `deepresearch threads`."""
 
     thread_id: str
+    name: str
     question: str
     status: str
     rounds: int
@@ -24,26 +37,12 @@ class ThreadSummary:
     answer: str
 
 
-async def save_thread(saver: AsyncSqliteSaver, thread_id: str, question: str, mode: str,
-                      context: dict[str, Any]) -> None:
-    """Remember how a thread was started, so resume continues with the same research settings."""
-    async with saver.lock:
-        await saver.conn.execute(
-            "INSERT OR REPLACE INTO deepresearch_threads(thread_id, question, mode, context, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (thread_id, question, mode, json.dumps(context), time.time()),
-        )
-        await saver.conn.commit()
-
-
-async def thread_settings(saver: AsyncSqliteSaver, thread_id: str) -> tuple[str, dict[str, Any]] | None:
-    """(mode, context) a thread was started with by the CLI, or None (e.g. started through the API)."""
-    async with saver.lock:
-        cursor = await saver.conn.execute(
-            "SELECT mode, context FROM deepresearch_threads WHERE thread_id = ?", (thread_id,)
-        )
-        row = await cursor.fetchone()
-    return (row[0], json.loads(row[1])) if row else None
+def thread_id_for(name: str) -> str:
+    """A UUID stays itself; any other name maps to the same UUID every time."""
+    try:
+        return str(uuid.UUID(name))
+    except ValueError:
+        return str(uuid.uuid5(NAMESPACE, name))
 
 
 async def thread_ids(saver: AsyncSqliteSaver) -> list[str]:
@@ -57,32 +56,60 @@ async def thread_ids(saver: AsyncSqliteSaver) -> list[str]:
     return [row[0] for row in rows]
 
 
-def status_of(values: dict[str, Any], next_nodes: tuple[str, ...]) -> str:
-    """done, unfinished (resumable) or stopped (no next step and no answer)."""
-    if values.get("done"):
+async def resolve_thread(saver: AsyncSqliteSaver, ref: str) -> str:
+    """The thread a user means: its UUID, the name it was started under, or a unique prefix of its id."""
+    known = await thread_ids(saver)
+    candidate = thread_id_for(ref)
+    if candidate in known:
+        return candidate
+    matches = [t for t in known if len(ref) >= MIN_PREFIX and t.startswith(ref.lower())]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise UserInputError(f"thread {ref!r} is ambiguous: {', '.join(m[:13] for m in matches[:5])}…")
+    raise UserInputError(f"unknown thread {ref!r} (see `deepresearch threads`)")
+
+
+async def latest_metadata(saver: AsyncSqliteSaver, thread_id: str) -> dict[str, Any]:
+    """Metadata of a thread's newest checkpoint (run settings, graph id, thread name)."""
+    async with saver.lock:
+        cursor = await saver.conn.execute(
+            "SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+            "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id,)
+        )
+        row = await cursor.fetchone()
+    if row is None or row[0] is None:
+        return {}
+    try:
+        data = json.loads(row[0])
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:
+    """The run-context fields recorded in checkpoint metadata (by the CLI or the server)."""
+    names = {f.name for f in fields(Context)} - {"started_at"}
+    return {k: v for k, v in metadata.items() if k in names}
+
+
+def status_of(snapshot: StateSnapshot) -> str:
+    """done; review (waiting for plan approval); unfinished (resumable); stopped (no next step, no answer)."""
+    if snapshot.values.get("done"):
         return "done"
-    return "unfinished" if next_nodes else "stopped"
+    if snapshot.interrupts:
+        return "review"
+    return "unfinished" if snapshot.next else "stopped"
 
 
-async def summarize(graph: CompiledStateGraph, thread_id: str) -> ThreadSummary | None:
-    """A thread's question, status, rounds and last update, or None if it has no checkpoint."""
+async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], saver: AsyncSqliteSaver,
+                    thread_id: str) -> ThreadSummary | None:
+    """A thread's name, question, status, rounds and last update, or None if it has no checkpoint."""
     snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-    if not snapshot.values and snapshot.created_at is None:
+    if snapshot.created_at is None:
         return None
     values = snapshot.values
-    updated = ""
-    if snapshot.created_at:
-        stamp = dt.datetime.fromisoformat(snapshot.created_at).astimezone()
-        updated = stamp.strftime("%Y-%m-%d %H:%M")
-    return ThreadSummary(thread_id, str(values.get("question", "")), status_of(values, snapshot.next),
-                         int(values.get("round", 0)), updated, str(values.get("answer", "")))
-
-
-async def list_threads(saver: AsyncSqliteSaver, graph: CompiledStateGraph) -> list[ThreadSummary]:
-    """Summaries of every thread, newest first."""
-    out = []
-    for thread_id in await thread_ids(saver):
-        summary = await summarize(graph, thread_id)
-        if summary is not None:
-            out.append(summary)
-    return out
+    stamp = dt.datetime.fromisoformat(snapshot.created_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    name = str((await latest_metadata(saver, thread_id)).get("thread_name", ""))
+    return ThreadSummary(thread_id, name, str(values.get("question", "")), status_of(snapshot),
+                         int(values.get("round", 0)), stamp, str(values.get("answer", "")))

@@ -1,4 +1,4 @@
-"""Start or resume a research thread on the SQLite checkpointer and collect its result."""
+"""Start, resume, inspect and maintain research threads on the shared SQLite checkpointer."""
 
 from __future__ import annotations
 
@@ -8,21 +8,30 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.graph import StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, StateSnapshot
 
 from checkpoints.saver import open_saver
-from checkpoints.threads import save_thread, status_of, thread_settings
+from checkpoints.threads import (
+    ThreadSummary,
+    latest_metadata,
+    resolve_thread,
+    run_settings,
+    status_of,
+    summarize,
+    thread_ids,
+)
 from deepresearch.errors import UserInputError
 from deepresearch.progress import Progress
 from deepresearch.settings import Settings
-from graphs.iterresearch import build_graph as build_iterresearch
+from graphs.registry import GRAPHS, MODES
 from nodes.resources import close_resources
 from state.citations import numbered
 from state.context import Context
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
-MODES: dict[str, Callable[[], StateGraph[Any, Context, Any, Any]]] = {"iter": build_iterresearch}
+# answers a plan-review interrupt: gets the interrupt's payload, returns the resume value
+Reviewer = Callable[[dict[str, Any]], Any]
 
 
 @dataclass
@@ -47,81 +56,135 @@ class RunResult:
                 "sources": self.sources, "rounds": self.rounds, "llm_calls": self.llm_calls, "tokens": self.tokens}
 
 
-def result_from_state(thread_id: str, values: dict[str, Any], status: str) -> RunResult:
-    """Build the result from a thread's state values; sources are the cited ones, by number."""
+def result_from_state(thread_id: str, snapshot: StateSnapshot) -> RunResult:
+    """Build the result from a thread's state; sources are the cited ones, by number."""
+    values = snapshot.values
     report = str(values.get("report", ""))
     sources = [{"n": n, "title": src["title"], "url": src["url"]}
                for n, src in sorted(numbered(values.get("sources", [])).items()) if f"[{n}]" in report]
-    return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")), report,
-                     sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
+    return RunResult(thread_id, status_of(snapshot), str(values.get("question", "")), str(values.get("answer", "")),
+                     report, sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
                      int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
                      list(values.get("failures", [])))
 
 
-def compile_mode(mode: str, saver: AsyncSqliteSaver) -> Graph:
-    """The graph for a mode, compiled with the shared SQLite saver."""
+def graph_id_for_mode(mode: str) -> str:
+    """The graph that implements a CLI mode."""
     if mode not in MODES:
         raise UserInputError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
-    return MODES[mode]().compile(checkpointer=saver)
+    return MODES[mode]
 
 
-def _config(thread_id: str, ctx: Context) -> RunnableConfig:
-    # every round takes at most 7 steps; our own budgets end the run long before this limit
-    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 8 * (ctx.max_rounds + 2) + 20}
+def compile_graph(graph_id: str, saver: AsyncSqliteSaver) -> Graph:
+    """A registered graph compiled with the shared SQLite saver."""
+    if graph_id not in GRAPHS:
+        raise UserInputError(f"this thread was run by graph {graph_id!r}, which this version does not have")
+    return GRAPHS[graph_id]().compile(checkpointer=saver)
 
 
-async def _drive(graph: Graph, inputs: Any, thread_id: str, ctx: Context,
-                 progress: Progress) -> RunResult:
-    config = _config(thread_id, ctx)
+def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> RunnableConfig:
+    # scalar metadata is copied into every checkpoint: the thread's settings travel with it
+    metadata: dict[str, Any] = {"graph_id": graph_id, **{k: v for k, v in ctx.to_dict().items() if v is not None}}
+    if name:
+        metadata["thread_name"] = name
+    # every round takes at most 8 steps; our own budgets end the run long before this limit
+    return {"configurable": {"thread_id": thread_id}, "metadata": metadata,
+            "recursion_limit": 9 * (ctx.max_rounds + 2) + 20}
+
+
+async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context, progress: Progress,
+                 reviewer: Reviewer | None) -> RunResult:
+    """Stream the run (progress events), answer plan reviews, and collect the result."""
+    thread_id = str(config["configurable"]["thread_id"])
     try:
-        async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
-            if isinstance(chunk, dict):
-                progress.event(chunk)
+        while True:
+            async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
+                if isinstance(chunk, dict):
+                    progress.event(chunk)
+            snapshot = await graph.aget_state(config)
+            if not (snapshot.interrupts and reviewer is not None):
+                return result_from_state(thread_id, snapshot)
+            inputs = Command(resume=reviewer(dict(snapshot.interrupts[0].value)))
     finally:
         await close_resources()
-    snapshot = await graph.aget_state(config)
-    return result_from_state(thread_id, snapshot.values, status_of(snapshot.values, snapshot.next))
 
 
-async def start(settings: Settings, thread_id: str, question: str, mode: str, ctx: Context,
-                progress: Progress) -> RunResult:
+async def start(settings: Settings, thread_id: str, question: str, mode: str, ctx: Context, progress: Progress,
+                name: str = "", reviewer: Reviewer | None = None) -> RunResult:
     """Run a new thread from its question; refuses an id that already has checkpoints."""
+    graph_id = graph_id_for_mode(mode)
     async with open_saver(settings.checkpoints_db) as saver:
-        graph = compile_mode(mode, saver)
-        existing = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-        if existing.created_at is not None:
-            raise UserInputError(f"thread {thread_id} already exists; continue it with `deepresearch resume "
-                                 f"{thread_id}` or choose another --thread")
-        await save_thread(saver, thread_id, question, mode, ctx.to_dict())
-        return await _drive(graph, {"question": question}, thread_id, ctx, progress)
+        if thread_id in await thread_ids(saver):
+            raise UserInputError(f"thread {name or thread_id} already exists; continue it with `deepresearch resume "
+                                 f"{name or thread_id}` or choose another --thread")
+        graph = compile_graph(graph_id, saver)
+        return await _drive(graph, {"question": question}, _config(thread_id, graph_id, ctx, name), ctx, progress,
+                            reviewer)
 
 
-async def resume(settings: Settings, thread_id: str, progress: Progress, **overrides: Any) -> RunResult:
-    """Continue a thread from its last checkpoint with the settings it was started with (plus overrides)."""
+async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Reviewer | None = None,
+                 **overrides: Any) -> RunResult:
+    """Continue a thread from its last checkpoint with the settings it was started with (plus overrides).
+
+    Works the same for threads started by the CLI and through `langgraph dev`.
+    """
     async with open_saver(settings.checkpoints_db) as saver:
-        stored = await thread_settings(saver, thread_id)
-        mode, saved = stored if stored else ("iter", {})
-        graph = compile_mode(mode, saver)
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id}}
-        snapshot = await graph.aget_state(config)
-        if snapshot.created_at is None:
-            raise UserInputError(f"unknown thread {thread_id!r} (see `deepresearch threads`)")
-        status = status_of(snapshot.values, snapshot.next)
-        if status != "unfinished":
+        thread_id = await resolve_thread(saver, ref)
+        metadata = await latest_metadata(saver, thread_id)
+        graph_id = str(metadata.get("graph_id") or "iterresearch")
+        graph = compile_graph(graph_id, saver)
+        snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
+        status = status_of(snapshot)
+        if status in ("done", "stopped"):
             progress.line(f"thread {thread_id} is {status}; nothing to resume")
-            return result_from_state(thread_id, snapshot.values, status)
-        ctx = Context.from_dict(saved, **overrides)
+            return result_from_state(thread_id, snapshot)
+        ctx = Context.from_dict(run_settings(metadata), **overrides)
+        config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
         progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} "
                       f"(next: {', '.join(snapshot.next)})")
-        return await _drive(graph, None, thread_id, ctx, progress)
+        inputs: Any = None
+        if snapshot.interrupts:
+            if reviewer is None:
+                return result_from_state(thread_id, snapshot)
+            inputs = Command(resume=reviewer(dict(snapshot.interrupts[0].value)))
+        return await _drive(graph, inputs, config, ctx, progress, reviewer)
 
 
-async def load(settings: Settings, thread_id: str) -> RunResult:
+async def load(settings: Settings, ref: str) -> RunResult:
     """A thread's current result or progress, without running anything."""
     async with open_saver(settings.checkpoints_db) as saver:
-        stored = await thread_settings(saver, thread_id)
-        graph = compile_mode(stored[0] if stored else "iter", saver)
-        snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-        if snapshot.created_at is None:
-            raise UserInputError(f"unknown thread {thread_id!r} (see `deepresearch threads`)")
-        return result_from_state(thread_id, snapshot.values, status_of(snapshot.values, snapshot.next))
+        thread_id = await resolve_thread(saver, ref)
+        graph_id = str((await latest_metadata(saver, thread_id)).get("graph_id") or "iterresearch")
+        snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
+        return result_from_state(thread_id, snapshot)
+
+
+async def list_all(settings: Settings) -> list[ThreadSummary]:
+    """Every thread, newest first, whichever side started it."""
+    async with open_saver(settings.checkpoints_db) as saver:
+        graphs: dict[str, Graph] = {}
+        out = []
+        for thread_id in await thread_ids(saver):
+            graph_id = str((await latest_metadata(saver, thread_id)).get("graph_id") or "iterresearch")
+            if graph_id not in GRAPHS:
+                continue
+            graph = graphs.setdefault(graph_id, compile_graph(graph_id, saver))
+            summary = await summarize(graph, saver, thread_id)
+            if summary is not None:
+                out.append(summary)
+        return out
+
+
+async def delete(settings: Settings, ref: str) -> str:
+    """Delete a thread's checkpoints and writes; returns its id."""
+    async with open_saver(settings.checkpoints_db) as saver:
+        thread_id = await resolve_thread(saver, ref)
+        await saver.adelete_thread(thread_id)
+        return thread_id
+
+
+async def prune(settings: Settings, keep: int, refs: list[str] | None = None) -> dict[str, int]:
+    """Keep the newest ``keep`` checkpoints of each thread (or of the threads named); deleted counts by thread."""
+    async with open_saver(settings.checkpoints_db) as saver:
+        targets = [await resolve_thread(saver, ref) for ref in refs] if refs else await thread_ids(saver)
+        return {thread_id: await saver.prune_thread(thread_id, keep) for thread_id in targets}

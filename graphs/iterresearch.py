@@ -1,4 +1,7 @@
-"""IterResearch: plan -> parallel search -> select -> parallel read -> synthesize -> decide (loop/backtrack/answer)."""
+"""IterResearch: plan -> review -> parallel search -> select -> parallel read -> synthesize -> decide.
+
+decide loops back to plan, backtracks, or answers.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from nodes.backtrack import backtrack
 from nodes.decide import decide, route_decision
 from nodes.plan import dispatch_searches, plan
 from nodes.read import ReadTask, read
+from nodes.review import review
 from nodes.search import SearchTask, search
 from nodes.select import dispatch_reads, select
 from nodes.synthesize import synthesize
@@ -20,6 +24,7 @@ def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
     """The IterResearch graph builder (uncompiled; callers choose the checkpointer)."""
     builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
     builder.add_node("plan", plan)
+    builder.add_node("review", review)
     # Send payloads, not graph state: mypy cannot match these TypedDicts to the add_node overloads
     builder.add_node("search", search, input_schema=SearchTask)  # type: ignore[call-overload]
     builder.add_node("select", select)
@@ -30,7 +35,8 @@ def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
     builder.add_node("answer", answer)
 
     builder.add_edge(START, "plan")
-    builder.add_conditional_edges("plan", dispatch_searches, ["search", "decide"])
+    builder.add_edge("plan", "review")
+    builder.add_conditional_edges("review", dispatch_searches, ["search", "decide"])
     builder.add_edge("search", "select")
     builder.add_conditional_edges("select", dispatch_reads, ["read", "decide"])
     builder.add_edge("read", "synthesize")

@@ -80,7 +80,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                     HumanMessage(USER.format(question=state["question"], report=fence(report or "(empty)"),
                                              sources=fence(listing or "(none)")))]
         try:
-            text, usage = await complete_text(resources(ctx).endpoint, messages, deadline=ctx.deadline_at)
+            endpoint = (await resources(ctx)).endpoint
+            text, usage = await complete_text(endpoint, messages, deadline=ctx.deadline_at)
         except ModelCallError as exc:
             failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
                                     error=str(exc), transient=True))

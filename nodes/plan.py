@@ -92,7 +92,7 @@ def _fresh(queries: list[str], seen: set[str], k: int) -> list[str]:
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Start a round: goal and new queries (never one already run in this thread)."""
     ctx = runtime.context
-    res = resources(ctx)
+    res = await resources(ctx)
     round_no = int(state.get("round", 0)) + 1
     seen = {normalize_query(q) for q in state.get("queries_run", [])}
     usage = Usage()

@@ -86,7 +86,7 @@ def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient:
 async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
     """Fetch the page (into the page store), ask the reader model for evidence, verify the quote."""
     ctx = runtime.context
-    res = resources(ctx)
+    res = await resources(ctx)
     hit = task["hit"]
     try:
         page = await res.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)

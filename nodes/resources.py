@@ -49,6 +49,7 @@ def build(ctx: Context, settings: Settings) -> Resources:
         return Endpoint(str(ctx.base_url), str(model), settings.api_key, ctx.structured_output or "json_schema",
                         ctx.temperature, ctx.max_output_tokens, settings.request_timeout, settings.max_retries)
 
+    settings.ensure_home()
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
     reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db), pages), web_reader(settings, clients, pages))
@@ -61,15 +62,18 @@ _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object
 )
 
 
-def resources(ctx: Context) -> Resources:
-    """The resources for this run's context, this process's settings and the running event loop."""
+async def resources(ctx: Context) -> Resources:
+    """The resources for this run's context, this process's settings and the running event loop.
+
+    Built in a worker thread: creating the home folder and TLS contexts touches the disk, which must
+    not block the event loop (`langgraph dev` refuses blocking calls).
+    """
     settings = load_settings()
-    settings.ensure_home()
     key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
            ctx.max_output_tokens, ctx.search, settings)
     per_loop = _BY_LOOP.setdefault(asyncio.get_running_loop(), {})
     if key not in per_loop:
-        per_loop[key] = build(ctx, settings)
+        per_loop[key] = await asyncio.to_thread(build, ctx, settings)
     return per_loop[key]
 
 

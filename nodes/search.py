@@ -29,7 +29,8 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
     query = task["query"]
     try:
         locale = Locale.for_text(task.get("question", "") + " " + query)
-        hits = await resources(ctx).search.search(query, ctx.results_per_query, locale)
+        backend = (await resources(ctx)).search
+        hits = await backend.search(query, ctx.results_per_query, locale)
     except SearchError as exc:
         emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
         failure = Failure(round=task["round"], action="search", target=query, error=str(exc), transient=True)

@@ -92,7 +92,7 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not findings:
         return {}  # nothing new: keep the report, spend no call
     ctx = runtime.context
-    res = resources(ctx)
+    res = await resources(ctx)
     numbers = {src["url"]: src["n"] for src in state.get("sources", [])}
     old = state.get("report", "")
     messages = [

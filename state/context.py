@@ -88,6 +88,9 @@ class Context:
     report_max_words: int = field(default=500, metadata=_doc("Length limit of the evolving report."))
     temperature: float = field(default=0.6, metadata=_doc("Sampling temperature."))
     max_output_tokens: int = field(default=8192, metadata=_doc("Completion tokens per model call."))
+    review_plan: bool = field(
+        default=False, metadata=_doc("Stop after each plan so a person can edit or approve the queries."),
+    )
     started_at: float = field(
         default=0.0, metadata=_doc("Unix time the deadline counts from; 0 means when the run starts."),
     )

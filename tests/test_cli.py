@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from checkpoints.threads import thread_id_for
 from tests.cli_helpers import cli, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
@@ -25,7 +26,7 @@ def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens"}
-    assert data["thread_id"] == "t-json" and data["answer"] == "1921"
+    assert data["thread_id"] == thread_id_for("t-json") and data["answer"] == "1921"
     assert [Path(s["url"]).name for s in data["sources"]] == [
         "glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"]
     assert [s["n"] for s in data["sources"]] == [1, 2, 3]
@@ -34,11 +35,12 @@ def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path) -> 
 
     listing = cli(env, "threads")
     assert listing.returncode == 0
-    row = next(line for line in listing.stdout.splitlines() if line.startswith("t-json"))
-    assert "done" in row and QUESTION[:40] in row
+    row = next(line for line in listing.stdout.splitlines() if line.startswith(data["thread_id"]))
+    assert "done" in row and "[t-json] " + QUESTION[:30] in row
 
-    shown = cli(env, "show", "t-json")
-    assert shown.returncode == 0 and shown.stdout.strip() == data["report"].strip()
+    for ref in ("t-json", data["thread_id"], data["thread_id"][:8]):  # name, id, or a unique start of the id
+        shown = cli(env, "show", ref)
+        assert shown.returncode == 0 and shown.stdout.strip() == data["report"].strip()
 
     again = cli(env, "run", QUESTION, "--thread", "t-json")
     assert again.returncode == 1 and "already exists" in again.stderr
@@ -64,7 +66,7 @@ def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
         (["resume", "no-such-thread"], "unknown thread 'no-such-thread'"),
         (["show", "no-such-thread"], "unknown thread"),
         (["ingest", "/no/such/path"], "no such file or folder"),
-        (["ingest", "pyproject.toml"], "no .md, .txt, .html or .pdf files"),
+        (["ingest", "pyproject.toml"], "no .md, .txt, .html, .pdf, .docx or .csv files"),
     ],
 )
 def test_bad_input_gets_one_line_and_nonzero_exit(home: Path, args: list[str], message: str) -> None:
@@ -110,5 +112,5 @@ def test_corrupt_databases_get_one_line(home: Path) -> None:
 def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str]) -> None:
     done = cli(env, "run", QUESTION, "--thread", "t-out", "--out", "/proc/version", "-q")
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "deepresearch show t-out" in done.stderr.strip().splitlines()[-1]
+    assert f"deepresearch show {thread_id_for('t-out')}" in done.stderr.strip().splitlines()[-1]
     assert cli(env, "show", "t-out").stdout.startswith("# " + QUESTION)

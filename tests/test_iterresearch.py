@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from checkpoints.threads import thread_id_for
 from deepresearch import runner
 from deepresearch.progress import Progress
 from deepresearch.settings import load_settings
@@ -38,7 +39,7 @@ async def research(thread: str = "t1", **options: Any) -> tuple[runner.RunResult
 
     recorder = Recorder()
     ctx = Context.from_dict({"pages_per_round": 2, **options})
-    result = await runner.start(load_settings(), thread, QUESTION, "iter", ctx, recorder)
+    result = await runner.start(load_settings(), thread_id_for(thread), QUESTION, "iter", ctx, recorder)
     return result, recorder
 
 

@@ -6,6 +6,7 @@ import signal
 import threading
 from pathlib import Path
 
+from checkpoints.threads import thread_id_for
 from tests.cli_helpers import cli, cli_env, spawn
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
@@ -32,15 +33,15 @@ def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corp
     assert planned_before == 3
 
     listing = cli(env, "threads")
-    assert re.search(r"^k1\s+unfinished\s+3\s", listing.stdout, re.M), listing.stdout
+    assert re.search(rf"^{thread_id_for('k1')}\s+unfinished\s+3\s.*\[k1\]", listing.stdout, re.M), listing.stdout
     progress = cli(env, "show", "k1")
     assert "status: unfinished" in progress.stdout and "premiered in Velmora" in progress.stdout
 
     resumed = cli(env, "resume", "k1", "--json")
     assert resumed.returncode == 0, resumed.stderr
     data = json.loads(resumed.stdout)
-    assert data["answer"] == "1921" and data["thread_id"] == "k1"
-    assert "resuming thread k1 at round 3" in resumed.stderr
+    assert data["answer"] == "1921" and data["thread_id"] == thread_id_for("k1")
+    assert f"resuming thread {thread_id_for('k1')} at round 3" in resumed.stderr
     # rounds 1-3 were planned once; only round 4 was planned after the resume
     planners = model_server.calls("planner")
     assert len(planners) == planned_before + 1 == data["rounds"]

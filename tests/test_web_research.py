@@ -4,6 +4,7 @@ import json
 import re
 from pathlib import Path
 
+from checkpoints.threads import thread_id_for
 from deepresearch import runner
 from deepresearch.settings import load_settings
 from state.context import Context
@@ -19,7 +20,7 @@ async def test_web_research_answers_with_url_citations(model_server: ModelServer
     web.routes["/archive"] = Route(b"gone", status=404, title="Glass Harbor film premiere archive")
     recorder = Recorder()
     ctx = Context(search="searxng", pages_per_round=2)
-    result = await runner.start(load_settings(), "w1", QUESTION, "iter", ctx, recorder)
+    result = await runner.start(load_settings(), thread_id_for("w1"), QUESTION, "iter", ctx, recorder)
     assert result.answer == "1921"
     assert [s["url"] for s in result.sources] == [web.url("/wiki/Glass_Harbor"), web.url("/guide.pdf"),
                                                   web.url("/people/ilse-marrow")]

@@ -1,0 +1,48 @@
+"""The `deepresearch` command: a thin layer over the runner, corpus and checkpoint functions."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+
+import typer
+
+from deepresearch.cli import data, research, threads  # noqa: F401 - each module registers its commands
+from deepresearch.cli.common import app
+from deepresearch.errors import DeepResearchError
+
+try:  # typer >= 0.22 vendors click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: errors become one line on stderr and a nonzero exit, never a traceback."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="deepresearch", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError:
+        code = 0
+    except click_errors.UsageError as exc:
+        hint = f" (see `deepresearch {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.parent else ""
+        print(f"deepresearch: error: {exc.format_message()}{hint}", file=sys.stderr)
+        code = 2
+    except click_errors.ClickException as exc:
+        print(f"deepresearch: error: {exc.format_message()}", file=sys.stderr)
+        code = exc.exit_code
+    except typer.Abort:
+        print("deepresearch: aborted", file=sys.stderr)
+        code = 130
+    except DeepResearchError as exc:
+        print(f"deepresearch: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except sqlite3.Error as exc:  # a checkpoint write failing mid-run (disk full, database locked too long)
+        print(f"deepresearch: error: database failure: {exc}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("deepresearch: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,120 @@
+"""What the commands share: the Typer app, the stderr console, option types and output helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from deepresearch import runner
+from deepresearch.errors import EndpointError, ModelCallError, UserInputError
+from deepresearch.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="deepresearch",
+    help="Deep research with Tongyi DeepResearch (or any OpenAI-compatible model) on LangGraph.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Mode(StrEnum):
+    """Research modes."""
+
+    iter = "iter"
+
+
+class SearchName(StrEnum):
+    """Search backends."""
+
+    local = "local"
+    duckduckgo = "duckduckgo"
+    searxng = "searxng"
+    serper = "serper"
+    tavily = "tavily"
+    auto = "auto"
+
+
+ThreadArg = Annotated[str, typer.Argument(help="Thread id, name, or a unique start of the id.", show_default=False)]
+MaxRounds = Annotated[int | None, typer.Option("--max-rounds", min=1, help="Rounds before a forced answer.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]
+QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+ReviewFlag = Annotated[bool, typer.Option("--review", help="Stop after each plan to edit or approve its queries.")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="KEY=VALUE", help="Any run setting, e.g. --set pages_per_round=2 (see README).")]
+
+
+def settings() -> Settings:
+    """Process settings, with the data home created."""
+    loaded = load_settings()
+    loaded.ensure_home()
+    return loaded
+
+
+def check_out(out: Path | None) -> None:
+    """Refuse an --out whose folder does not exist before any work is done."""
+    if out is not None and not out.expanduser().resolve().parent.is_dir():
+        raise UserInputError(f"cannot write --out {out}: its folder does not exist")
+
+
+def emit(result: runner.RunResult, out: Path | None, as_json: bool) -> None:
+    """Report to stdout (or --out), JSON if asked, and a one-line summary on stderr."""
+    if out is not None:
+        try:
+            out.expanduser().write_text(result.report, encoding="utf-8")
+        except OSError as exc:
+            raise UserInputError(f"cannot write --out {out}: {exc.strerror or exc}; the report is kept in thread "
+                                 f"{result.thread_id} (`deepresearch show {result.thread_id}`)") from exc
+        err.print(f"report written to {escape(str(out))}")
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    elif out is None:
+        print(result.report)
+    removed = f" · {result.invented_citations} invented citations removed" if result.invented_citations else ""
+    err.print(f"[dim]thread {escape(result.thread_id)} · {result.status} · rounds {result.rounds} · "
+              f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}[/]")
+
+
+def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
+    """Run async work; model failures keep the thread resumable and say how."""
+    try:
+        return asyncio.run(work())  # type: ignore[arg-type]
+    except EndpointError as exc:
+        raise EndpointError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
+    except ModelCallError as exc:
+        raise ModelCallError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
+    except KeyboardInterrupt:
+        err.print(f"interrupted; continue with `deepresearch resume {escape(thread)}`")
+        raise typer.Exit(130) from None
+
+
+def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any]:
+    """Show a proposed plan on stderr and read the reviewer's answer from stdin (one line)."""
+    err.print(f"[bold]plan for round {payload.get('round', '?')}[/] · goal: {escape(str(payload.get('goal', '')))}")
+    for i, query in enumerate(payload.get("queries", []), 1):
+        err.print(f"  {i}. {escape(str(query))}")
+    err.print("Enter approves. Or type new queries separated by ';' (start with 'goal: ... |' to change the goal):")
+    line = sys.stdin.readline().strip()
+    if not line:
+        return {}
+    answer: dict[str, Any] = {}
+    if line.lower().startswith("goal:"):
+        goal, _, line = line[5:].partition("|")
+        answer["goal"] = goal.strip()
+    queries = [q.strip() for q in line.split(";") if q.strip()]
+    if queries:
+        answer["queries"] = queries
+    return answer

@@ -1,0 +1,90 @@
+"""`ingest`, `parse`, `doctor` and `graph`: the corpus, documents, the setup, and the graphs' shape."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from deepresearch.cli.common import Mode, app, err, settings
+from deepresearch.doctor import doctor_report
+from deepresearch.errors import UserInputError
+from graphs.registry import GRAPHS, MODES
+from tools.corpus import Corpus, iter_files
+from tools.fetch import Fetcher
+from tools.http import make_clients
+from tools.parse import Parsed, format_parsed, parse_many
+
+
+@app.command()
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")]) -> None:
+    """Index .md, .txt, .html, .pdf, .docx and .csv files into the local corpus (unchanged files are skipped).
+
+    Example: deepresearch ingest ~/papers notes.md
+    """
+    loaded = settings()
+    for path in paths:
+        if not path.expanduser().exists():
+            raise UserInputError(f"no such file or folder: {path}")
+    if not any(True for _ in iter_files(p.expanduser() for p in paths)):
+        raise UserInputError("no .md, .txt, .html, .pdf, .docx or .csv files found in " + ", ".join(map(str, paths)))
+    report = Corpus(loaded.corpus_db).ingest(paths)
+    for _path, reason in report.failed:
+        err.print(f"[yellow]skipped[/] {escape(reason)}")
+    stats = Corpus(loaded.corpus_db).stats()
+    print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+          f"failed {len(report.failed)}; corpus: {stats['documents']} documents, {stats['passages']} passages")
+    if report.failed and not (report.added or report.updated or report.unchanged):
+        raise typer.Exit(1)
+
+
+@app.command()
+def parse(
+    sources: Annotated[list[str], typer.Argument(help="Local files or http(s) URLs.", show_default=False)],
+    max_chars: Annotated[int, typer.Option("--max-chars", min=100, help="Characters kept per document.")] = 60_000,
+) -> None:
+    """Print the text of documents (PDF, DOCX, HTML, TXT, MD, CSV), local or fetched safely from the web.
+
+    Example: deepresearch parse report.pdf https://example.org/table.csv
+    """
+    web = settings().web
+
+    async def go() -> list[Parsed]:
+        clients = make_clients(web)
+        try:
+            return await parse_many(sources, Fetcher(clients.pages, web), max_chars)
+        finally:
+            await clients.pages.aclose()
+            await clients.api.aclose()
+
+    results = asyncio.run(go())
+    print(format_parsed(results))
+    for failed in (r for r in results if r.error):
+        err.print(f"[yellow]failed[/] {escape(failed.error)}")
+    if all(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the endpoint, the served model and context length, search, the corpus and the checkpoint store.
+
+    Example: deepresearch doctor
+    """
+    ok, lines = asyncio.run(doctor_report(settings()))
+    for line in lines:
+        print(line)
+    if not ok:
+        raise typer.Exit(2)
+
+
+@app.command()
+def graph(mode: Annotated[Mode, typer.Option("--mode", help="Research mode.")] = Mode.iter) -> None:
+    """Print a mode's graph as Mermaid (paste into any Mermaid viewer, or see it live in LangGraph Studio).
+
+    Example: deepresearch graph --mode iter
+    """
+    print(GRAPHS[MODES[mode.value]]().compile().get_graph().draw_mermaid(), end="")

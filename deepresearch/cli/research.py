@@ -1,0 +1,147 @@
+"""`run`, `resume` and `show`: research threads from the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from checkpoints.threads import thread_id_for
+from deepresearch import runner
+from deepresearch.cli.common import (
+    JsonFlag,
+    MaxRounds,
+    Mode,
+    OutOpt,
+    QuietFlag,
+    ReviewFlag,
+    SearchName,
+    SetOpt,
+    ThreadArg,
+    app,
+    check_out,
+    emit,
+    err,
+    run_guarded,
+    settings,
+    terminal_reviewer,
+)
+from deepresearch.errors import UserInputError
+from deepresearch.progress import Progress
+from deepresearch.settings import Settings
+from state.context import Context
+from tools.corpus import Corpus
+from tools.endpoint import list_models
+from tools.search import resolve_backend
+
+THREAD_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def check_search(ctx: Context, loaded: Settings) -> None:
+    """Fail before the run starts if the search backend cannot work (missing key, empty corpus)."""
+    backend = resolve_backend(ctx.search, loaded.web)
+    if backend == "local" and Corpus(loaded.corpus_db).stats()["documents"] == 0:
+        raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
+
+
+async def preflight(ctx: Context, loaded: Settings) -> None:
+    """The endpoint answers (else one clear error); warn if it does not list the model."""
+    names = [m.id for m in await list_models(str(ctx.base_url), loaded.api_key)]
+    if names and ctx.model not in names:
+        err.print(f"[yellow]warning:[/] {escape(str(ctx.base_url))} lists {escape(', '.join(names[:5]))} but not "
+                  f"{escape(str(ctx.model))} (DEEPRESEARCH_MODEL)")
+
+
+@app.command()
+def run(
+    question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
+    mode: Annotated[Mode, typer.Option("--mode", help="Research mode.")] = Mode.iter,
+    search: Annotated[SearchName, typer.Option("--search", help="Search backend.")] = SearchName.local,
+    max_rounds: MaxRounds = None,
+    thread: Annotated[str | None, typer.Option(
+        "--thread", help="Name or UUID for the new thread (a new UUID if omitted).")] = None,
+    out: OutOpt = None,
+    as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
+    review: ReviewFlag = False,
+    settings_: SetOpt = None,
+) -> None:
+    """Research QUESTION and print a cited markdown report.
+
+    Example: deepresearch run "Who designed the library of the town where Glass Harbor premiered?"
+    """
+    question = question.strip()
+    if not question:
+        raise UserInputError("the question is empty")
+    if thread is not None and not THREAD_NAME.fullmatch(thread):
+        raise UserInputError("--thread takes 1 to 100 letters, digits, '.', '_' or '-'")
+    check_out(out)
+    loaded = settings()
+    assignments = Context.parse_assignments(settings_ or [])
+    ctx = Context.from_dict(assignments, search=search.value, max_rounds=max_rounds, review_plan=review or None)
+    check_search(ctx, loaded)
+    asyncio.run(preflight(ctx, loaded))
+    thread_id = thread_id_for(thread) if thread else str(uuid.uuid4())
+    name = thread if thread and thread_id != thread.lower() else ""
+    err.print(f"thread {thread_id}" + (f" ({escape(name)})" if name else ""))
+    progress = Progress(err, enabled=not quiet)
+    result = run_guarded(name or thread_id, lambda: runner.start(
+        loaded, thread_id, question, mode.value, ctx, progress, name=name, reviewer=terminal_reviewer))
+    emit(result, out, as_json)
+
+
+@app.command()
+def resume(
+    thread: ThreadArg,
+    max_rounds: MaxRounds = None,
+    out: OutOpt = None,
+    as_json: JsonFlag = False,
+    quiet: QuietFlag = False,
+    review: ReviewFlag = False,
+    settings_: SetOpt = None,
+) -> None:
+    """Continue a thread from its last checkpoint (finished rounds are not redone).
+
+    Threads started through `langgraph dev` resume the same way. A thread waiting for plan review
+    shows the plan and asks.
+
+    Example: deepresearch resume 3f2a9c1b
+    """
+    check_out(out)
+    loaded = settings()
+    progress = Progress(err, enabled=not quiet)
+    overrides = {**Context.parse_assignments(settings_ or []), "max_rounds": max_rounds,
+                 "review_plan": True if review else None}
+    result = run_guarded(thread, lambda: runner.resume(loaded, thread, progress, terminal_reviewer, **overrides))
+    emit(result, out, as_json)
+
+
+@app.command()
+def show(thread: ThreadArg, as_json: JsonFlag = False) -> None:
+    """Print a thread's report, or its progress so far if it is unfinished.
+
+    Example: deepresearch show 3f2a9c1b
+    """
+    result = asyncio.run(runner.load(settings(), thread))
+    if as_json:
+        print(json.dumps({**result.to_json(), "status": result.status, "failures": result.failures},
+                         ensure_ascii=False, indent=2))
+        return
+    if result.status == "done":
+        print(result.report)
+    else:
+        print(f"# {result.question}\n\n_status: {result.status}, round {result.rounds}, "
+              f"{result.llm_calls} llm calls, {result.tokens:,} tokens_\n")
+        print("## Report so far\n\n" + (result.report or "(nothing yet)"))
+        if result.sources:
+            print("\n## Sources so far\n")
+            print("\n".join(f"- [{s['n']}] {s['title']} — {s['url']}" for s in result.sources))
+    if result.failures:
+        print("\n## Failed actions\n")
+        for f in result.failures:
+            print(f"- round {f['round']} {f['action']} {f['target']}: {f['error']}")

@@ -1,0 +1,64 @@
+"""`threads`: list, delete and prune research threads (the CLI's and `langgraph dev`'s alike)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Annotated
+
+import typer
+
+from deepresearch import runner
+from deepresearch.cli.common import ThreadArg, app, err, settings
+
+threads_app = typer.Typer(help="List, delete and prune research threads.", no_args_is_help=False)
+app.add_typer(threads_app, name="threads")
+
+
+@threads_app.callback(invoke_without_command=True)
+def threads(ctx: typer.Context) -> None:
+    """List threads: id, status, rounds, last update, name and question.
+
+    Example: deepresearch threads
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    rows = asyncio.run(runner.list_all(settings()))
+    if not rows:
+        err.print("no threads yet; start one with `deepresearch run \"QUESTION\"`")
+        return
+    print(f"{'THREAD':<36}  {'STATUS':<10} {'ROUNDS':>6}  {'UPDATED':<16}  QUESTION")
+    for row in rows:
+        label = f"[{row.name}] " if row.name else ""
+        question = label + row.question
+        question = question if len(question) <= 70 else question[:69] + "…"
+        print(f"{row.thread_id:<36}  {row.status:<10} {row.rounds:>6}  {row.updated:<16}  {question}")
+
+
+@threads_app.command("delete")
+def delete(thread: ThreadArg) -> None:
+    """Delete a thread and all its checkpoints.
+
+    Example: deepresearch threads delete 3f2a9c1b
+    """
+    thread_id = asyncio.run(runner.delete(settings(), thread))
+    print(f"deleted thread {thread_id}")
+
+
+@threads_app.command("prune")
+def prune(
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Checkpoints to keep per thread (newest).")],
+    threads: Annotated[list[str] | None, typer.Argument(help="Threads to prune (all if none).")] = None,
+) -> None:
+    """Delete old checkpoints, keeping the newest N per thread; threads still resume afterwards.
+
+    Example: deepresearch threads prune --keep 5
+    """
+    loaded = settings()
+    deleted = asyncio.run(runner.prune(loaded, keep, threads))
+    total = sum(deleted.values())
+    with sqlite3.connect(loaded.checkpoints_db) as conn:  # reclaim the space the deleted rows took
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("VACUUM")
+    print(f"pruned {total} checkpoints from {sum(1 for n in deleted.values() if n)} of {len(deleted)} threads "
+          f"(kept the newest {keep} of each)")

@@ -1,0 +1,50 @@
+"""Plan review: with ``review_plan`` on, the run stops after planning so a person can edit or approve.
+
+The interrupt carries the proposed goal and queries. Resume with ``{}`` (or ``None``) to approve,
+``{"queries": [...], "goal": "..."}`` to replace them, or a list of queries. The planner's model call
+happened in the node before this one, so resuming never repeats it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from nodes.common import emit, normalize_query
+from state.context import Context
+from state.graph_state import State
+
+
+def edited_plan(answer: Any, goal: str, queries: list[str], already_run: set[str]) -> tuple[str, list[str]]:
+    """Apply a reviewer's answer; anything unusable keeps the proposed plan (never a crash)."""
+    if isinstance(answer, list):
+        answer = {"queries": answer}
+    if not isinstance(answer, dict):
+        return goal, queries
+    given = answer.get("goal")
+    new_goal = given if isinstance(given, str) and given.strip() else goal
+    proposed = answer.get("queries")
+    if not isinstance(proposed, list):
+        return new_goal.strip(), queries
+    fresh: list[str] = []
+    for query in (str(q).strip() for q in proposed if isinstance(q, str | int | float)):
+        key = normalize_query(query)
+        if key and key not in already_run and key not in {normalize_query(q) for q in fresh}:
+            fresh.append(query)
+    return new_goal.strip(), fresh
+
+
+def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Interrupt with the plan when review is on; apply the edits the run is resumed with."""
+    queries = list(state.get("queries", []))
+    if not runtime.context.review_plan or not queries:
+        return {}
+    goal = state.get("goal", "")
+    answer = interrupt({"round": state.get("round", 0), "goal": goal, "queries": queries,
+                        "how": "resume with {} to approve, or {'queries': [...], 'goal': '...'} to edit"})
+    already_run = {normalize_query(q) for q in state.get("queries_run", [])}
+    new_goal, new_queries = edited_plan(answer, goal, queries, already_run)
+    emit(runtime, "review", state, goal=new_goal, queries=new_queries, edited=new_queries != queries)
+    return {"goal": new_goal, "queries": new_queries}
