@@ -76,9 +76,10 @@ class ReadError(DeepResearchError):
     missing, oversized or unsupported page is not.
     """
 
-    def __init__(self, message: str, transient: bool = False) -> None:
+    def __init__(self, message: str, transient: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.transient = transient
+        self.status = status
 
 
 class RefusedURL(ReadError):

@@ -9,12 +9,13 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from deepresearch.errors import ModelCallError
-from nodes.common import counts, emit, fence, past_deadline, today
+from nodes.common import counts, emit, past_deadline, today
 from nodes.resources import resources
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.graph_state import State
 from state.records import Failure, Source
+from tools.fencing import fence
 from tools.llm import Usage, complete_text
 
 SYSTEM = """You are the final writer of a deep-research agent. Current date: {date}.

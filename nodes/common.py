@@ -1,4 +1,4 @@
-"""What nodes share: budgets, progress events and prompt fencing."""
+"""What nodes share: budgets, progress events, dates and query normalisation."""
 
 from __future__ import annotations
 
@@ -64,17 +64,6 @@ def emit(runtime: Runtime[Context], event: str, state: Mapping[str, Any] | None 
 def today() -> str:
     """The current date, as the model's system prompts carry it."""
     return dt.date.today().isoformat()
-
-
-# every section tag our prompts use; text from pages must not be able to open or close one
-_SECTION_TAG = re.compile(
-    r"<\s*(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file)\b", re.I
-)
-
-
-def fence(text: str) -> str:
-    """Neutralise tags in untrusted text that could open or close our prompt sections (``<`` becomes ``&lt;``)."""
-    return _SECTION_TAG.sub(r"&lt;\1\2", text)
 
 
 def normalize_query(query: str) -> str:

@@ -10,11 +10,12 @@ from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, fence, may_call, normalize_query, today
+from nodes.common import calls_left, counts, emit, may_call, normalize_query, today
 from nodes.resources import resources
 from state.context import Context
 from state.graph_state import State
 from state.records import Failure
+from tools.fencing import fence
 from tools.llm import Usage, complete_json
 
 SYSTEM = """You are the research planner of a deep-research agent. Current date: {date}.

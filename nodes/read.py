@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
 from deepresearch.errors import ModelCallError, ReadError, StructuredOutputError
-from nodes.common import counts, emit, fence, today
+from nodes.common import counts, emit, today
 from nodes.resources import resources
 from state.context import Context
 from state.records import Failure, Finding, Hit, Source
+from tools.fencing import attribute, fence
 from tools.llm import Usage, complete_json
 
 SYSTEM = """You are the page reader of a deep-research agent. Current date: {date}.
@@ -94,11 +95,10 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
         return _failed(runtime, task, str(exc), transient=exc.transient)
     source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page.page_hash, n=None,
                     round=task["round"])
-    title = fence(source["title"]).replace('"', "'")
     messages = [
         SystemMessage(SYSTEM.format(date=today())),
-        HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=title, url=hit["url"],
-                                 text=fence(page.text))),
+        HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=attribute(source["title"]),
+                                 url=attribute(hit["url"]), text=fence(page.text))),
     ]
     try:
         result, usage = await complete_json(res.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,

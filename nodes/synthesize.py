@@ -9,12 +9,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, fence, may_call, today
+from nodes.common import calls_left, counts, emit, may_call, today
 from nodes.resources import resources
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.graph_state import State
 from state.records import Failure, Finding
+from tools.fencing import fence
 from tools.llm import Usage, complete_json
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.

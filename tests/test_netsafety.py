@@ -138,3 +138,54 @@ async def test_per_host_concurrency_limit(site: WebServer) -> None:
     f = await fetcher(replace(LOCAL, per_host=2))
     await asyncio.gather(*(f.fetch(site.url(f"/slow/{i}")) for i in range(8)))
     assert site.max_in_flight == 2
+
+
+@pytest.mark.parametrize("url", ["http://[::1/", "http://0177.0.0.1/", "http://a..b/", "http://xn--/",
+                                 "http://x\\@127.0.0.1/", "http://example.com/a\nb", "http://" + "a" * 70 + ".com/"])
+async def test_malformed_urls_are_refused_not_raised(url: str) -> None:
+    f = await fetcher()
+    with pytest.raises(ReadError):
+        await f.fetch(url)
+
+
+@pytest.mark.parametrize("location", ["http:127.0.0.1:1/x", "http://a..b/", "http://[::1/"])
+async def test_malformed_redirects_are_refused_not_raised(site: WebServer, location: str) -> None:
+    f = await fetcher()
+    with pytest.raises(ReadError):
+        await f.fetch(site.url(f"/redirect?to={location}"))
+
+
+def test_tunnelled_and_site_local_addresses() -> None:
+    assert "tunnelled private" in (AddressPolicy().refusal(ipaddress.ip_address("2002:a00:1::1")) or "")
+    assert "site-local" in (AddressPolicy().refusal(ipaddress.ip_address("fec0::1")) or "")
+    assert AddressPolicy().refusal(ipaddress.ip_address("2002:5db8:d822::1")) is None  # 6to4 of a public address
+
+
+async def test_compressed_bodies_cannot_expand_past_the_limit(site: WebServer) -> None:
+    import gzip
+
+    page = b"<html><body><p>" + b"word " * 2000 + b"</p></body></html>"
+    site.routes["/gz"] = Route(gzip.compress(page), headers={"Content-Encoding": "gzip"})
+    site.routes["/bomb"] = Route(gzip.compress(b"\0" * 50_000_000), headers={"Content-Encoding": "gzip"})
+    site.routes["/double"] = Route(gzip.compress(gzip.compress(page)), headers={"Content-Encoding": "gzip, gzip"})
+    site.routes["/brotli"] = Route(b"\x1b\x00", headers={"Content-Encoding": "br"})
+    site.routes["/notgzip"] = Route(b"plain bytes, not gzip", headers={"Content-Encoding": "gzip"})
+    f = await fetcher()
+    assert (await f.fetch(site.url("/gz"))).data == page
+    started = time.monotonic()
+    with pytest.raises(ReadError, match="limit"):
+        await f.fetch(site.url("/bomb"))
+    assert time.monotonic() - started < 3
+    for path, message in (("/double", "unsupported content encoding"), ("/brotli", "unsupported content encoding"),
+                          ("/notgzip", "corrupt gzip")):
+        with pytest.raises(ReadError, match=message):
+            await f.fetch(site.url(path))
+
+
+async def test_robots_txt_applies_after_redirects_and_when_large(site: WebServer) -> None:
+    site.robots = Route(b"User-agent: *\nDisallow: /people/\n" + b"# padding\n" * 70_000, "text/plain")
+    f = await fetcher()
+    with pytest.raises(ReadError, match="robots.txt"):
+        await f.fetch(site.url(f"/redirect?to={site.url('/people/ilse-marrow')}"))
+    with pytest.raises(ReadError, match="robots.txt"):
+        await f.fetch(site.url("/people/ilse-marrow"))  # a 700 KB robots.txt is read, not ignored

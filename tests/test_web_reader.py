@@ -96,3 +96,32 @@ async def test_jina_reader(web: WebServer, tmp_path: Path) -> None:
     with pytest.raises(RefusedURL, match="loopback"):
         await strict.read(web.url("/wiki/Glass_Harbor"), "", 5000)
     assert len(web.requests) == before  # a private URL is never sent to the reader service
+
+
+def test_hostile_documents_are_document_errors() -> None:
+    import io
+    import zipfile
+
+    from deepresearch.errors import DocumentError
+    from tools.documents import decode_text, parse_bytes
+
+    with pytest.raises(DocumentError, match="CSV"):
+        parse_bytes(b'a,b\n"' + b"x" * 200_000 + b'",1\n', "csv", "big.csv")
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"<w:document>" + b" " * 150_000_000 + b"</w:document>")
+    with pytest.raises(DocumentError, match="expand"):
+        parse_bytes(bomb.getvalue(), "docx", "bomb.docx")
+    with pytest.raises(DocumentError):
+        parse_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> trailer <<>>", "pdf", "broken.pdf")
+    assert "Genève" in decode_text("Genève".encode("latin-1"), "punycode")  # a non-text codec is ignored
+
+
+async def test_jina_refuses_ambiguous_urls(web: WebServer, tmp_path: Path) -> None:
+    settings = replace(LOCAL, jina_api_key="jina-key")
+    jina = JinaReader(make_clients(settings).api, web.url("/jina"), "jina-key", AddressPolicy(),
+                      PageStore(tmp_path / "pages.db"), 0)
+    before = len(web.requests)
+    with pytest.raises(RefusedURL, match="backslash"):
+        await jina.read("http://127.0.0.1\\@93.184.216.34/", "", 5000)
+    assert len(web.requests) == before

@@ -8,7 +8,7 @@ import pytest
 
 from deepresearch.errors import ConfigError, SearchError
 from deepresearch.settings import WebSettings, load_settings
-from tests.fakes.web_server import WebServer
+from tests.fakes.web_server import Route, WebServer
 from tools.http import make_clients
 from tools.search import make_backend, resolve_backend
 from tools.web_search import DuckDuckGo, Locale, SearXNG, Serper, Tavily
@@ -103,3 +103,14 @@ async def test_make_backend_uses_the_environment(web: WebServer, monkeypatch: py
     settings = load_settings()
     backend = make_backend("auto", settings, make_clients(settings.web).api)
     assert backend.name == "serper" and await backend.search(QUERY, 1)
+
+
+async def test_malformed_search_answers_are_contained(web: WebServer) -> None:
+    import httpx
+
+    from tools.web_search import _items
+
+    assert _items([1, 2], "results") == [] and _items({"results": [1, {"url": "x"}]}, "results") == [{"url": "x"}]
+    web.routes["/loop/search"] = Route(b"", status=302, headers={"Location": "/loop/search"})
+    with pytest.raises(SearchError, match="unusably"):
+        await SearXNG(httpx.AsyncClient(follow_redirects=True), web.url("/loop")).search(QUERY, 2)

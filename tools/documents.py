@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -23,6 +24,8 @@ from deepresearch.errors import DocumentError
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
 CSV_MAX_ROWS = 500
+ZIP_MAX_BYTES = 100_000_000
+ZIP_MAX_RATIO = 100
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
@@ -46,11 +49,15 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 
 
 def _decode_as(data: bytes, charset: str | None) -> str | None:
+    """Decode with a declared charset if it names a real text encoding (not e.g. 'punycode' or 'rot13')."""
     if not charset:
         return None
     try:
-        return data.decode(charset.strip().strip("'\""), errors="replace")
-    except LookupError:
+        info = codecs.lookup(charset.strip().strip("'\""))
+        if not getattr(info, "_is_text_encoding", True) or info.name in ("punycode", "idna"):
+            return None
+        return data.decode(info.name, errors="replace")
+    except (LookupError, UnicodeError):
         return None
 
 
@@ -108,7 +115,19 @@ def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
     return ParsedDocument(str(title).strip() or _stem_title(name), text, "pdf")
 
 
+def _check_zip(data: bytes, name: str) -> None:
+    """Refuse zip bombs before a parser inflates them: total size and compression ratio are bounded."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile as exc:
+        raise DocumentError(f"{name}: not a readable DOCX file ({exc})") from exc
+    if total > ZIP_MAX_BYTES or total > ZIP_MAX_RATIO * max(len(data), 1):
+        raise DocumentError(f"{name}: refused, it would expand to {total:,} bytes")
+
+
 def _parse_docx(data: bytes, name: str) -> ParsedDocument:
+    _check_zip(data, name)
     try:
         doc = docx.Document(io.BytesIO(data))
     except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
@@ -137,7 +156,10 @@ def _parse_csv(data: bytes, name: str, charset: str | None = None) -> ParsedDocu
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
-    rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit
+        raise DocumentError(f"{name}: not a readable CSV file ({exc})") from exc
     if not rows:
         return ParsedDocument(_stem_title(name), "", "csv")
     shown = rows[: CSV_MAX_ROWS + 1]
@@ -146,7 +168,19 @@ def _parse_csv(data: bytes, name: str, charset: str | None = None) -> ParsedDocu
 
 
 def parse_bytes(data: bytes, kind: str, name: str, charset: str | None = None) -> ParsedDocument:
-    """Parse a document's bytes given its kind (markdown, text, html, pdf, docx or csv)."""
+    """Parse a document's bytes given its kind (markdown, text, html, pdf, docx or csv).
+
+    Any failure of a parser on these (untrusted) bytes is a DocumentError.
+    """
+    try:
+        return _parse_kind(data, kind, name, charset)
+    except DocumentError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - third-party parsers on untrusted bytes can raise anything
+        raise DocumentError(f"{name}: could not be parsed as {kind} ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse_kind(data: bytes, kind: str, name: str, charset: str | None) -> ParsedDocument:
     if kind == "pdf":
         return _parse_pdf(data, name)
     if kind == "html":

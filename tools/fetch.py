@@ -1,8 +1,7 @@
 """Fetch web pages safely.
 
-The address policy applies on every hop; redirects, bytes, time and content types are limited; each
-host gets a few connections at a time; transient failures are retried with backoff; robots.txt is
-respected unless switched off.
+The address policy and robots.txt apply on every hop; redirects, decoded bytes, time and content types
+are limited; each host gets a few connections at a time; transient failures are retried with backoff.
 """
 
 from __future__ import annotations
@@ -12,14 +11,15 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from deepresearch.errors import ReadError, RefusedURL
 from deepresearch.settings import WebSettings
+from tools.decoding import ACCEPT_ENCODING, BoundedDecoder, TooLarge
 from tools.netsafety import check_url, refused_by_policy
 from tools.retry import Transient, retry_after, retrying
+from tools.robots import ROBOTS_MAX_BYTES, Robots
 
 # content types we can turn into text, by the parser kind that handles them
 KINDS = {
@@ -29,8 +29,6 @@ KINDS = {
 }
 SUFFIX_KINDS = {".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".md": "markdown", ".txt": "text", ".html": "html",
                 ".htm": "html"}
-ROBOTS_MAX_BYTES = 500_000
-ROBOTS_AGENT = "deepresearch"
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,6 @@ class Fetched:
     kind: str
     charset: str | None
     data: bytes
-
-
-@dataclass(frozen=True)
-class _Robots:
-    """A site's robots.txt verdict: everything allowed, nothing allowed, or its rules."""
-
-    allow: bool
-    rules: RobotFileParser | None = None
-
-    def allows(self, url: str) -> bool:
-        return self.rules.can_fetch(ROBOTS_AGENT, url) if self.rules is not None else self.allow
 
 
 @dataclass(frozen=True)
@@ -82,92 +69,89 @@ class Fetcher:
         self.client = client
         self.web = web
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._robots: dict[str, _Robots] = {}
-        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self.robots = Robots(lambda url: self._get(url, ROBOTS_MAX_BYTES, robots=False, truncate=True))
 
     async def fetch(self, url: str) -> Fetched:
-        """The page at ``url``; ReadError (transient or not) says why it could not be had."""
-        check_url(url)
-        if self.web.respect_robots and not await self._robots_allow(url):
-            raise ReadError(f"robots.txt of {urlsplit(url).netloc} disallows {url}")
-        raw = await self._get(url, self.web.max_page_bytes)
+        """The page at ``url``; ReadError (transient or not) says why it could not be had.
+
+        One time budget covers robots.txt, redirects, retries and the body.
+        """
+        try:
+            async with asyncio.timeout(self.web.fetch_timeout):
+                return await self._fetch(url)
+        except TimeoutError as exc:
+            raise ReadError(f"{url}: no complete answer within {self.web.fetch_timeout:g}s", transient=True) from exc
+        except (ValueError, UnicodeError, httpx.InvalidURL) as exc:  # malformed URLs, hosts or redirects
+            raise RefusedURL(f"refused {url!r}: malformed URL ({exc})") from exc
+
+    async def _fetch(self, url: str) -> Fetched:
+        raw = await self._get(url, self.web.max_page_bytes, robots=self.web.respect_robots)
         if raw.status in (408, 425, 429) or raw.status >= 500:
-            raise ReadError(f"{url}: HTTP {raw.status} (after retries)", transient=True)
+            raise ReadError(f"{url}: HTTP {raw.status} (after retries)", transient=True, status=raw.status)
         if raw.status >= 400:
-            raise ReadError(f"{url}: HTTP {raw.status}")
+            raise ReadError(f"{url}: HTTP {raw.status}", status=raw.status)
         kind, charset = content_kind(raw.headers.get("content-type", ""), raw.final_url)
         if kind is None:
             raise ReadError(f"{url}: unsupported content type {raw.headers.get('content-type', 'unknown')!r}")
         return Fetched(url, raw.final_url, kind, charset, raw.data)
 
-    async def _get(self, url: str, max_bytes: int) -> _Raw:
-        """Follow redirects (each hop checked) within the total time limit; retry transient failures."""
+    async def _get(self, url: str, max_bytes: int, robots: bool, truncate: bool = False) -> _Raw:
+        """Follow redirects (each hop checked, robots.txt included) and retry transient failures."""
         try:
-            async with asyncio.timeout(self.web.fetch_timeout):
-                return await retrying(lambda: self._follow(url, max_bytes), attempts=3)
-        except TimeoutError as exc:
-            raise ReadError(f"{url}: no complete answer within {self.web.fetch_timeout:g}s", transient=True) from exc
+            return await retrying(lambda: self._follow(url, max_bytes, robots, truncate), attempts=3)
         except Transient as exc:
-            raise ReadError(f"{url}: {exc}", transient=True) from exc
+            raise ReadError(f"{url}: {exc}", transient=True, status=exc.status) from exc
 
-    async def _follow(self, url: str, max_bytes: int) -> _Raw:
+    async def _follow(self, url: str, max_bytes: int, robots: bool, truncate: bool) -> _Raw:
         current = url
         for _ in range(self.web.max_redirects + 1):
-            raw = await self._once(current, max_bytes)
+            check_url(current)
+            if robots:
+                await self.robots.check(current)
+            raw = await self._once(current, max_bytes, truncate)
             if raw.status in (301, 302, 303, 307, 308) and raw.headers.get("location"):
                 current = urljoin(current, raw.headers["location"])
-                check_url(current)
                 continue
-            if raw.status in (429, 503) or raw.status >= 500 or raw.status == 408:
-                raise Transient(f"HTTP {raw.status}", retry_after(raw.headers.get("retry-after")))
+            if raw.status in (408, 429) or raw.status >= 500:
+                raise Transient(f"HTTP {raw.status}", retry_after(raw.headers.get("retry-after")), raw.status)
             return raw
         raise ReadError(f"{url}: more than {self.web.max_redirects} redirects")
 
-    async def _once(self, url: str, max_bytes: int) -> _Raw:
+    async def _once(self, url: str, max_bytes: int, truncate: bool) -> _Raw:
         host = urlsplit(url).hostname or ""
         slot = self._hosts.setdefault(host, asyncio.Semaphore(self.web.per_host))
+        headers = {"Accept": "*/*", "Accept-Encoding": ACCEPT_ENCODING}
         async with slot:
             try:
-                async with self.client.stream("GET", url, headers={"Accept": "*/*"}) as response:
+                async with self.client.stream("GET", url, headers=headers) as response:
                     if response.is_redirect or response.status_code >= 400:
                         return _Raw(str(response.url), response.status_code, response.headers, b"")
                     declared = response.headers.get("content-length", "")
-                    if declared.isdigit() and int(declared) > max_bytes:
+                    if declared.isdigit() and int(declared) > max_bytes and not truncate:
                         raise ReadError(f"{url}: {int(declared):,} bytes is over the {max_bytes:,}-byte limit")
-                    data = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        data += chunk
-                        if len(data) > max_bytes:
-                            raise ReadError(f"{url}: larger than the {max_bytes:,}-byte limit")
-                    return _Raw(str(response.url), response.status_code, response.headers, bytes(data))
+                    data = await self._body(response, url, max_bytes, truncate)
+                    return _Raw(str(response.url), response.status_code, response.headers, data)
             except httpx.TimeoutException as exc:
                 raise Transient(f"timed out ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
                 refusal = refused_by_policy(exc)
                 if refusal:
                     raise RefusedURL(refusal) from exc
+                if isinstance(exc, httpx.RemoteProtocolError) and "location" in str(exc).lower():
+                    raise ReadError(f"{url}: malformed redirect ({exc})") from exc
                 raise Transient(f"connection failed: {exc}") from exc
+            except httpx.HTTPError as exc:  # anything else httpx can raise about a response is not worth retrying
+                raise ReadError(f"{url}: {type(exc).__name__}: {exc}") from exc
 
-    async def _robots_allow(self, url: str) -> bool:
-        """RFC 9309: missing (4xx) robots.txt allows everything; an unreachable one (5xx) allows nothing."""
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self._robots:
-            async with self._robots_locks.setdefault(origin, asyncio.Lock()):
-                if origin not in self._robots:
-                    self._robots[origin] = await self._load_robots(origin)
-        return self._robots[origin].allows(url)
-
-    async def _load_robots(self, origin: str) -> _Robots:
+    @staticmethod
+    async def _body(response: httpx.Response, url: str, max_bytes: int, truncate: bool) -> bytes:
+        """The decoded body, never expanded past ``max_bytes`` (cut there when ``truncate``)."""
+        decoder = BoundedDecoder(response.headers.get("content-encoding", ""), max_bytes, url)
+        data = bytearray()
         try:
-            raw = await self._get(f"{origin}/robots.txt", ROBOTS_MAX_BYTES)
-        except RefusedURL:
-            return _Robots(allow=True)  # the site itself is refused: the page fetch will say so
-        except ReadError as exc:
-            # unreachable (timeouts, 5xx): complete disallow; oversized or looping: treated as missing
-            return _Robots(allow=not exc.transient)
-        if raw.status >= 400:
-            return _Robots(allow=True)
-        parser = RobotFileParser()
-        parser.parse(raw.data.decode("utf-8", errors="replace").splitlines())
-        return _Robots(allow=True, rules=parser)
+            async for chunk in response.aiter_raw():
+                data += decoder.feed(chunk)
+        except TooLarge:
+            if not truncate:
+                raise ReadError(f"{url}: larger than the {max_bytes:,}-byte limit") from None
+        return bytes(data[:max_bytes])

@@ -69,6 +69,12 @@ class AddressPolicy:
 def _non_public_kind(ip: IPAddress) -> str | None:
     if ip in METADATA:
         return "cloud metadata"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return "site-local"
+        embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)  # 6to4 and Teredo carry an IPv4 address
+        if embedded is not None and _non_public_kind(embedded) is not None:
+            return f"tunnelled {_non_public_kind(embedded)}"
     checks = (("loopback", ip.is_loopback), ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
               ("unspecified", ip.is_unspecified), ("private", ip.is_private),
               ("shared (CGNAT)", isinstance(ip, ipaddress.IPv4Address) and ip in SHARED),
@@ -77,8 +83,14 @@ def _non_public_kind(ip: IPAddress) -> str | None:
 
 
 def check_url(url: str) -> str:
-    """The URL's host if it may be fetched at all (http or https with a host), else ReadError."""
-    parts = urlsplit(url)
+    """The URL's host if it may be fetched at all (http or https with a host), else RefusedURL."""
+    # parsers disagree on backslashes and control characters (WHATWG reads "\\" as "/"): refuse them
+    if "\\" in url or any(ord(c) < 32 for c in url):
+        raise RefusedURL(f"refused {url!r}: malformed URL (backslash or control character)")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise RefusedURL(f"refused {url!r}: malformed URL ({exc})") from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise RefusedURL(f"refused {url}: only http and https URLs are fetched")
     if not parts.hostname:
@@ -101,6 +113,8 @@ async def resolve(host: str, port: int) -> list[IPAddress]:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc.strerror}") from exc
+    except UnicodeError as exc:  # a host name IDNA cannot encode
+        raise httpcore.ConnectError(f"cannot resolve {host!r}: not a valid host name") from exc
     return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 

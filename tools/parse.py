@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from deepresearch.errors import DocumentError, ReadError
 from tools.documents import ParsedDocument, parse_bytes, parse_file
+from tools.fencing import attribute, fence
 from tools.fetch import Fetcher
 
 PER_FILE_CHARS = 60_000
@@ -29,24 +30,30 @@ class Parsed:
     error: str = ""
 
 
-async def parse_document(source: str, fetcher: Fetcher) -> ParsedDocument:
-    """Parse a local file path or an http(s) URL (fetched safely) into title and text."""
+async def parse_document(source: str, fetcher: Fetcher, roots: list[Path] | None = None) -> ParsedDocument:
+    """Parse a local file path or an http(s) URL (fetched safely) into title and text.
+
+    With ``roots``, local files must lie under one of them (a model choosing paths cannot read the disk).
+    """
     if source.lower().startswith(("http://", "https://")):
         fetched = await fetcher.fetch(source)
         name = fetched.final_url.rstrip("/").rsplit("/", 1)[-1] or fetched.final_url
         return await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, name, fetched.charset)
-    path = Path(source).expanduser()
+    path = Path(source).expanduser().resolve()
+    if roots is not None and not any(path.is_relative_to(root.resolve()) for root in roots):
+        raise DocumentError(f"{source}: only files under {', '.join(map(str, roots)) or 'no folder'} may be read")
     if not path.is_file():
         raise DocumentError(f"{source}: no such file")
     return await asyncio.to_thread(parse_file, path)
 
 
-async def parse_many(sources: list[str], fetcher: Fetcher, max_chars: int = PER_FILE_CHARS) -> list[Parsed]:
+async def parse_many(sources: list[str], fetcher: Fetcher, max_chars: int = PER_FILE_CHARS,
+                     roots: list[Path] | None = None) -> list[Parsed]:
     """Parse several sources concurrently; each failure is reported in its own result."""
 
     async def one(source: str) -> Parsed:
         try:
-            doc = await parse_document(source, fetcher)
+            doc = await parse_document(source, fetcher, roots)
         except (DocumentError, ReadError) as exc:
             return Parsed(source, "", "", str(exc))
         text = doc.text if len(doc.text) <= max_chars else doc.text[:max_chars] + "\n\n[truncated]"
@@ -60,7 +67,7 @@ def format_parsed(results: list[Parsed]) -> str:
     blocks = []
     for r in results:
         body = f"could not be parsed: {r.error}" if r.error else r.text
-        blocks.append(f'<file source="{r.source}" title="{r.title}">\n{body}\n</file>')
+        blocks.append(f'<file source="{attribute(r.source)}" title="{attribute(r.title)}">\n{fence(body)}\n</file>')
     return "\n\n".join(blocks)
 
 
@@ -70,11 +77,11 @@ class ParseFileArgs(BaseModel):
     files: list[str] = Field(min_length=1, description="Local file paths or http(s) URLs of documents to read.")
 
 
-def parse_file_tool(fetcher: Fetcher, max_chars: int = PER_FILE_CHARS) -> StructuredTool:
-    """The `parse_file` tool for agents: parses every file and returns their text."""
+def parse_file_tool(fetcher: Fetcher, roots: list[Path], max_chars: int = PER_FILE_CHARS) -> StructuredTool:
+    """The `parse_file` tool for agents: parses URLs, and local files under ``roots`` (the user's files)."""
 
     async def run(files: list[str]) -> str:
-        return format_parsed(await parse_many(files, fetcher, max_chars))
+        return format_parsed(await parse_many(files, fetcher, max_chars, roots))
 
     return StructuredTool.from_function(
         coroutine=run, name="parse_file", args_schema=ParseFileArgs,

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -119,9 +119,14 @@ class JinaReader(_CachedWebReader):
         self.policy = policy
 
     async def _load(self, url: str) -> tuple[str, str]:
-        host = check_url(url)
+        check_url(url)
+        try:  # the URL sent is the one checked: parsed once, by httpx, and re-serialised
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            raise RefusedURL(f"refused {url!r}: malformed URL ({exc})") from exc
+        url = str(parsed)
         try:
-            addresses = await resolve(host, urlsplit(url).port or 443)
+            addresses = await resolve(parsed.host, parsed.port or 443)
         except httpcore.ConnectError as exc:  # the name does not resolve
             raise ReadError(f"{url}: {exc}", transient=True) from exc
         refusals = [r for r in (self.policy.refusal(ip) for ip in addresses) if r]
@@ -136,9 +141,9 @@ class JinaReader(_CachedWebReader):
     async def _request(self, url: str) -> Any:
         async def attempt() -> Any:
             try:
-                response = await self.client.get(f"{self.base_url}/{quote(url, safe=':/?&=%#')}",
-                                                 headers={"Authorization": f"Bearer {self.api_key}",
-                                                          "Accept": "application/json"})
+                response = await self.client.post(f"{self.base_url}/", json={"url": url},
+                                                  headers={"Authorization": f"Bearer {self.api_key}",
+                                                           "Accept": "application/json"})
             except httpx.TimeoutException as exc:
                 raise Transient("the Jina reader timed out") from exc
             except httpx.TransportError as exc:

@@ -13,9 +13,10 @@ T = TypeVar("T")
 class Transient(Exception):
     """A failure worth retrying (timeout, dropped connection, 429, 5xx); ``retry_after`` in seconds if known."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
 
 
 def retry_after(value: str | None, cap: float = 30.0) -> float | None:

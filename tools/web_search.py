@@ -44,6 +44,12 @@ class Locale:
         return cls("en", "us", "en", "us-en", "en")
 
 
+def _items(data: Any, key: str) -> list[dict[str, Any]]:
+    """The result list of an API answer, whatever shape it came in (malformed parts are skipped)."""
+    found = data.get(key) if isinstance(data, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
+
+
 def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: str, url: str,
           snippet: str) -> list[Hit]:
     hits: list[Hit] = []
@@ -69,6 +75,8 @@ async def _call_json(client: httpx.AsyncClient, backend: str, method: str, url: 
             raise Transient("timed out") from exc
         except httpx.TransportError as exc:
             raise Transient(f"connection failed ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:  # redirect loops, undecodable bodies
+            raise SearchError(f"{backend} answered unusably ({type(exc).__name__})") from exc
         if response.status_code == 429 or response.status_code >= 500:
             raise Transient(f"HTTP {response.status_code}", retry_after(response.headers.get("retry-after")))
         if response.status_code in (401, 403):
@@ -105,7 +113,7 @@ class SearXNG:
             if "HTTP 403" in str(exc):
                 raise SearchError("SearXNG refused JSON output: add `json` to search.formats in settings.yml") from exc
             raise
-        return _hits(list(data.get("results") or []), query, self.name, k, "title", "url", "content")
+        return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
 
 
 class Serper:
@@ -125,7 +133,7 @@ class Serper:
         data = await _call_json(self.client, self.name, "POST", f"{self.base_url}/search",
                                 headers={"X-API-KEY": self.api_key},
                                 json={"q": query, "gl": loc.gl, "hl": loc.hl, "num": max(k, 10)})
-        return _hits(list(data.get("organic") or []), query, self.name, k, "title", "link", "snippet")
+        return _hits(_items(data, "organic"), query, self.name, k, "title", "link", "snippet")
 
 
 class Tavily:
@@ -144,7 +152,7 @@ class Tavily:
         data = await _call_json(self.client, self.name, "POST", f"{self.base_url}/search",
                                 headers={"Authorization": f"Bearer {self.api_key}"},
                                 json={"query": query, "max_results": k, "search_depth": "basic"})
-        return _hits(list(data.get("results") or []), query, self.name, k, "title", "url", "content")
+        return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
 
 
 class DuckDuckGo:
@@ -177,12 +185,15 @@ class DuckDuckGo:
             except (RatelimitException, TimeoutException) as exc:
                 raise Transient(str(exc)) from exc
             except DDGSException as exc:
-                if "no results" in str(exc).lower():
+                message = str(exc).lower()
+                if "no results" in message:
                     return []
+                if "ratelimit" in message or "rate limit" in message or "429" in message:
+                    raise Transient(str(exc)) from exc  # engines' rate limits arrive wrapped
                 raise SearchError(f"duckduckgo search failed: {exc}") from exc
 
         try:
             items = await retrying(attempt)
         except Transient as exc:
             raise SearchError(f"duckduckgo search failed after retries: {exc}") from exc
-        return _hits(items, query, self.name, k, "title", "href", "body")
+        return _hits([i for i in items if isinstance(i, dict)], query, self.name, k, "title", "href", "body")

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 BIG = 20_000_000
 
@@ -135,6 +135,8 @@ class WebServer:
                     return self._json(200, {"organic": [{"title": i["title"], "link": i["url"],
                                                          "snippet": i["content"], "position": n + 1}
                                                         for n, i in enumerate(items)]})
+                if path == "/jina/":
+                    return self._jina(str(data.get("url", "")))
                 if path == "/tavily/search":
                     if self.headers.get("Authorization") != f"Bearer {web.keys['tavily']}":
                         return self._json(401, {"detail": "bad key"})
@@ -154,8 +156,6 @@ class WebServer:
                     if query.get("format") != ["json"]:
                         return self._send(403, b"Forbidden", "text/html")
                     return self._json(200, {"query": query["q"][0], "results": web.search(query["q"][0], 10)})
-                if path.startswith("/jina/"):
-                    return self._jina(unquote(self.path[len("/jina/"):]))
                 if path == "/robots.txt":
                     robots = web.robots
                     if robots is None:
