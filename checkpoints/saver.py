@@ -8,6 +8,7 @@ delta channel, so the thread still reconstructs and resumes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -151,8 +152,8 @@ def _retag(meta: bytes | None, thread_id: str) -> bytes | None:
 @asynccontextmanager
 async def open_saver(path: Path) -> AsyncIterator[DeepResearchSaver]:
     """Open (creating if needed) the checkpoint database: WAL journal, busy timeout, tables set up."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    try:  # off the event loop: `langgraph dev` refuses blocking calls
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_S)
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc

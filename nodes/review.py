@@ -1,8 +1,8 @@
 """Plan review: with ``review_plan`` on, the run stops after planning so a person can edit or approve.
 
-The interrupt carries the proposed goal and queries. Resume with ``{}`` (or ``None``) to approve,
-``{"queries": [...], "goal": "..."}`` to replace them, or a list of queries. The planner's model call
-happened in the node before this one, so resuming never repeats it.
+The interrupt carries the proposed goal and queries. Resume with ``{"approve": true}`` (or any value
+without queries) to approve, ``{"queries": [...], "goal": "..."}`` to replace them, or a list of
+queries. The planner's model call happened in the node before this one, so resuming never repeats it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         return {}
     goal = state.get("goal", "")
     answer = interrupt({"round": state.get("round", 0), "goal": goal, "queries": queries,
-                        "how": "resume with {} to approve, or {'queries': [...], 'goal': '...'} to edit"})
+                        "how": "resume with {'approve': true}, or {'queries': [...], 'goal': '...'} to edit"})
     already_run = {normalize_query(q) for q in state.get("queries_run", [])}
     new_goal, new_queries = edited_plan(answer, goal, queries, already_run)
     emit(runtime, "review", state, goal=new_goal, queries=new_queries, edited=new_queries != queries)

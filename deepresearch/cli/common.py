@@ -109,7 +109,7 @@ def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any]:
     err.print("Enter approves. Or type new queries separated by ';' (start with 'goal: ... |' to change the goal):")
     line = sys.stdin.readline().strip()
     if not line:
-        return {}
+        return {"approve": True}
     answer: dict[str, Any] = {}
     if line.lower().startswith("goal:"):
         goal, _, line = line[5:].partition("|")
@@ -117,4 +117,4 @@ def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any]:
     queries = [q.strip() for q in line.split(";") if q.strip()]
     if queries:
         answer["queries"] = queries
-    return answer
+    return answer or {"approve": True}

@@ -212,6 +212,9 @@ class ModelServer:
                 base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()),
                         "model": server.model}
                 content = message.get("content") or ""
+                # like vLLM and OpenAI: the first chunk names the role
+                self._chunk({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                                  "finish_reason": None}]})
                 if message.get("tool_calls"):
                     delta: dict[str, Any] = {"role": "assistant", "tool_calls": [
                         {**message["tool_calls"][0], "index": 0}]}

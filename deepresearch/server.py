@@ -1,0 +1,93 @@
+"""Routes and a startup task added to `langgraph dev` (langgraph.json `http.app`).
+
+The server keeps its own list of threads; threads started by the CLI live only in the shared checkpoint
+database. A background task registers them with the server every few seconds (and on POST
+/deepresearch/sync), so they show up in Studio and in `threads.search`, readable and resumable there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import httpx
+from langgraph_sdk import get_client
+from langgraph_sdk.errors import LangGraphError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from checkpoints.saver import open_saver
+from checkpoints.threads import latest_metadata, thread_ids
+from deepresearch import runner
+from deepresearch.errors import DeepResearchError
+from deepresearch.settings import load_settings
+
+SYNC_SECONDS = 5.0
+log = logging.getLogger(__name__)
+_registered: set[str] = set()
+
+
+async def unregistered_threads() -> list[tuple[str, dict[str, Any]]]:
+    """Threads in the checkpoint database the server has not been told about, with their metadata."""
+    async with open_saver(load_settings().checkpoints_db) as saver:
+        fresh = [t for t in await thread_ids(saver) if t not in _registered]
+        return [(t, await latest_metadata(saver, t)) for t in fresh]
+
+
+async def sync_threads() -> int:
+    """Register CLI threads with the server (idempotent); returns how many were new."""
+    client = get_client()  # in-process: talks to this very server
+    added = 0
+    for thread_id, metadata in await unregistered_threads():
+        labels = {"graph_id": str(metadata.get("graph_id") or "iterresearch"), "source": "deepresearch"}
+        if metadata.get("thread_name"):
+            labels["thread_name"] = str(metadata["thread_name"])
+        try:
+            await client.threads.create(thread_id=thread_id, if_exists="do_nothing", metadata=labels)
+        except (LangGraphError, httpx.HTTPError) as exc:  # an id the server will not take: skip it, keep going
+            log.warning("could not register thread %s with the server: %s", thread_id, exc)
+        _registered.add(thread_id)
+        added += 1
+    return added
+
+
+async def _sync_forever() -> None:
+    while True:
+        await asyncio.sleep(SYNC_SECONDS)
+        try:
+            await sync_threads()
+        except (DeepResearchError, LangGraphError, httpx.HTTPError, OSError) as exc:
+            log.warning("thread sync failed, will retry: %s", exc)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    """Run the thread sync while the server is up."""
+    task = asyncio.create_task(_sync_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+async def list_threads(request: Request) -> JSONResponse:
+    """GET /deepresearch/threads: every thread in the shared database, as `deepresearch threads` lists them."""
+    rows = await runner.list_all(load_settings())
+    return JSONResponse([row.__dict__ for row in rows])
+
+
+async def sync_now(request: Request) -> JSONResponse:
+    """POST /deepresearch/sync: register CLI threads with the server now."""
+    return JSONResponse({"registered": await sync_threads()})
+
+
+app = Starlette(routes=[Route("/deepresearch/threads", list_threads, methods=["GET"]),
+                        Route("/deepresearch/sync", sync_now, methods=["POST"])],
+                lifespan=lifespan)
