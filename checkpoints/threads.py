@@ -57,12 +57,16 @@ async def thread_ids(saver: AsyncSqliteSaver) -> list[str]:
 
 
 async def resolve_thread(saver: AsyncSqliteSaver, ref: str) -> str:
-    """The thread a user means: its UUID, the name it was started under, or a unique prefix of its id."""
+    """The thread a user means: its UUID, the name it was started under, or a unique start or end of its id.
+
+    (The server's UUIDv7 ids share their start when created close together; their end is random.)
+    """
     known = await thread_ids(saver)
     candidate = thread_id_for(ref)
     if candidate in known:
         return candidate
-    matches = [t for t in known if len(ref) >= MIN_PREFIX and t.startswith(ref.lower())]
+    part = ref.lower()
+    matches = [t for t in known if len(part) >= MIN_PREFIX and (t.startswith(part) or t.endswith(part))]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

@@ -47,7 +47,8 @@ class SearchName(StrEnum):
     auto = "auto"
 
 
-ThreadArg = Annotated[str, typer.Argument(help="Thread id, name, or a unique start of the id.", show_default=False)]
+ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique start or end of the id.",
+                                          show_default=False)]
 MaxRounds = Annotated[int | None, typer.Option("--max-rounds", min=1, help="Rounds before a forced answer.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]

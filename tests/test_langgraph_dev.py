@@ -1,0 +1,193 @@
+"""`langgraph dev` for real: the server on 127.0.0.1 with our SQLite checkpointer, driven over HTTP with
+langgraph-sdk, against the toy model; threads pass between the API and the CLI both ways."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.schema import Command
+
+from checkpoints.threads import thread_id_for
+from tests.cli_helpers import ROOT, cli, cli_env
+from tests.conftest import QUESTION, glass_harbor, write_corpus
+from tests.fakes.model_server import ModelServer
+from tests.fakes.toy_model import ToyModel
+from tools.corpus import Corpus
+
+CONTEXT = {"pages_per_round": 2}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Toy model, ingested corpus, and `langgraph dev` on one shared home."""
+    base = tmp_path_factory.mktemp("lgdev")
+    home = base / "home"
+    home.mkdir()
+    os.environ.pop("DEEPRESEARCH_HOME", None)
+    Corpus(home / "corpus.db").ingest([write_corpus(base / "corpus")])
+    with ModelServer(ToyModel(glass_harbor())) as model:
+        port = free_port()
+        env = {**cli_env(home, model.base_url), "LANGGRAPH_NO_ANALYTICS": "1"}
+        log = (base / "server.log").open("w")  # a file, not a pipe: an unread pipe fills up and stalls the server
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload", "--host",
+             "127.0.0.1", "--port", str(port), "--config", str(ROOT / "langgraph.json")],
+            cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+                if server.poll() is not None:
+                    pytest.fail(f"langgraph dev exited: {(base / 'server.log').read_text()[-3000:]}")
+            else:
+                pytest.fail("langgraph dev did not start within 90 s")
+            yield {"url": url, "home": home, "model": model, "env": env}
+        finally:
+            server.terminate()
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.close()
+
+
+async def stream(client: Any, thread_id: str, **kwargs: Any) -> tuple[list[dict[str, Any]], int]:
+    """Run once; the custom progress events, and how many token chunks the final answer streamed."""
+    events, tokens = [], 0
+    async for part in client.runs.stream(thread_id, "iterresearch", stream_mode=["custom", "messages-tuple"],
+                                         context={**CONTEXT, **kwargs.pop("context", {})}, **kwargs):
+        if part.event == "custom":
+            events.append(part.data)
+        elif part.event == "messages" and part.data[1].get("langgraph_node") == "answer":
+            tokens += 1
+    return events, tokens
+
+
+def checkpoint_rows(home: Path, thread_id: str) -> int:
+    with sqlite3.connect(home / "checkpoints.db") as conn:
+        return conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)).fetchone()[0]
+
+
+async def test_studio_schemas(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    assistant = (await client.assistants.search(graph_id="iterresearch"))[0]
+    schemas = await client.assistants.get_schemas(assistant["assistant_id"])
+    assert list(schemas["input_schema"]["properties"]) == ["question"]
+    assert set(schemas["output_schema"]["properties"]) == {"answer", "report", "sources"}
+    form = schemas["context_schema"]["properties"]
+    for field in ("model", "base_url", "search", "max_rounds", "queries_per_round", "pages_per_round",
+                  "max_llm_calls", "max_tokens", "deadline_seconds", "review_plan"):
+        assert field in form and form[field].get("description"), field
+    assert form["max_rounds"]["default"] == 8 and form["review_plan"]["default"] is False
+
+
+async def test_api_run_streams_progress_and_tokens_into_sqlite(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    thread = await client.threads.create()
+    events, tokens = await stream(client, thread["thread_id"], input={"question": QUESTION})
+    kinds = [e["event"] for e in events]
+    for kind in ("plan", "search", "select", "read", "synthesize", "decide", "backtrack", "answer"):
+        assert kind in kinds, kind
+    assert all("round" in e for e in events) and events[-1]["tokens"] > 0
+    assert tokens > 5  # the final report streamed as tokens
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["values"]["answer"] == "1921" and state["next"] == []
+    assert "[3]" in state["values"]["report"] and "page_text" not in json.dumps(state["values"])
+    assert checkpoint_rows(stack["home"], thread["thread_id"]) > 10
+
+
+async def test_plan_review_interrupt_and_edited_resume(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    thread_id = (await client.threads.create())["thread_id"]
+    await stream(client, thread_id, input={"question": QUESTION}, context={"review_plan": True})
+    state = await client.threads.get_state(thread_id)
+    assert state["next"] == ["review"]
+    proposal = state["tasks"][0]["interrupts"][0]["value"]
+    assert proposal["queries"] == ["Glass Harbor film premiere"] and proposal["round"] == 1
+    events, _ = await stream(client, thread_id, command=Command(resume={"queries": ["Glass Harbor drama premiered"]}),
+                             context={"review_plan": True})
+    assert [e["query"] for e in events if e["event"] == "search"] == ["Glass Harbor drama premiered"]
+    for _ in range(6):  # approve the remaining rounds
+        state = await client.threads.get_state(thread_id)
+        if not state["next"]:
+            break
+        await stream(client, thread_id, command=Command(resume={"approve": True}), context={"review_plan": True})
+    state = await client.threads.get_state(thread_id)
+    assert state["values"]["answer"] == "1921"
+    assert "Glass Harbor film premiere" not in state["values"]["queries_run"]
+
+
+async def test_cli_thread_is_listed_inspected_and_resumed_through_the_api(stack: dict[str, Any]) -> None:
+    stack["model"].faults.drop = {"writer"}  # the model dies mid-run: the CLI thread stays unfinished
+    done = cli(stack["env"], "run", QUESTION, "--thread", "from-cli", "--set", "pages_per_round=2")
+    stack["model"].faults.drop = set()
+    assert done.returncode == 2
+    thread_id = thread_id_for("from-cli")
+    client = get_client(url=stack["url"])
+    await client.http.post("/deepresearch/sync", json={})
+    listed = {t["thread_id"]: t for t in await client.threads.search(limit=100)}
+    assert thread_id in listed and listed[thread_id]["metadata"]["thread_name"] == "from-cli"
+    state = await client.threads.get_state(thread_id)
+    assert state["values"]["question"] == QUESTION and state["next"]
+    await client.runs.wait(thread_id, "iterresearch", input=None, context=CONTEXT)
+    assert (await client.threads.get_state(thread_id))["values"]["answer"] == "1921"
+    shown = cli(stack["env"], "show", "from-cli")
+    assert shown.returncode == 0 and "**Answer:** 1921" in shown.stdout
+
+
+async def test_api_thread_is_listed_and_resumed_by_the_cli(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    thread_id = (await client.threads.create())["thread_id"]
+    await stream(client, thread_id, input={"question": QUESTION}, context={"review_plan": True})
+    listing = cli(stack["env"], "threads")
+    assert any(line.startswith(thread_id) and " review " in line for line in listing.stdout.splitlines())
+    resumed = subprocess.run([sys.executable, "-m", "deepresearch", "resume", thread_id[-8:], "--json"],
+                             input="\n" * 10, env=stack["env"], cwd=ROOT, text=True, capture_output=True,
+                             timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+    assert "plan for round 1" in resumed.stderr and "plan for round 2" in resumed.stderr  # its settings came along
+    assert (await client.threads.get_state(thread_id))["values"]["answer"] == "1921"
+
+
+async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    thread_id = (await client.threads.create())["thread_id"]
+    await stream(client, thread_id, input={"question": QUESTION}, context={"review_plan": True})
+    await stream(client, thread_id, command=Command(resume={"approve": True}), context={"review_plan": True})
+    before = checkpoint_rows(stack["home"], thread_id)
+    pruned = cli(stack["env"], "threads", "prune", "--keep", "2", thread_id)
+    assert pruned.returncode == 0, pruned.stderr
+    assert checkpoint_rows(stack["home"], thread_id) == 2 < before
+    for _ in range(6):
+        state = await client.threads.get_state(thread_id)
+        if not state["next"]:
+            break
+        await stream(client, thread_id, command=Command(resume={"approve": True}), context={"review_plan": True})
+    final = (await client.threads.get_state(thread_id))["values"]
+    assert final["answer"] == "1921" and "velmora_town_guide.pdf" in final["report"]
+    deleted = cli(stack["env"], "threads", "delete", thread_id)
+    assert deleted.returncode == 0 and checkpoint_rows(stack["home"], thread_id) == 0

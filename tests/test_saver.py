@@ -1,0 +1,81 @@
+"""The checkpointer's maintenance operations, on a real SQLite file and the real graph."""
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from langgraph.types import Command
+
+from checkpoints.saver import open_saver
+from checkpoints.threads import thread_id_for
+from deepresearch.settings import load_settings
+from graphs.iterresearch import build_graph
+from state.context import Context
+from tests.conftest import QUESTION
+from tests.fakes.model_server import ModelServer
+from tools.corpus import Corpus
+
+
+def rows(db: Path, thread: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread,)).fetchone()[0]
+
+
+async def run_until_review(saver: Any, thread: str, rounds: int) -> Any:
+    """Run with plan review on, approving, until the review of round ``rounds``."""
+    graph = build_graph().compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": thread}, "recursion_limit": 200}
+    ctx = Context(pages_per_round=2, review_plan=True)
+    inputs: Any = {"question": QUESTION}
+    for _ in range(rounds):
+        await graph.ainvoke(inputs, config, context=ctx, durability="sync")
+        inputs = Command(resume={"approve": True})
+    return graph, config, ctx
+
+
+async def test_prune_keeps_newest_n_and_the_thread_still_resumes(model_server: ModelServer, home: Path,
+                                                                  corpus_dir: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    db = load_settings().checkpoints_db
+    thread = thread_id_for("prune-me")
+    async with open_saver(db) as saver:
+        graph, config, ctx = await run_until_review(saver, thread, rounds=4)  # paused before round 4's search
+        before = await graph.aget_state(config)
+        assert before.values["round"] == 4 and len([s for s in before.values["sources"] if s["n"]]) == 2
+        assert rows(db, thread) > 20
+        deleted = await saver.prune_thread(thread, keep=3)
+        assert deleted > 0 and rows(db, thread) == 3
+        after = await graph.aget_state(config)
+        assert after.values["sources"] == before.values["sources"]  # delta channels survive the pruning
+        assert after.values["queries_run"] == before.values["queries_run"]
+        assert after.next == before.next == ("review",)
+        result = await graph.ainvoke(Command(resume={"approve": True}), config, context=ctx, durability="sync")
+    assert result["answer"] == "1921"
+    assert [s["url"].rsplit("/", 1)[1] for s in result["sources"] if s["n"]] == [
+        "glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"]
+
+
+async def test_keep_latest_copy_and_delete_for_runs(model_server: ModelServer, home: Path, corpus_dir: Path) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    db = load_settings().checkpoints_db
+    source, copy = thread_id_for("original"), thread_id_for("copy")
+    async with open_saver(db) as saver:
+        graph, config, ctx = await run_until_review(saver, source, rounds=2)
+        await saver.acopy_thread(source, copy)
+        copied = await graph.aget_state({"configurable": {"thread_id": copy}})
+        assert copied.values == (await graph.aget_state(config)).values and rows(db, copy) == rows(db, source)
+        await saver.aprune([copy], strategy="keep_latest")
+        assert rows(db, copy) == 1
+        pruned = await graph.aget_state({"configurable": {"thread_id": copy}})
+        assert pruned.values["sources"] == copied.values["sources"] and pruned.next == ("review",)
+        # a run's checkpoints go, the thread's earlier ones stay
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE checkpoints SET metadata = json_set(CAST(metadata AS TEXT), '$.run_id', 'r-2') "
+                         "WHERE thread_id = ? AND json_extract(CAST(metadata AS TEXT), '$.step') > 3", (source,))
+        total = rows(db, source)
+        await saver.adelete_for_runs(["r-2"])
+        assert 0 < rows(db, source) < total
+        await saver.aprune([copy], strategy="delete")
+        assert rows(db, copy) == 0
