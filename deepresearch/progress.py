@@ -36,6 +36,11 @@ class Progress:
             self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{_tok(ev)}")
             for query in ev.get("queries", []) or ["(no new queries)"]:
                 self.line(f"  [cyan]search[/]  {_short(query)}")
+        elif kind == "review":
+            if ev.get("edited"):
+                self.line(f"  [green]edited[/]  goal: {_short(ev.get('goal', ''))}")
+                for query in ev.get("queries", []) or ["(no queries)"]:
+                    self.line(f"  [cyan]search[/]  {_short(query)}")
         elif kind == "search":
             self.line(f"  [dim]hits[/]    {ev['hits']} for {_short(ev['query'], 60)}")
         elif kind in ("search_failed", "read_failed"):

@@ -46,5 +46,6 @@ def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                         "how": "resume with {'approve': true}, or {'queries': [...], 'goal': '...'} to edit"})
     already_run = {normalize_query(q) for q in state.get("queries_run", [])}
     new_goal, new_queries = edited_plan(answer, goal, queries, already_run)
-    emit(runtime, "review", state, goal=new_goal, queries=new_queries, edited=new_queries != queries)
+    emit(runtime, "review", state, goal=new_goal, queries=new_queries,
+         edited=new_queries != queries or new_goal != goal)
     return {"goal": new_goal, "queries": new_queries}

@@ -114,3 +114,20 @@ def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str]) 
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert f"deepresearch show {thread_id_for('t-out')}" in done.stderr.strip().splitlines()[-1]
     assert cli(env, "show", "t-out").stdout.startswith("# " + QUESTION)
+
+
+def test_run_with_plan_review_in_the_terminal(env: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import ROOT
+
+    answers = "goal: find where Glass Harbor opened | Glass Harbor drama premiered\n" + "\n" * 8
+    done = subprocess.run([sys.executable, "-m", "deepresearch", "run", QUESTION, "--review", "--json",
+                           "--set", "pages_per_round=2"], input=answers, env=env, cwd=ROOT, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "plan for round 1" in done.stderr and "1. Glass Harbor film premiere" in done.stderr
+    assert "edited  goal: find where Glass Harbor opened" in done.stderr
+    assert "hits    2 for Glass Harbor drama premiered" in done.stderr  # the search ran the edited query
+    assert json.loads(done.stdout)["answer"] == "1921"
