@@ -6,12 +6,15 @@ on a private address), so only page fetching goes through the address policy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from deepresearch.settings import WebSettings
 from tools.netsafety import AddressPolicy, SafeTransport
+from tools.retry import Transient, retry_after, retrying
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,37 @@ def make_clients(web: WebSettings) -> Clients:
                               timeout=timeouts(web), headers=headers, follow_redirects=False)
     api = httpx.AsyncClient(timeout=timeouts(web), headers=headers, limits=limits, follow_redirects=True)
     return Clients(pages, api)
+
+
+async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service: str,
+                    fail: Callable[[str, bool], Exception], **kwargs: Any) -> Any:
+    """One call to a JSON API (search backends, Jina), retrying 429, 5xx, timeouts and dropped connections.
+
+    Failures are raised as ``fail(message, transient)``, so each caller keeps its own error type.
+    """
+
+    async def attempt() -> Any:
+        try:
+            response = await client.request(method, url, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise Transient("timed out") from exc
+        except httpx.TransportError as exc:
+            raise Transient(f"connection failed ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:  # redirect loops, undecodable bodies
+            raise fail(f"{service} answered unusably ({type(exc).__name__})", False) from exc
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Transient(f"HTTP {response.status_code}", retry_after(response.headers.get("retry-after")))
+        if response.status_code in (401, 403):
+            raise fail(f"{service} refused the request (HTTP {response.status_code}): check its key or settings",
+                       False)
+        if response.status_code >= 400:
+            raise fail(f"{service} answered HTTP {response.status_code}", False)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise fail(f"{service} did not answer with JSON", False) from exc
+
+    try:
+        return await retrying(attempt)
+    except Transient as exc:
+        raise fail(f"{service} failed after retries: {exc}", True) from exc

@@ -21,8 +21,8 @@ from deepresearch.errors import DocumentError, ReadError, RefusedURL, StorageErr
 from tools.corpus import Corpus
 from tools.documents import focus_text, parse_bytes
 from tools.fetch import Fetcher
+from tools.http import call_json
 from tools.netsafety import AddressPolicy, check_url, resolve
-from tools.retry import Transient, retry_after, retrying
 
 
 @dataclass(frozen=True)
@@ -139,28 +139,12 @@ class JinaReader(_CachedWebReader):
         return str(content.get("title") or _name(url)), str(content.get("content") or "")
 
     async def _request(self, url: str) -> Any:
-        async def attempt() -> Any:
-            try:
-                response = await self.client.post(f"{self.base_url}/", json={"url": url},
-                                                  headers={"Authorization": f"Bearer {self.api_key}",
-                                                           "Accept": "application/json"})
-            except httpx.TimeoutException as exc:
-                raise Transient("the Jina reader timed out") from exc
-            except httpx.TransportError as exc:
-                raise Transient(f"the Jina reader is unreachable ({type(exc).__name__})") from exc
-            if response.status_code == 429 or response.status_code >= 500:
-                raise Transient(f"Jina HTTP {response.status_code}", retry_after(response.headers.get("retry-after")))
-            if response.status_code >= 400:
-                raise ReadError(f"{url}: the Jina reader answered HTTP {response.status_code}")
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise ReadError(f"{url}: the Jina reader did not answer with JSON") from exc
+        def fail(message: str, transient: bool) -> ReadError:
+            return ReadError(f"{url}: {message}", transient=transient)
 
-        try:
-            return await retrying(attempt)
-        except Transient as exc:
-            raise ReadError(f"{url}: {exc}", transient=True) from exc
+        return await call_json(self.client, "POST", f"{self.base_url}/", service="the Jina reader", fail=fail,
+                               json={"url": url}, headers={"Authorization": f"Bearer {self.api_key}",
+                                                           "Accept": "application/json"})
 
 
 class RoutingReader:

@@ -15,7 +15,8 @@ import httpx
 
 from deepresearch.errors import SearchError
 from state.records import Hit
-from tools.retry import Transient, retry_after, retrying
+from tools.http import call_json
+from tools.retry import Transient, retrying
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -65,33 +66,12 @@ def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: 
     return hits
 
 
+def _search_error(message: str, transient: bool) -> SearchError:
+    return SearchError(message)
+
+
 async def _call_json(client: httpx.AsyncClient, backend: str, method: str, url: str, **kwargs: Any) -> Any:
-    """One API call with retries on 429, 5xx, timeouts and dropped connections."""
-
-    async def attempt() -> Any:
-        try:
-            response = await client.request(method, url, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise Transient("timed out") from exc
-        except httpx.TransportError as exc:
-            raise Transient(f"connection failed ({type(exc).__name__})") from exc
-        except httpx.HTTPError as exc:  # redirect loops, undecodable bodies
-            raise SearchError(f"{backend} answered unusably ({type(exc).__name__})") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise Transient(f"HTTP {response.status_code}", retry_after(response.headers.get("retry-after")))
-        if response.status_code in (401, 403):
-            raise SearchError(f"{backend} refused the request (HTTP {response.status_code}): check its key or settings")
-        if response.status_code >= 400:
-            raise SearchError(f"{backend} answered HTTP {response.status_code}")
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise SearchError(f"{backend} did not answer with JSON") from exc
-
-    try:
-        return await retrying(attempt)
-    except Transient as exc:
-        raise SearchError(f"{backend} search failed after retries: {exc}") from exc
+    return await call_json(client, method, url, service=backend, fail=_search_error, **kwargs)
 
 
 class SearXNG:
