@@ -18,3 +18,10 @@ def test_studio_graph_has_no_checkpointer_and_typed_schemas() -> None:
     assert set(compiled.get_output_jsonschema()["properties"]) == {"answer", "report", "sources"}
     context = compiled.get_context_jsonschema()["properties"]
     assert context["max_rounds"]["default"] == 8 and context["max_rounds"]["description"]
+
+
+def test_graph_command_prints_the_mermaid(tmp_path: Path) -> None:
+    from tests.cli_helpers import cli, cli_env
+
+    done = cli(cli_env(tmp_path / "home"), "graph", "--mode", "iter")
+    assert done.returncode == 0 and done.stdout == SNAPSHOT.read_text()
