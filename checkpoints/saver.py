@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,28 +27,18 @@ from deepresearch.settings import load_settings
 
 BUSY_TIMEOUT_S = 30.0
 
-# resolves a thread's state at one checkpoint: (saver, config) -> (values, names of delta channels)
-StateReader = Callable[["DeepResearchSaver", RunnableConfig, dict[str, Any]],
-                       Awaitable[tuple[dict[str, Any], list[str]]]]
-
-
-async def _graph_state(saver: DeepResearchSaver, config: RunnableConfig,
-                       metadata: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Values at a checkpoint, read through the graph that wrote it (reducers replay the deltas)."""
+def _delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
+    """The DeltaChannels of the graph that wrote a thread (by the graph id in its metadata)."""
     from graphs.registry import GRAPHS  # the graphs import nodes and tools: only when pruning
 
     builder = GRAPHS.get(str(metadata.get("graph_id") or "iterresearch"))
     if builder is None:
-        return {}, []
-    graph = builder().compile(checkpointer=saver)
-    deltas = [name for name, channel in graph.channels.items() if isinstance(channel, DeltaChannel)]
-    return (await graph.aget_state(config)).values, deltas
+        return {}
+    return {name: ch for name, ch in builder().channels.items() if isinstance(ch, DeltaChannel)}
 
 
 class DeepResearchSaver(AsyncSqliteSaver):
     """AsyncSqliteSaver with run deletion, thread copies and DeltaChannel-safe pruning."""
-
-    state_reader: StateReader = staticmethod(_graph_state)  # type: ignore[assignment]
 
     async def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
         async with self.lock:
@@ -100,14 +90,26 @@ class DeepResearchSaver(AsyncSqliteSaver):
                 await self.prune_thread(thread_id, keep=1)
 
     async def prune_thread(self, thread_id: str, keep: int) -> int:
-        """Keep the newest ``keep`` checkpoints of a thread; returns how many were deleted."""
+        """Keep the newest ``keep`` checkpoints of the thread's current history; returns how many were deleted.
+
+        The history is the parent chain of the newest checkpoint, so branches left by edits at older
+        checkpoints go too. The oldest checkpoint kept gets a snapshot of every delta channel first.
+        """
         rows = await self._rows(
-            "SELECT checkpoint_id, type, checkpoint, metadata FROM checkpoints WHERE thread_id = ? AND "
-            "checkpoint_ns = '' ORDER BY checkpoint_id DESC", [thread_id])
-        if len(rows) <= keep:
+            "SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
+            "WHERE thread_id = ? AND checkpoint_ns = ''", [thread_id])
+        by_id = {row[0]: row for row in rows}
+        chain: list[str] = []
+        current: str | None = max(by_id, default=None)
+        while current is not None and current in by_id and len(chain) < keep:
+            chain.append(current)
+            current = by_id[current][1]
+        dropped = [cid for cid in by_id if cid not in set(chain)]
+        if not dropped:
             return 0
-        oldest_kept, dropped = rows[keep - 1], [r[0] for r in rows[keep:]]
-        await self._snapshot_deltas(thread_id, oldest_kept)
+        oldest = by_id[chain[-1]]
+        if oldest[1] is not None:
+            await self._snapshot_deltas(thread_id, oldest)
         marks = ",".join("?" * len(dropped))
         await self._exec([
             (f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id IN ({marks})",
@@ -115,23 +117,31 @@ class DeepResearchSaver(AsyncSqliteSaver):
             (f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id IN ({marks})",
              [thread_id, *dropped]),
             ("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? AND checkpoint_ns = '' "
-             "AND checkpoint_id = ?", [thread_id, oldest_kept[0]]),
+             "AND checkpoint_id = ?", [thread_id, oldest[0]]),
         ])
         return len(dropped)
 
     async def _snapshot_deltas(self, thread_id: str, row: Sequence[Any]) -> None:
-        """Store the full value of every delta channel in this checkpoint, so no ancestor is needed."""
-        checkpoint_id, kind, blob, meta = row
+        """Store the full value of every delta channel in this checkpoint, so no ancestor is needed.
+
+        The value is rebuilt the way LangGraph does it (seed + ancestors' writes, through the channel's
+        reducer), without this checkpoint's own pending writes, which stay and are replayed as before.
+        """
+        checkpoint_id, _parent, kind, blob, meta = row
         metadata = json.loads(meta) if meta else {}
-        config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "",
-                                                   "checkpoint_id": checkpoint_id}}
-        values, deltas = await self.state_reader(self, config, metadata)
+        checkpoint = self.serde.loads_typed((kind, blob))
+        # a channel this checkpoint already stores (e.g. an update_state fork) needs no ancestor
+        deltas = {name: spec for name, spec in _delta_channels(metadata).items()
+                  if name not in checkpoint["channel_values"]}
         if not deltas:
             return
-        checkpoint = self.serde.loads_typed((kind, blob))
-        for name in deltas:
-            if name in values:
-                checkpoint["channel_values"][name] = _DeltaSnapshot(values[name])
+        config: RunnableConfig = {"configurable": {"thread_id": thread_id, "checkpoint_ns": "",
+                                                   "checkpoint_id": checkpoint_id}}
+        history = await self.aget_delta_channel_history(config=config, channels=list(deltas))
+        for name, spec in deltas.items():
+            channel = spec.from_checkpoint(history[name].get("seed"))
+            channel.replay_writes(history[name]["writes"])
+            checkpoint["channel_values"][name] = _DeltaSnapshot(channel.get())
         counters = metadata.get("counters_since_delta_snapshot") or {}
         metadata["counters_since_delta_snapshot"] = {k: v for k, v in counters.items() if k not in deltas}
         new_kind, new_blob = self.serde.dumps_typed(checkpoint)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from dataclasses import dataclass, fields
 from typing import Any
@@ -21,7 +22,7 @@ from state.context import Context
 
 # names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
 NAMESPACE = uuid.UUID("6d1f6c3e-2f4b-4f5e-9a57-2b1f0c4d8e11")
-MIN_PREFIX = 4
+ID_FRAGMENT = re.compile(r"[0-9a-f-]{6,36}")
 
 
 @dataclass(frozen=True)
@@ -56,17 +57,20 @@ async def thread_ids(saver: AsyncSqliteSaver) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def resolve_thread(saver: AsyncSqliteSaver, ref: str) -> str:
+async def resolve_thread(saver: AsyncSqliteSaver, ref: str, fragments: bool = True) -> str:
     """The thread a user means: its UUID, the name it was started under, or a unique start or end of its id.
 
     (The server's UUIDv7 ids share their start when created close together; their end is random.)
+    Fragments are only tried for id-like text, and not at all when ``fragments`` is off (deletion).
     """
     known = await thread_ids(saver)
     candidate = thread_id_for(ref)
     if candidate in known:
         return candidate
     part = ref.lower()
-    matches = [t for t in known if len(part) >= MIN_PREFIX and (t.startswith(part) or t.endswith(part))]
+    if not fragments or not ID_FRAGMENT.fullmatch(part):
+        raise UserInputError(f"unknown thread {ref!r} (see `deepresearch threads`; give a full id or a name)")
+    matches = [t for t in known if t.startswith(part) or t.endswith(part)]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

@@ -30,7 +30,7 @@ from state.citations import numbered
 from state.context import Context
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
-# answers a plan-review interrupt: gets the interrupt's payload, returns the resume value
+# answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
 Reviewer = Callable[[dict[str, Any]], Any]
 
 
@@ -102,9 +102,10 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
                 if isinstance(chunk, dict):
                     progress.event(chunk)
             snapshot = await graph.aget_state(config)
-            if not (snapshot.interrupts and reviewer is not None):
+            answer = reviewer(dict(snapshot.interrupts[0].value)) if snapshot.interrupts and reviewer else None
+            if answer is None:
                 return result_from_state(thread_id, snapshot)
-            inputs = Command(resume=reviewer(dict(snapshot.interrupts[0].value)))
+            inputs = Command(resume=answer)
     finally:
         await close_resources()
 
@@ -144,9 +145,10 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
                       f"(next: {', '.join(snapshot.next)})")
         inputs: Any = None
         if snapshot.interrupts:
-            if reviewer is None:
+            answer = reviewer(dict(snapshot.interrupts[0].value)) if reviewer else None
+            if answer is None:
                 return result_from_state(thread_id, snapshot)
-            inputs = Command(resume=reviewer(dict(snapshot.interrupts[0].value)))
+            inputs = Command(resume=answer)
         return await _drive(graph, inputs, config, ctx, progress, reviewer)
 
 
@@ -178,7 +180,7 @@ async def list_all(settings: Settings) -> list[ThreadSummary]:
 async def delete(settings: Settings, ref: str) -> str:
     """Delete a thread's checkpoints and writes; returns its id."""
     async with open_saver(settings.checkpoints_db) as saver:
-        thread_id = await resolve_thread(saver, ref)
+        thread_id = await resolve_thread(saver, ref, fragments=False)
         await saver.adelete_thread(thread_id)
         return thread_id
 

@@ -24,36 +24,47 @@ from starlette.routing import Route
 from checkpoints.saver import open_saver
 from checkpoints.threads import latest_metadata, thread_ids
 from deepresearch import runner
-from deepresearch.errors import DeepResearchError
 from deepresearch.settings import load_settings
 
 SYNC_SECONDS = 5.0
+PAGE = 500
 log = logging.getLogger(__name__)
-_registered: set[str] = set()
 
 
-async def unregistered_threads() -> list[tuple[str, dict[str, Any]]]:
-    """Threads in the checkpoint database the server has not been told about, with their metadata."""
-    async with open_saver(load_settings().checkpoints_db) as saver:
-        fresh = [t for t in await thread_ids(saver) if t not in _registered]
-        return [(t, await latest_metadata(saver, t)) for t in fresh]
+async def _server_threads(client: Any) -> dict[str, dict[str, Any]]:
+    """Every thread the server knows, with its metadata."""
+    known: dict[str, dict[str, Any]] = {}
+    while True:
+        page = await client.threads.search(limit=PAGE, offset=len(known))
+        known.update({t["thread_id"]: t.get("metadata") or {} for t in page})
+        if len(page) < PAGE:
+            return known
 
 
-async def sync_threads() -> int:
-    """Register CLI threads with the server (idempotent); returns how many were new."""
+async def sync_threads() -> dict[str, int]:
+    """Register the database's threads the server lacks, and forget the ones deleted from the database.
+
+    Only threads this sync registered (metadata ``source: deepresearch``) are ever removed.
+    """
     client = get_client()  # in-process: talks to this very server
+    on_server = await _server_threads(client)
+    async with open_saver(load_settings().checkpoints_db) as saver:
+        in_db = await thread_ids(saver)
+        missing = [(t, await latest_metadata(saver, t)) for t in in_db if t not in on_server]
     added = 0
-    for thread_id, metadata in await unregistered_threads():
+    for thread_id, metadata in missing:
         labels = {"graph_id": str(metadata.get("graph_id") or "iterresearch"), "source": "deepresearch"}
         if metadata.get("thread_name"):
             labels["thread_name"] = str(metadata["thread_name"])
         try:
             await client.threads.create(thread_id=thread_id, if_exists="do_nothing", metadata=labels)
-        except (LangGraphError, httpx.HTTPError) as exc:  # an id the server will not take: skip it, keep going
+            added += 1
+        except (LangGraphError, httpx.HTTPError) as exc:  # an id the server will not take: skip it
             log.warning("could not register thread %s with the server: %s", thread_id, exc)
-        _registered.add(thread_id)
-        added += 1
-    return added
+    gone = [t for t, meta in on_server.items() if meta.get("source") == "deepresearch" and t not in set(in_db)]
+    for thread_id in gone:
+        await client.threads.delete(thread_id)
+    return {"registered": added, "removed": len(gone)}
 
 
 async def _sync_forever() -> None:
@@ -61,7 +72,7 @@ async def _sync_forever() -> None:
         await asyncio.sleep(SYNC_SECONDS)
         try:
             await sync_threads()
-        except (DeepResearchError, LangGraphError, httpx.HTTPError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a background loop that dies would silently stop syncing
             log.warning("thread sync failed, will retry: %s", exc)
 
 
@@ -84,8 +95,8 @@ async def list_threads(request: Request) -> JSONResponse:
 
 
 async def sync_now(request: Request) -> JSONResponse:
-    """POST /deepresearch/sync: register CLI threads with the server now."""
-    return JSONResponse({"registered": await sync_threads()})
+    """POST /deepresearch/sync: register CLI threads with the server now (and drop deleted ones)."""
+    return JSONResponse(await sync_threads())
 
 
 app = Starlette(routes=[Route("/deepresearch/threads", list_threads, methods=["GET"]),

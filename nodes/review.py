@@ -33,7 +33,8 @@ def edited_plan(answer: Any, goal: str, queries: list[str], already_run: set[str
         key = normalize_query(query)
         if key and key not in already_run and key not in {normalize_query(q) for q in fresh}:
             fresh.append(query)
-    return new_goal.strip(), fresh
+    # every edited query had run already: an empty round would only count as a stall, so keep the proposal
+    return new_goal.strip(), fresh or queries
 
 
 def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:

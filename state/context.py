@@ -106,6 +106,7 @@ class Context:
 
     def validate(self) -> None:
         """Reject values no run could use, with a message naming the field."""
+        self._check_types()
         if self.structured_output not in STRUCTURED_METHODS:
             raise ConfigError(f"structured_output must be one of {', '.join(STRUCTURED_METHODS)}, "
                               f"got {self.structured_output!r}")
@@ -123,6 +124,22 @@ class Context:
             raise ConfigError(f"temperature must be between 0 and 2, got {self.temperature}")
         if not str(self.base_url).startswith(("http://", "https://")):
             raise ConfigError(f"base_url must start with http:// or https://, got {self.base_url!r}")
+
+    def _check_types(self) -> None:
+        """Values from an API client arrive as JSON: each must already have its field's type."""
+        for name, hint in get_type_hints(type(self)).items():
+            value = getattr(self, name)
+            kinds = [hint] if get_origin(hint) is Literal else [a for a in get_args(hint) if a is not type(None)]
+            kind = kinds[0] if kinds else hint
+            if get_origin(kind) is Literal:
+                continue  # checked against its choices in validate()
+            ok = (value is None and type(None) in get_args(hint)) or (
+                isinstance(value, bool) if kind is bool
+                else isinstance(value, int | float) and not isinstance(value, bool) if kind is float
+                else isinstance(value, int) and not isinstance(value, bool) if kind is int
+                else isinstance(value, kind))
+            if not ok:
+                raise ConfigError(f"{name} must be {getattr(kind, '__name__', kind)}, got {value!r}")
 
     @property
     def deadline_at(self) -> float:

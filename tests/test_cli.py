@@ -131,3 +131,38 @@ def test_run_with_plan_review_in_the_terminal(env: dict[str, str]) -> None:
     assert "edited  goal: find where Glass Harbor opened" in done.stderr
     assert "hits    2 for Glass Harbor drama premiered" in done.stderr  # the search ran the edited query
     assert json.loads(done.stdout)["answer"] == "1921"
+
+
+def test_flags_and_set_together(env: dict[str, str]) -> None:
+    done = cli(env, "run", QUESTION, "--set", "search=tavily")
+    assert done.returncode == 1 and "TAVILY_API_KEY" in done.stderr  # --set search is not overridden
+    one = cli(env, "run", QUESTION, "--thread", "one-round", "--set", "max_rounds=1", "--json")
+    assert one.returncode == 0 and json.loads(one.stdout)["rounds"] == 1
+
+
+def test_review_with_no_input_leaves_the_plan_waiting(env: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import ROOT
+
+    done = subprocess.run([sys.executable, "-m", "deepresearch", "run", QUESTION, "--review", "--thread", "wait"],
+                          input="", env=env, cwd=ROOT, text=True, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "end of input" in done.stderr and "waiting for plan review" in done.stderr
+    listing = cli(env, "threads")
+    assert any(" review " in line and "[wait]" in line for line in listing.stdout.splitlines())
+
+
+def test_thread_references(env: dict[str, str]) -> None:
+    done = cli(env, "run", QUESTION, "--thread", "refs", "--json", "--set", "max_rounds=1")
+    thread_id = json.loads(done.stdout)["thread_id"]
+    assert cli(env, "show", thread_id[-6:]).returncode == 0  # a unique end of the id
+    short = cli(env, "show", "4b0b")  # too short to be taken as an id fragment
+    assert short.returncode == 1 and "unknown thread '4b0b'" in short.stderr
+    fragment_delete = cli(env, "threads", "delete", thread_id[:8])  # deletion needs the full id or the name
+    assert fragment_delete.returncode == 1 and "unknown thread" in fragment_delete.stderr
+    assert cli(env, "threads", "delete", "refs").returncode == 0
+    assert cli(env, "show", "refs").returncode == 1
+    nested = cli(env, "threads", "prune", "--keep", "0")
+    assert nested.returncode == 2 and "deepresearch threads prune --help" in nested.stderr

@@ -191,3 +191,19 @@ async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[st
     assert final["answer"] == "1921" and "velmora_town_guide.pdf" in final["report"]
     deleted = cli(stack["env"], "threads", "delete", thread_id)
     assert deleted.returncode == 0 and checkpoint_rows(stack["home"], thread_id) == 0
+
+
+async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    assert cli(stack["env"], "run", QUESTION, "--thread", "short-lived", "--set", "max_rounds=1").returncode == 0
+    thread_id = thread_id_for("short-lived")
+
+    async def on_server() -> bool:
+        await client.http.post("/deepresearch/sync", json={})  # (the background sync may have been first)
+        return thread_id in {t["thread_id"] for t in await client.threads.search(limit=100)}
+
+    assert await on_server()
+    assert cli(stack["env"], "threads", "delete", "short-lived").returncode == 0
+    assert not await on_server()
+    assert cli(stack["env"], "run", QUESTION, "--thread", "short-lived", "--set", "max_rounds=1").returncode == 0
+    assert await on_server()  # the name comes back

@@ -79,3 +79,28 @@ async def test_keep_latest_copy_and_delete_for_runs(model_server: ModelServer, h
         assert 0 < rows(db, source) < total
         await saver.aprune([copy], strategy="delete")
         assert rows(db, copy) == 0
+
+
+async def test_pruning_never_changes_the_state(model_server: ModelServer, home: Path, corpus_dir: Path) -> None:
+    """Whatever N is kept, after forks (edits at old checkpoints) and Command(update=...) resumes."""
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    db = load_settings().checkpoints_db
+    thread = thread_id_for("forked")
+    async with open_saver(db) as saver:
+        graph, config, ctx = await run_until_review(saver, thread, rounds=2)
+        failure = {"round": 2, "action": "note", "target": "x", "error": "added by hand", "transient": False}
+        await graph.ainvoke(Command(resume={"approve": True}, update={"failures": [failure]}), config,
+                            context=ctx, durability="sync")
+        history = [s async for s in graph.aget_state_history(config)]
+        older = next(s for s in history if s.values.get("round") == 2 and s.next == ("review",))
+        await graph.aupdate_state(older.config, {"report": "edited in Studio"})  # a fork from an older step
+        head = await graph.aget_state(config)
+        total = rows(db, thread)
+        for keep in range(1, total):
+            copy = thread_id_for(f"forked-{keep}")
+            await saver.acopy_thread(thread, copy)
+            await saver.prune_thread(copy, keep)
+            pruned = await graph.aget_state({"configurable": {"thread_id": copy}})
+            assert pruned.values == head.values, keep
+            assert pruned.next == head.next

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     except click_errors.NoArgsIsHelpError:
         code = 0
     except click_errors.UsageError as exc:
-        hint = f" (see `deepresearch {exc.ctx.info_name} --help`)" if exc.ctx and exc.ctx.parent else ""
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx and exc.ctx.parent else ""
         print(f"deepresearch: error: {exc.format_message()}{hint}", file=sys.stderr)
         code = 2
     except click_errors.ClickException as exc:

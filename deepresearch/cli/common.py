@@ -84,6 +84,9 @@ def emit(result: runner.RunResult, out: Path | None, as_json: bool) -> None:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     elif out is None:
         print(result.report)
+    if result.status == "review":
+        err.print(f"thread {escape(result.thread_id)} is waiting for plan review: "
+                  f"`deepresearch resume {escape(result.thread_id)}` shows the plan again")
     removed = f" · {result.invented_citations} invented citations removed" if result.invented_citations else ""
     err.print(f"[dim]thread {escape(result.thread_id)} · {result.status} · rounds {result.rounds} · "
               f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}[/]")
@@ -102,13 +105,20 @@ def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
         raise typer.Exit(130) from None
 
 
-def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any]:
-    """Show a proposed plan on stderr and read the reviewer's answer from stdin (one line)."""
+def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """Show a proposed plan on stderr and read the reviewer's answer from stdin (one line).
+
+    An empty line approves; end of input leaves the plan waiting (None), so nothing is approved unseen.
+    """
     err.print(f"[bold]plan for round {payload.get('round', '?')}[/] · goal: {escape(str(payload.get('goal', '')))}")
     for i, query in enumerate(payload.get("queries", []), 1):
         err.print(f"  {i}. {escape(str(query))}")
     err.print("Enter approves. Or type new queries separated by ';' (start with 'goal: ... |' to change the goal):")
-    line = sys.stdin.readline().strip()
+    raw = sys.stdin.readline()
+    if not raw:
+        err.print("no answer (end of input): the plan stays waiting for review")
+        return None
+    line = raw.strip()
     if not line:
         return {"approve": True}
     answer: dict[str, Any] = {}

@@ -42,6 +42,11 @@ from tools.search import resolve_backend
 THREAD_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
+def flags(**given: object) -> dict[str, object]:
+    """Command-line flags that were actually given (they win over --set); a False switch is not given."""
+    return {k: v for k, v in given.items() if v is not None and v is not False}
+
+
 def check_search(ctx: Context, loaded: Settings) -> None:
     """Fail before the run starts if the search backend cannot work (missing key, empty corpus)."""
     backend = resolve_backend(ctx.search, loaded.web)
@@ -61,7 +66,7 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
 def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
     mode: Annotated[Mode, typer.Option("--mode", help="Research mode.")] = Mode.iter,
-    search: Annotated[SearchName, typer.Option("--search", help="Search backend.")] = SearchName.local,
+    search: Annotated[SearchName | None, typer.Option("--search", help="Search backend [default: local].")] = None,
     max_rounds: MaxRounds = None,
     thread: Annotated[str | None, typer.Option(
         "--thread", help="Name or UUID for the new thread (a new UUID if omitted).")] = None,
@@ -82,8 +87,8 @@ def run(
         raise UserInputError("--thread takes 1 to 100 letters, digits, '.', '_' or '-'")
     check_out(out)
     loaded = settings()
-    assignments = Context.parse_assignments(settings_ or [])
-    ctx = Context.from_dict(assignments, search=search.value, max_rounds=max_rounds, review_plan=review or None)
+    ctx = Context.from_dict(Context.parse_assignments(settings_ or []), **flags(
+        search=search.value if search else None, max_rounds=max_rounds, review_plan=review))
     check_search(ctx, loaded)
     asyncio.run(preflight(ctx, loaded))
     thread_id = thread_id_for(thread) if thread else str(uuid.uuid4())
@@ -115,8 +120,7 @@ def resume(
     check_out(out)
     loaded = settings()
     progress = Progress(err, enabled=not quiet)
-    overrides = {**Context.parse_assignments(settings_ or []), "max_rounds": max_rounds,
-                 "review_plan": True if review else None}
+    overrides = {**Context.parse_assignments(settings_ or []), **flags(max_rounds=max_rounds, review_plan=review)}
     result = run_guarded(thread, lambda: runner.resume(loaded, thread, progress, terminal_reviewer, **overrides))
     emit(result, out, as_json)
 
