@@ -22,6 +22,7 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from checkpoints.threads import graph_id_of
 from deepresearch.errors import StorageError
 from deepresearch.settings import load_settings
 
@@ -31,7 +32,7 @@ def _delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
     """The DeltaChannels of the graph that wrote a thread (by the graph id in its metadata)."""
     from graphs.registry import GRAPHS  # the graphs import nodes and tools: only when pruning
 
-    builder = GRAPHS.get(str(metadata.get("graph_id") or "iterresearch"))
+    builder = GRAPHS.get(graph_id_of(metadata))
     if builder is None:
         return {}
     return {name: ch for name, ch in builder().channels.items() if isinstance(ch, DeltaChannel)}
@@ -40,7 +41,8 @@ def _delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
 class DeepResearchSaver(AsyncSqliteSaver):
     """AsyncSqliteSaver with run deletion, thread copies and DeltaChannel-safe pruning."""
 
-    async def _rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
+    async def rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
+        """Rows of a query, under the saver's lock (one connection, shared with LangGraph)."""
         async with self.lock:
             cursor = await self.conn.execute(sql, args)
             return list(await cursor.fetchall())
@@ -56,7 +58,7 @@ class DeepResearchSaver(AsyncSqliteSaver):
         if not run_ids:
             return
         marks = ",".join("?" * len(run_ids))
-        rows = await self._rows(
+        rows = await self.rows(
             f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints "
             f"WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})", list(run_ids))
         await self._exec([(sql, row) for row in rows for sql in (
@@ -65,10 +67,10 @@ class DeepResearchSaver(AsyncSqliteSaver):
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint and write of a thread (the whole chain, so delta channels rebuild)."""
-        checkpoints = await self._rows(
+        checkpoints = await self.rows(
             "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
             "WHERE thread_id = ?", [source_thread_id])
-        writes = await self._rows(
+        writes = await self.rows(
             "SELECT checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value FROM writes "
             "WHERE thread_id = ?", [source_thread_id])
         statements: list[tuple[str, Sequence[Any]]] = []
@@ -95,7 +97,7 @@ class DeepResearchSaver(AsyncSqliteSaver):
         The history is the parent chain of the newest checkpoint, so branches left by edits at older
         checkpoints go too. The oldest checkpoint kept gets a snapshot of every delta channel first.
         """
-        rows = await self._rows(
+        rows = await self.rows(
             "SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
             "WHERE thread_id = ? AND checkpoint_ns = ''", [thread_id])
         by_id = {row[0]: row for row in rows}

@@ -11,13 +11,15 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
 from deepresearch.errors import UserInputError
+
+if TYPE_CHECKING:  # the saver module imports this one
+    from checkpoints.saver import DeepResearchSaver
 from state.context import Context
 
 # names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
@@ -46,18 +48,14 @@ def thread_id_for(name: str) -> str:
         return str(uuid.uuid5(NAMESPACE, name))
 
 
-async def thread_ids(saver: AsyncSqliteSaver) -> list[str]:
+async def thread_ids(saver: DeepResearchSaver) -> list[str]:
     """Every thread with checkpoints, most recently updated first."""
-    async with saver.lock:
-        cursor = await saver.conn.execute(
-            "SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints WHERE checkpoint_ns = '' "
-            "GROUP BY thread_id ORDER BY latest DESC"
-        )
-        rows = await cursor.fetchall()
+    rows = await saver.rows("SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints "
+                            "WHERE checkpoint_ns = '' GROUP BY thread_id ORDER BY latest DESC", [])
     return [row[0] for row in rows]
 
 
-async def resolve_thread(saver: AsyncSqliteSaver, ref: str, fragments: bool = True) -> str:
+async def resolve_thread(saver: DeepResearchSaver, ref: str, fragments: bool = True) -> str:
     """The thread a user means: its UUID, the name it was started under, or a unique start or end of its id.
 
     (The server's UUIDv7 ids share their start when created close together; their end is random.)
@@ -78,21 +76,22 @@ async def resolve_thread(saver: AsyncSqliteSaver, ref: str, fragments: bool = Tr
     raise UserInputError(f"unknown thread {ref!r} (see `deepresearch threads`)")
 
 
-async def latest_metadata(saver: AsyncSqliteSaver, thread_id: str) -> dict[str, Any]:
+async def latest_metadata(saver: DeepResearchSaver, thread_id: str) -> dict[str, Any]:
     """Metadata of a thread's newest checkpoint (run settings, graph id, thread name)."""
-    async with saver.lock:
-        cursor = await saver.conn.execute(
-            "SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
-            "ORDER BY checkpoint_id DESC LIMIT 1", (thread_id,)
-        )
-        row = await cursor.fetchone()
-    if row is None or row[0] is None:
+    rows = await saver.rows("SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
+                            "ORDER BY checkpoint_id DESC LIMIT 1", [thread_id])
+    if not rows or rows[0][0] is None:
         return {}
     try:
-        data = json.loads(row[0])
+        data = json.loads(rows[0][0])
     except (ValueError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def graph_id_of(metadata: dict[str, Any]) -> str:
+    """The graph that ran a thread (the CLI and the server both record it; old threads ran IterResearch)."""
+    return str(metadata.get("graph_id") or "iterresearch")
 
 
 def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -110,14 +109,13 @@ def status_of(snapshot: StateSnapshot) -> str:
     return "unfinished" if snapshot.next else "stopped"
 
 
-async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], saver: AsyncSqliteSaver,
-                    thread_id: str) -> ThreadSummary | None:
-    """A thread's name, question, status, rounds and last update, or None if it has no checkpoint."""
+async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str,
+                    name: str) -> ThreadSummary | None:
+    """A thread's question, status, rounds and last update, or None if it has no checkpoint."""
     snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
     if snapshot.created_at is None:
         return None
     values = snapshot.values
     stamp = dt.datetime.fromisoformat(snapshot.created_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    name = str((await latest_metadata(saver, thread_id)).get("thread_name", ""))
     return ThreadSummary(thread_id, name, str(values.get("question", "")), status_of(snapshot),
                          int(values.get("round", 0)), stamp, str(values.get("answer", "")))

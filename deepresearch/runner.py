@@ -14,6 +14,7 @@ from langgraph.types import Command, StateSnapshot
 from checkpoints.saver import open_saver
 from checkpoints.threads import (
     ThreadSummary,
+    graph_id_of,
     latest_metadata,
     resolve_thread,
     run_settings,
@@ -132,7 +133,7 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
     async with open_saver(settings.checkpoints_db) as saver:
         thread_id = await resolve_thread(saver, ref)
         metadata = await latest_metadata(saver, thread_id)
-        graph_id = str(metadata.get("graph_id") or "iterresearch")
+        graph_id = graph_id_of(metadata)
         graph = compile_graph(graph_id, saver)
         snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
         status = status_of(snapshot)
@@ -156,7 +157,7 @@ async def load(settings: Settings, ref: str) -> RunResult:
     """A thread's current result or progress, without running anything."""
     async with open_saver(settings.checkpoints_db) as saver:
         thread_id = await resolve_thread(saver, ref)
-        graph_id = str((await latest_metadata(saver, thread_id)).get("graph_id") or "iterresearch")
+        graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
         return result_from_state(thread_id, snapshot)
 
@@ -167,11 +168,13 @@ async def list_all(settings: Settings) -> list[ThreadSummary]:
         graphs: dict[str, Graph] = {}
         out = []
         for thread_id in await thread_ids(saver):
-            graph_id = str((await latest_metadata(saver, thread_id)).get("graph_id") or "iterresearch")
+            metadata = await latest_metadata(saver, thread_id)
+            graph_id = graph_id_of(metadata)
             if graph_id not in GRAPHS:
                 continue
-            graph = graphs.setdefault(graph_id, compile_graph(graph_id, saver))
-            summary = await summarize(graph, saver, thread_id)
+            if graph_id not in graphs:
+                graphs[graph_id] = compile_graph(graph_id, saver)
+            summary = await summarize(graphs[graph_id], thread_id, str(metadata.get("thread_name", "")))
             if summary is not None:
                 out.append(summary)
         return out

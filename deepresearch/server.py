@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from checkpoints.saver import open_saver
-from checkpoints.threads import latest_metadata, thread_ids
+from checkpoints.threads import graph_id_of, latest_metadata, thread_ids
 from deepresearch import runner
 from deepresearch.settings import load_settings
 
@@ -53,7 +53,7 @@ async def sync_threads() -> dict[str, int]:
         missing = [(t, await latest_metadata(saver, t)) for t in in_db if t not in on_server]
     added = 0
     for thread_id, metadata in missing:
-        labels = {"graph_id": str(metadata.get("graph_id") or "iterresearch"), "source": "deepresearch"}
+        labels = {"graph_id": graph_id_of(metadata), "source": "deepresearch"}
         if metadata.get("thread_name"):
             labels["thread_name"] = str(metadata["thread_name"])
         try:

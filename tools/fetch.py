@@ -50,6 +50,12 @@ class _Raw:
     data: bytes
 
 
+def url_name(url: str) -> str:
+    """A short name for a URL's document: the last path segment, else the host."""
+    parts = urlsplit(url)
+    return PurePosixPath(parts.path).name or parts.hostname or url
+
+
 def content_kind(content_type: str, url: str) -> tuple[str | None, str | None]:
     """(parser kind, charset) from a Content-Type header, falling back on the URL's suffix."""
     message = Message()

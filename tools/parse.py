@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from deepresearch.errors import DocumentError, ReadError
 from tools.documents import ParsedDocument, parse_bytes, parse_file
 from tools.fencing import attribute, fence
-from tools.fetch import Fetcher
+from tools.fetch import Fetcher, url_name
 
 PER_FILE_CHARS = 60_000
 
@@ -37,8 +37,8 @@ async def parse_document(source: str, fetcher: Fetcher, roots: list[Path] | None
     """
     if source.lower().startswith(("http://", "https://")):
         fetched = await fetcher.fetch(source)
-        name = fetched.final_url.rstrip("/").rsplit("/", 1)[-1] or fetched.final_url
-        return await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, name, fetched.charset)
+        return await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, url_name(fetched.final_url),
+                                       fetched.charset)
     path = Path(source).expanduser().resolve()
     if roots is not None and not any(path.is_relative_to(root.resolve()) for root in roots):
         raise DocumentError(f"{source}: only files under {', '.join(map(str, roots)) or 'no folder'} may be read")

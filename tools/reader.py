@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -20,7 +18,7 @@ from checkpoints.pages import PageStore
 from deepresearch.errors import DocumentError, ReadError, RefusedURL, StorageError
 from tools.corpus import Corpus
 from tools.documents import focus_text, parse_bytes
-from tools.fetch import Fetcher
+from tools.fetch import Fetcher, url_name
 from tools.http import call_json
 from tools.netsafety import AddressPolicy, check_url, resolve
 
@@ -41,11 +39,6 @@ class Reader(Protocol):
     async def read(self, url: str, focus: str, max_chars: int) -> Page:
         """The page at ``url``; long pages are cut to ``max_chars`` keeping what matches ``focus``."""
         ...
-
-
-def _name(url: str) -> str:
-    parts = urlsplit(url)
-    return PurePosixPath(parts.path).name or parts.hostname or url
 
 
 class CorpusReader:
@@ -100,7 +93,7 @@ class WebReader(_CachedWebReader):
     async def _load(self, url: str) -> tuple[str, str]:
         fetched = await self.fetcher.fetch(url)
         try:  # PDF parsing is CPU-bound: keep the event loop free
-            doc = await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, _name(fetched.final_url),
+            doc = await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, url_name(fetched.final_url),
                                           fetched.charset)
         except DocumentError as exc:
             raise ReadError(str(exc)) from exc
@@ -136,7 +129,7 @@ class JinaReader(_CachedWebReader):
         content = data.get("data") if isinstance(data, dict) else None
         if not isinstance(content, dict):
             raise ReadError(f"{url}: the Jina reader returned no content")
-        return str(content.get("title") or _name(url)), str(content.get("content") or "")
+        return str(content.get("title") or url_name(url)), str(content.get("content") or "")
 
     async def _request(self, url: str) -> Any:
         def fail(message: str, transient: bool) -> ReadError:

@@ -96,16 +96,20 @@ class SearXNG:
         return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
 
 
-class Serper:
-    """Google results through serper.dev (SERPER_API_KEY), as the original Tongyi DeepResearch uses."""
-
-    name = "serper"
-    description = "the web, through Google (Serper)"
+class _KeyedAPI:
+    """A search API reached at a base URL with a key."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str) -> None:
         self.client = client
         self.base_url = base_url
         self.api_key = api_key
+
+
+class Serper(_KeyedAPI):
+    """Google results through serper.dev (SERPER_API_KEY), as the original Tongyi DeepResearch uses."""
+
+    name = "serper"
+    description = "the web, through Google (Serper)"
 
     async def search(self, query: str, k: int, locale: Locale | None = None) -> list[Hit]:
         """POST /search with gl/hl from the question's language."""
@@ -116,16 +120,11 @@ class Serper:
         return _hits(_items(data, "organic"), query, self.name, k, "title", "link", "snippet")
 
 
-class Tavily:
+class Tavily(_KeyedAPI):
     """Tavily's search API (TAVILY_API_KEY)."""
 
     name = "tavily"
     description = "the web, through Tavily"
-
-    def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str) -> None:
-        self.client = client
-        self.base_url = base_url
-        self.api_key = api_key
 
     async def search(self, query: str, k: int, locale: Locale | None = None) -> list[Hit]:
         """POST /search."""
