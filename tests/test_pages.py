@@ -17,3 +17,14 @@ def test_content_addressed_store(tmp_path: Path) -> None:
     time.sleep(0.05)
     assert store.lookup("https://a.example/x", max_age=0.01) is None
     assert store.lookup("https://nowhere.example") is None
+
+
+def test_a_fresh_store_takes_many_writers_at_once(tmp_path: Path) -> None:
+    """Parallel readers open a new pages.db together: setting it up must not fail with 'database is locked'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for attempt in range(5):
+        store = PageStore(tmp_path / f"pages-{attempt}.db")
+        with ThreadPoolExecutor(16) as pool:
+            keys = list(pool.map(lambda i, s=store: s.put(f"https://x.example/{i}", "t", f"text {i}"), range(32)))
+        assert len(set(keys)) == 32 and store.stats()["urls"] == 32

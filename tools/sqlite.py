@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,24 @@ from pathlib import Path
 from deepresearch.errors import StorageError
 
 BUSY_TIMEOUT_S = 30.0
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL if the file is not in it yet (setting it needs a lock; reading it does not).
+
+    Opening while another connection closes the last WAL handle can answer 'locked' without waiting for
+    the busy timeout (SQLite runs no busy handler there), so that is retried briefly.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager
@@ -23,7 +42,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         yield conn
         conn.commit()
     except sqlite3.Error as exc:
