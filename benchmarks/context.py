@@ -74,9 +74,9 @@ def checkpoint_bytes_by_round(db: Path, thread: str) -> dict[int, int]:
 async def run(rounds: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-context-"))
     os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
+    from core.settings import load_settings
     from deepresearch import runner
     from deepresearch.progress import Progress
-    from deepresearch.settings import load_settings
     from state.context import Context
     from tests.fakes.model_server import ModelServer
     from tests.fakes.toy_model import ToyModel

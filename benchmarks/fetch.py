@@ -14,7 +14,7 @@ import asyncio
 import time
 from dataclasses import replace
 
-from deepresearch.settings import WebSettings
+from core.settings import WebSettings
 from tests.fakes.web_server import Route, WebServer
 from tools.fetch import Fetcher
 from tools.http import make_clients

@@ -3,7 +3,9 @@
 LangGraph's async SQLite saver (WAL mode, busy timeout), plus the maintenance operations the server
 expects and the CLI uses: delete a run's checkpoints, copy a thread, and prune old checkpoints. Pruning
 is DeltaChannel-aware: before older checkpoints go, the oldest one kept gets a full snapshot of every
-delta channel, so the thread still reconstructs and resumes.
+delta channel, so the thread still reconstructs and resumes. Which channels of a thread are delta channels
+is the graphs' business: whoever opens the saver (the CLI's runner, the server's checkpointer factory)
+hands it a function that answers from a checkpoint's metadata.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,24 +24,24 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from checkpoints.threads import graph_id_of
-from deepresearch.errors import StorageError
-from deepresearch.settings import load_settings
+from core.errors import StorageError
+from core.sqlite import BUSY_TIMEOUT_S
 
-BUSY_TIMEOUT_S = 30.0
+# a checkpoint's metadata -> the delta channels of the graph that wrote it (by name)
+DeltaChannels = Callable[[dict[str, Any]], dict[str, DeltaChannel[Any]]]
 
-def _delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
-    """The DeltaChannels of the graph that wrote a thread (by the graph id in its metadata)."""
-    from graphs.registry import GRAPHS  # the graphs import nodes and tools: only when pruning
 
-    builder = GRAPHS.get(graph_id_of(metadata))
-    if builder is None:
-        return {}
-    return {name: ch for name, ch in builder().channels.items() if isinstance(ch, DeltaChannel)}
+def graph_id_of(metadata: dict[str, Any]) -> str:
+    """The graph that ran a thread (the CLI and the server both record it; old threads ran IterResearch)."""
+    return str(metadata.get("graph_id") or "iterresearch")
 
 
 class DeepResearchSaver(AsyncSqliteSaver):
     """AsyncSqliteSaver with run deletion, thread copies and DeltaChannel-safe pruning."""
+
+    def __init__(self, conn: aiosqlite.Connection, *, delta_channels: DeltaChannels | None = None) -> None:
+        super().__init__(conn)
+        self.delta_channels = delta_channels
 
     async def rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
         """Rows of a query, under the saver's lock (one connection, shared with LangGraph)."""
@@ -133,7 +135,9 @@ class DeepResearchSaver(AsyncSqliteSaver):
         metadata = json.loads(meta) if meta else {}
         checkpoint = self.serde.loads_typed((kind, blob))
         # a channel this checkpoint already stores (e.g. an update_state fork) needs no ancestor
-        deltas = {name: spec for name, spec in _delta_channels(metadata).items()
+        if self.delta_channels is None:  # pruning blind would lose the history those channels rebuild from
+            raise StorageError("cannot prune checkpoints: the saver was opened without the graphs' delta channels")
+        deltas = {name: spec for name, spec in self.delta_channels(metadata).items()
                   if name not in checkpoint["channel_values"]}
         if not deltas:
             return
@@ -162,8 +166,11 @@ def _retag(meta: bytes | None, thread_id: str) -> bytes | None:
 
 
 @asynccontextmanager
-async def open_saver(path: Path) -> AsyncIterator[DeepResearchSaver]:
-    """Open (creating if needed) the checkpoint database: WAL journal, busy timeout, tables set up."""
+async def open_saver(path: Path, delta_channels: DeltaChannels | None = None) -> AsyncIterator[DeepResearchSaver]:
+    """Open (creating if needed) the checkpoint database: WAL journal, busy timeout, tables set up.
+
+    ``delta_channels`` names each thread's delta channels for pruning (without it, nothing is snapshotted).
+    """
     try:  # off the event loop: `langgraph dev` refuses blocking calls
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_S)
@@ -173,17 +180,10 @@ async def open_saver(path: Path) -> AsyncIterator[DeepResearchSaver]:
         try:
             await conn.execute("PRAGMA journal_mode=WAL")
             await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-            saver = DeepResearchSaver(conn)
+            saver = DeepResearchSaver(conn, delta_channels=delta_channels)
             await saver.setup()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot use {path} as the checkpoint database: {exc}") from exc
         yield saver
     finally:
         await conn.close()
-
-
-@asynccontextmanager
-async def checkpointer() -> AsyncIterator[DeepResearchSaver]:
-    """Entry point named in langgraph.json: the saver on $DEEPRESEARCH_HOME/checkpoints.db."""
-    async with open_saver(load_settings().checkpoints_db) as saver:
-        yield saver

@@ -6,38 +6,22 @@ server records a run's context there too), so either side can resume the other's
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import uuid
-from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
-from deepresearch.errors import UserInputError
-
-if TYPE_CHECKING:  # the saver module imports this one
-    from checkpoints.saver import DeepResearchSaver
+from checkpoints.listing import ThreadSummary, local_time
+from checkpoints.saver import DeepResearchSaver
+from core.errors import UserInputError
 from state.context import Context
 
 # names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
 NAMESPACE = uuid.UUID("6d1f6c3e-2f4b-4f5e-9a57-2b1f0c4d8e11")
 ID_FRAGMENT = re.compile(r"[0-9a-f-]{6,36}")
-
-
-@dataclass(frozen=True)
-class ThreadSummary:
-    """One line of `deepresearch threads`."""
-
-    thread_id: str
-    name: str
-    question: str
-    status: str
-    rounds: int
-    updated: str
-    answer: str
 
 
 def thread_id_for(name: str) -> str:
@@ -89,14 +73,9 @@ async def latest_metadata(saver: DeepResearchSaver, thread_id: str) -> dict[str,
     return data if isinstance(data, dict) else {}
 
 
-def graph_id_of(metadata: dict[str, Any]) -> str:
-    """The graph that ran a thread (the CLI and the server both record it; old threads ran IterResearch)."""
-    return str(metadata.get("graph_id") or "iterresearch")
-
-
 def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:
     """The run-context fields recorded in checkpoint metadata (by the CLI or the server)."""
-    names = {f.name for f in fields(Context)} - {"started_at"}
+    names = set(Context.model_fields) - {"started_at"}
     return {k: v for k, v in metadata.items() if k in names}
 
 
@@ -116,6 +95,5 @@ async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: st
     if snapshot.created_at is None:
         return None
     values = snapshot.values
-    stamp = dt.datetime.fromisoformat(snapshot.created_at).astimezone().strftime("%Y-%m-%d %H:%M")
     return ThreadSummary(thread_id, name, str(values.get("question", "")), status_of(snapshot),
-                         int(values.get("round", 0)), stamp, str(values.get("answer", "")))
+                         int(values.get("round", 0)), local_time(snapshot.created_at), str(values.get("answer", "")))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from checkpoints.pages import PageStore
-from deepresearch.errors import EndpointError
-from deepresearch.settings import Settings
+from core.errors import EndpointError
+from core.settings import Settings
+from core.sqlite import read_only
 from tools.corpus import Corpus
 from tools.endpoint import list_models
+from tools.pages import PageStore
 from tools.search import resolve_backend
 
 
@@ -20,15 +19,12 @@ def _checkpoint_stats(settings: Settings) -> str:
     path = settings.checkpoints_db
     if not path.exists():
         return "no checkpoints yet"
-    conn = sqlite3.connect(path, timeout=30)
-    try:
+    with read_only(path) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if "checkpoints" not in tables:
             return "no checkpoints yet"
         threads, rows = conn.execute("SELECT count(DISTINCT thread_id), count(*) FROM checkpoints").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    finally:
-        conn.close()
     return f"{threads} threads, {rows} checkpoints, {_mb(path.stat().st_size)}, journal {mode}"
 
 
@@ -37,7 +33,7 @@ async def doctor_report(settings: Settings) -> tuple[bool, list[str]]:
     ok = True
     lines = [f"home        {settings.home}"]
     try:
-        served = await list_models(settings.base_url, settings.api_key)
+        served = await list_models(settings.base_url, settings.api_key.get_secret_value())
         lines.append(f"endpoint    {settings.base_url}: reachable")
         match = next((m for m in served if m.id == settings.model), None)
         if match is not None:

@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
-from checkpoints.saver import open_saver
-from checkpoints.threads import (
-    ThreadSummary,
-    graph_id_of,
-    latest_metadata,
-    resolve_thread,
-    run_settings,
-    status_of,
-    summarize,
-    thread_ids,
-)
-from deepresearch.errors import UserInputError
+from checkpoints.listing import ThreadSummary
+from checkpoints.saver import DeepResearchSaver, graph_id_of, open_saver
+from checkpoints.threads import latest_metadata, resolve_thread, run_settings, status_of, summarize, thread_ids
+from core.errors import UserInputError
+from core.settings import Settings
 from deepresearch.progress import Progress
-from deepresearch.settings import Settings
-from graphs.registry import GRAPHS, MODES
-from nodes.resources import close_resources
+from graphs.registry import GRAPHS, MODES, recursion_limit
 from state.citations import numbered
 from state.context import Context
+from tools.toolbox import close_toolboxes
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
@@ -80,17 +75,29 @@ def compile_graph(graph_id: str, saver: AsyncSqliteSaver) -> Graph:
     """A registered graph compiled with the shared SQLite saver."""
     if graph_id not in GRAPHS:
         raise UserInputError(f"this thread was run by graph {graph_id!r}, which this version does not have")
-    return GRAPHS[graph_id]().compile(checkpointer=saver)
+    return GRAPHS[graph_id](Context).compile(checkpointer=saver)
+
+
+def thread_delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
+    """The delta channels of the graph that wrote a thread, for the saver's pruning."""
+    builder = GRAPHS.get(graph_id_of(metadata))
+    if builder is None:
+        return {}
+    return {name: ch for name, ch in builder(Context).channels.items() if isinstance(ch, DeltaChannel)}
+
+
+def saver_for(path: Path) -> AbstractAsyncContextManager[DeepResearchSaver]:
+    """The shared SQLite saver, told which channels of each thread are delta channels."""
+    return open_saver(path, thread_delta_channels)
 
 
 def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> RunnableConfig:
     # scalar metadata is copied into every checkpoint: the thread's settings travel with it
-    metadata: dict[str, Any] = {"graph_id": graph_id, **{k: v for k, v in ctx.to_dict().items() if v is not None}}
+    metadata: dict[str, Any] = {"graph_id": graph_id, **ctx.to_dict()}
     if name:
         metadata["thread_name"] = name
-    # every round takes at most 8 steps; our own budgets end the run long before this limit
     return {"configurable": {"thread_id": thread_id}, "metadata": metadata,
-            "recursion_limit": 9 * (ctx.max_rounds + 2) + 20}
+            "recursion_limit": recursion_limit(ctx.max_rounds)}
 
 
 async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context, progress: Progress,
@@ -108,14 +115,14 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
                 return result_from_state(thread_id, snapshot)
             inputs = Command(resume=answer)
     finally:
-        await close_resources()
+        await close_toolboxes()
 
 
 async def start(settings: Settings, thread_id: str, question: str, mode: str, ctx: Context, progress: Progress,
                 name: str = "", reviewer: Reviewer | None = None) -> RunResult:
     """Run a new thread from its question; refuses an id that already has checkpoints."""
     graph_id = graph_id_for_mode(mode)
-    async with open_saver(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db) as saver:
         if thread_id in await thread_ids(saver):
             raise UserInputError(f"thread {name or thread_id} already exists; continue it with `deepresearch resume "
                                  f"{name or thread_id}` or choose another --thread")
@@ -130,7 +137,7 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
 
     Works the same for threads started by the CLI and through `langgraph dev`.
     """
-    async with open_saver(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db) as saver:
         thread_id = await resolve_thread(saver, ref)
         metadata = await latest_metadata(saver, thread_id)
         graph_id = graph_id_of(metadata)
@@ -140,7 +147,7 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
         if status in ("done", "stopped"):
             progress.line(f"thread {thread_id} is {status}; nothing to resume")
             return result_from_state(thread_id, snapshot)
-        ctx = Context.from_dict(run_settings(metadata), **overrides)
+        ctx = Context.bind(settings).build(run_settings(metadata), **overrides)
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
         progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} "
                       f"(next: {', '.join(snapshot.next)})")
@@ -155,19 +162,19 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
 
 async def load(settings: Settings, ref: str) -> RunResult:
     """A thread's current result or progress, without running anything."""
-    async with open_saver(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db) as saver:
         thread_id = await resolve_thread(saver, ref)
         graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
         return result_from_state(thread_id, snapshot)
 
 
-async def list_all(settings: Settings) -> list[ThreadSummary]:
-    """Every thread, newest first, whichever side started it."""
-    async with open_saver(settings.checkpoints_db) as saver:
+async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
+    """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
+    async with saver_for(settings.checkpoints_db) as saver:
         graphs: dict[str, Graph] = {}
         out = []
-        for thread_id in await thread_ids(saver):
+        for thread_id in wanted:
             metadata = await latest_metadata(saver, thread_id)
             graph_id = graph_id_of(metadata)
             if graph_id not in GRAPHS:
@@ -182,7 +189,7 @@ async def list_all(settings: Settings) -> list[ThreadSummary]:
 
 async def delete(settings: Settings, ref: str) -> str:
     """Delete a thread's checkpoints and writes; returns its id."""
-    async with open_saver(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db) as saver:
         thread_id = await resolve_thread(saver, ref, fragments=False)
         await saver.adelete_thread(thread_id)
         return thread_id
@@ -190,6 +197,6 @@ async def delete(settings: Settings, ref: str) -> str:
 
 async def prune(settings: Settings, keep: int, refs: list[str] | None = None) -> dict[str, int]:
     """Keep the newest ``keep`` checkpoints of each thread (or of the threads named); deleted counts by thread."""
-    async with open_saver(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db) as saver:
         targets = [await resolve_thread(saver, ref) for ref in refs] if refs else await thread_ids(saver)
         return {thread_id: await saver.prune_thread(thread_id, keep) for thread_id in targets}

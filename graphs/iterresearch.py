@@ -20,9 +20,9 @@ from state.context import Context
 from state.graph_state import InputState, OutputState, State
 
 
-def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
-    """The IterResearch graph builder (uncompiled; callers choose the checkpointer)."""
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState, output_schema=OutputState)
+def build_graph(context_schema: type[Context] = Context) -> StateGraph[State, Context, InputState, OutputState]:
+    """The IterResearch graph builder (uncompiled: callers choose the checkpointer and the bound context)."""
+    builder = StateGraph(State, context_schema=context_schema, input_schema=InputState, output_schema=OutputState)
     builder.add_node("plan", plan)
     builder.add_node("review", review)
     # Send payloads, not graph state: mypy cannot match these TypedDicts to the add_node overloads
@@ -46,8 +46,3 @@ def build_graph() -> StateGraph[State, Context, InputState, OutputState]:
     builder.add_edge("backtrack", "plan")
     builder.add_edge("answer", END)
     return builder
-
-
-# for `langgraph dev` / Studio: compiled without a checkpointer (the server supplies ours). Rounds are
-# bounded by the context's budgets; the recursion limit only has to stay above 7 steps x max_rounds.
-graph = build_graph().compile(name="iterresearch").with_config(recursion_limit=1000)

@@ -1,4 +1,4 @@
-"""The graphs this project serves, by id (as in langgraph.json) and by CLI mode."""
+"""The graphs this project serves, by id (as in langgraph.json) and by CLI mode, and how many steps a run takes."""
 
 from __future__ import annotations
 
@@ -7,8 +7,19 @@ from typing import Any
 
 from langgraph.graph import StateGraph
 
+from core.vocabulary import MODES
 from graphs.iterresearch import build_graph as build_iterresearch
 from state.context import Context
 
-GRAPHS: dict[str, Callable[[], StateGraph[Any, Context, Any, Any]]] = {"iterresearch": build_iterresearch}
-MODES: dict[str, str] = {"iter": "iterresearch"}
+GraphBuilder = Callable[[type[Context]], StateGraph[Any, Context, Any, Any]]
+GRAPHS: dict[str, GraphBuilder] = {"iterresearch": build_iterresearch}
+__all__ = ["GRAPHS", "MODES", "recursion_limit"]
+
+# the longest round: plan, review, search, select, read, synthesize, decide, backtrack
+STEPS_PER_ROUND = 8
+FINAL_STEPS = 4  # answer, plus the input and a resumed step's replay
+
+
+def recursion_limit(max_rounds: int) -> int:
+    """LangGraph's step limit for a run of at most ``max_rounds`` rounds: the budgets end the run first."""
+    return STEPS_PER_ROUND * max_rounds + FINAL_STEPS

@@ -8,15 +8,15 @@ from typing import Any
 from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from deepresearch.errors import ModelCallError
-from nodes.common import counts, emit, past_deadline, today
-from nodes.resources import resources
+from state.budget import past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Source
-from tools.fencing import fence
-from tools.llm import Usage, complete_text
+from tools.llm import Usage, complete_text, guarded
+from tools.prompts import fence, today
+from tools.toolbox import toolbox
 
 SYSTEM = """You are the final writer of a deep-research agent. Current date: {date}.
 Write the final answer to the question from the research report.
@@ -80,15 +80,15 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         messages = [SystemMessage(SYSTEM.format(date=today(), status=status)),
                     HumanMessage(USER.format(question=state["question"], report=fence(report or "(empty)"),
                                              sources=fence(listing or "(none)")))]
-        try:
-            endpoint = (await resources(ctx)).endpoint
-            text, usage = await complete_text(endpoint, messages, deadline=ctx.deadline_at)
-        except ModelCallError as exc:
+        endpoint = (await toolbox(ctx)).endpoint
+        outcome = await guarded(complete_text(endpoint, messages, deadline=ctx.deadline_at))
+        text, usage = outcome.value or "", outcome.usage
+        if outcome.error:
             failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
-                                    error=str(exc), transient=True))
+                                    error=outcome.error, transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final, removed, cited = compose(state["question"], short, body, sources)
     emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed,
          call_tokens=usage.tokens)
     return {"answer": short or "not determined", "report": final, "done": True, "invented_citations": removed,
-            "failures": failures, **counts(usage)}
+            "failures": failures, **spent(usage)}

@@ -6,8 +6,8 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from nodes.common import emit
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
 from state.records import DeadEnd
 

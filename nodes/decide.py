@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
-from nodes.common import budget_reason, emit
+from state.budget import budget_reason
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
 
 Decision = Literal["plan", "backtrack", "answer"]

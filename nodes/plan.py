@@ -9,14 +9,15 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
-from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, may_call, normalize_query, today
-from nodes.resources import resources
+from state.budget import calls_left, may_call, spent
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
+from state.queries import already_searched, fresh_queries
 from state.records import Failure
-from tools.fencing import fence
-from tools.llm import Usage, complete_json
+from tools.llm import Usage, complete_json, guarded
+from tools.prompts import fence, today
+from tools.toolbox import toolbox
 
 SYSTEM = """You are the research planner of a deep-research agent. Current date: {date}.
 Each round you see the question, the evolving report (what is established so far, with [n] citations), \
@@ -80,57 +81,45 @@ def _dead_ends(state: State) -> str:
     return "\n".join(lines) or "(none)"
 
 
-def _fresh(queries: list[str], seen: set[str], k: int) -> list[str]:
-    out: list[str] = []
-    for query in (q.strip() for q in queries):
-        key = normalize_query(query)
-        if key and key not in seen:
-            seen.add(key)
-            out.append(query)
-    return out[:k]
-
-
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Start a round: goal and new queries (never one already run in this thread)."""
     ctx = runtime.context
-    res = await resources(ctx)
+    box = await toolbox(ctx)
     round_no = int(state.get("round", 0)) + 1
-    seen = {normalize_query(q) for q in state.get("queries_run", [])}
+    seen = already_searched(state)
     usage = Usage()
     failures: list[Failure] = []
     goal, queries = f"answer the question: {state['question']}", []
     if may_call(state, ctx):
         messages: list[BaseMessage] = [
-            SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=res.search.description)),
+            SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=box.search.description)),
             HumanMessage(USER.format(question=state["question"], report=fence(state.get("report") or "(empty)"),
                                      last_round=fence(_last_round(state)), dead_ends=fence(_dead_ends(state)))),
         ]
-        try:
-            for _ in range(2):  # ask again only when every query repeats one already run
-                left = calls_left(state, ctx) - usage.calls
-                if left < 1:
-                    break
-                result, spent = await complete_json(res.endpoint, messages, Plan, repair=left >= 2,
-                                                    deadline=ctx.deadline_at)
-                usage += spent
-                goal = result.goal.strip() or goal
-                queries = _fresh(result.queries, set(seen), ctx.queries_per_round)
-                if queries:
-                    break
-                messages += [AIMessage(result.model_dump_json()),
-                             HumanMessage(REPEATED.format(queries="; ".join(result.queries)))]
-        except StructuredOutputError as exc:
-            usage += Usage(exc.calls, exc.tokens)
-            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc), transient=True))
-        except ModelCallError as exc:
-            failures.append(Failure(round=round_no, action="plan", target="planner", error=str(exc), transient=True))
+        for _ in range(2):  # ask again only when every query repeats one already run
+            left = calls_left(state, ctx) - usage.calls
+            if left < 1:
+                break
+            outcome = await guarded(complete_json(box.endpoint, messages, Plan, repair=left >= 2,
+                                                  deadline=ctx.deadline_at))
+            usage += outcome.usage
+            if outcome.value is None:
+                failures.append(Failure(round=round_no, action="plan", target="planner", error=outcome.error,
+                                        transient=True))
+                break
+            goal = outcome.value.goal.strip() or goal
+            queries = fresh_queries(outcome.value.queries, seen, ctx.queries_per_round)
+            if queries:
+                break
+            messages += [AIMessage(outcome.value.model_dump_json()),
+                         HumanMessage(REPEATED.format(queries="; ".join(outcome.value.queries)))]
     if not queries and not seen:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]
     emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
          llm_calls=int(state.get("llm_calls", 0)) + usage.calls)
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
-            "findings": Overwrite([]), "selected": [], "failures": failures, **counts(usage)}
+            "findings": Overwrite([]), "selected": [], "failures": failures, **spent(usage)}
 
 
 def dispatch_searches(state: State) -> list[Send] | str:

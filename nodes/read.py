@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, NotRequired
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -10,13 +9,15 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
-from deepresearch.errors import ModelCallError, ReadError, StructuredOutputError
-from nodes.common import counts, emit, today
-from nodes.resources import resources
+from core.errors import ReadError
+from core.text import squash
+from state.budget import spent
 from state.context import Context
+from state.events import emit
 from state.records import Failure, Finding, Hit, Source
-from tools.fencing import attribute, fence
-from tools.llm import Usage, complete_json
+from tools.llm import Usage, complete_json, guarded
+from tools.prompts import attribute, fence, today
+from tools.toolbox import toolbox
 
 SYSTEM = """You are the page reader of a deep-research agent. Current date: {date}.
 You get the research question, the goal of this round, and one document inside <document> tags.
@@ -65,14 +66,10 @@ class Extraction(BaseModel):
     quote: str = Field(default="", description="A short verbatim supporting passage.")
 
 
-def _squash(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
-
-
 def verified_quote(quote: str, page_text: str) -> str:
     """The quote if the page really contains it (ignoring case, spacing and punctuation), else ''."""
     quote = quote.strip().strip('"“”').strip()[:QUOTE_LIMIT]
-    return quote if quote and _squash(quote) in _squash(page_text) else ""
+    return quote if quote and squash(quote) in squash(page_text) else ""
 
 
 def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient: bool,
@@ -81,16 +78,16 @@ def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient:
     url = task["hit"]["url"]
     emit(runtime, "read_failed", round=task["round"], url=url, error=error)
     failure = Failure(round=task["round"], action="read", target=url, error=error, transient=transient)
-    return {"failures": [failure], **counts(usage or Usage())}
+    return {"failures": [failure], **spent(usage or Usage())}
 
 
 async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
     """Fetch the page (into the page store), ask the reader model for evidence, verify the quote."""
     ctx = runtime.context
-    res = await resources(ctx)
+    box = await toolbox(ctx)
     hit = task["hit"]
     try:
-        page = await res.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)
+        page = await box.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)
     except ReadError as exc:
         return _failed(runtime, task, str(exc), transient=exc.transient)
     source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page.page_hash, n=None,
@@ -100,19 +97,17 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
         HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=attribute(source["title"]),
                                  url=attribute(hit["url"]), text=fence(page.text))),
     ]
-    try:
-        result, usage = await complete_json(res.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,
-                                            deadline=ctx.deadline_at)
-    except StructuredOutputError as exc:
-        return _failed(runtime, task, str(exc), transient=True, usage=Usage(exc.calls, exc.tokens))
-    except ModelCallError as exc:
-        return _failed(runtime, task, str(exc), transient=True)
+    outcome = await guarded(complete_json(box.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,
+                                          deadline=ctx.deadline_at))
+    result, usage = outcome.value, outcome.usage
+    if result is None:
+        return _failed(runtime, task, outcome.error, transient=True, usage=usage)
     evidence = result.evidence.strip()
     relevant = result.relevant and bool(evidence)
     emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,
          call_tokens=usage.tokens)
     if not relevant:
-        return {"sources": [source], **counts(usage)}
+        return {"sources": [source], **spent(usage)}
     finding = Finding(url=hit["url"], title=source["title"], evidence=evidence,
                       quote=verified_quote(result.quote, page.text), round=task["round"])
-    return {"sources": [Source(**{**source, "n": 0})], "findings": [finding], **counts(usage)}
+    return {"sources": [Source(**{**source, "n": 0})], "findings": [finding], **spent(usage)}

@@ -7,17 +7,19 @@ queries. The planner's model call happened in the node before this one, so resum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from nodes.common import emit, normalize_query
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
+from state.queries import already_searched, fresh_queries
 
 
-def edited_plan(answer: Any, goal: str, queries: list[str], already_run: set[str]) -> tuple[str, list[str]]:
+def edited_plan(answer: Any, goal: str, queries: list[str], already_run: Iterable[str]) -> tuple[str, list[str]]:
     """Apply a reviewer's answer; anything unusable keeps the proposed plan (never a crash)."""
     if isinstance(answer, list):
         answer = {"queries": answer}
@@ -28,11 +30,7 @@ def edited_plan(answer: Any, goal: str, queries: list[str], already_run: set[str
     proposed = answer.get("queries")
     if not isinstance(proposed, list):
         return new_goal.strip(), queries
-    fresh: list[str] = []
-    for query in (str(q).strip() for q in proposed if isinstance(q, str | int | float)):
-        key = normalize_query(query)
-        if key and key not in already_run and key not in {normalize_query(q) for q in fresh}:
-            fresh.append(query)
+    fresh = fresh_queries((str(q) for q in proposed if isinstance(q, str | int | float)), already_run)
     # every edited query had run already: an empty round would only count as a stall, so keep the proposal
     return new_goal.strip(), fresh or queries
 
@@ -45,8 +43,7 @@ def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     goal = state.get("goal", "")
     answer = interrupt({"round": state.get("round", 0), "goal": goal, "queries": queries,
                         "how": "resume with {'approve': true}, or {'queries': [...], 'goal': '...'} to edit"})
-    already_run = {normalize_query(q) for q in state.get("queries_run", [])}
-    new_goal, new_queries = edited_plan(answer, goal, queries, already_run)
+    new_goal, new_queries = edited_plan(answer, goal, queries, already_searched(state))
     emit(runtime, "review", state, goal=new_goal, queries=new_queries,
          edited=new_queries != queries or new_goal != goal)
     return {"goal": new_goal, "queries": new_queries}

@@ -7,11 +7,11 @@ from typing import Any, NotRequired
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from deepresearch.errors import SearchError
-from nodes.common import emit
-from nodes.resources import resources
+from core.errors import SearchError
 from state.context import Context
+from state.events import emit
 from state.records import Failure
+from tools.toolbox import toolbox
 from tools.web_search import Locale
 
 
@@ -29,11 +29,12 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
     query = task["query"]
     try:
         locale = Locale.for_text(task.get("question", "") + " " + query)
-        backend = (await resources(ctx)).search
+        backend = (await toolbox(ctx)).search
         hits = await backend.search(query, ctx.results_per_query, locale)
     except SearchError as exc:
         emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
-        failure = Failure(round=task["round"], action="search", target=query, error=str(exc), transient=True)
-        return {"failures": [failure]}  # not counted as run: a later round may try it again
+        failure = Failure(round=task["round"], action="search", target=query, error=str(exc),
+                          transient=exc.transient)
+        return {"failures": [failure]}  # not counted as run: a later round may try it again, if it may pass
     emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
     return {"hits": hits, "queries_run": [query]}

@@ -7,8 +7,9 @@ from typing import Any
 from langgraph.runtime import Runtime
 from langgraph.types import Send
 
-from nodes.common import calls_left, emit, may_call
+from state.budget import calls_left, may_call
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
 from state.records import Hit
 

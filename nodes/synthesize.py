@@ -8,15 +8,15 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
-from deepresearch.errors import ModelCallError, StructuredOutputError
-from nodes.common import calls_left, counts, emit, may_call, today
-from nodes.resources import resources
+from state.budget import calls_left, may_call, spent
 from state.citations import check_citations, numbered
 from state.context import Context
+from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding
-from tools.fencing import fence
-from tools.llm import Usage, complete_json
+from tools.llm import Usage, complete_json, guarded
+from tools.prompts import fence, today
+from tools.toolbox import toolbox
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.
 You keep the evolving research report: a compact, self-contained summary of everything established so \
@@ -93,7 +93,6 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not findings:
         return {}  # nothing new: keep the report, spend no call
     ctx = runtime.context
-    res = await resources(ctx)
     numbers = {src["url"]: src["n"] for src in state.get("sources", [])}
     old = state.get("report", "")
     messages = [
@@ -108,19 +107,18 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not may_call(state, ctx):
         update["failures"] = [_failure(state, "budget spent: new evidence appended to the report unedited")]
     else:
-        try:
-            result, usage = await complete_json(res.endpoint, messages, Synthesis,
-                                                repair=calls_left(state, ctx) >= 2, deadline=ctx.deadline_at)
+        endpoint = (await toolbox(ctx)).endpoint
+        outcome = await guarded(complete_json(endpoint, messages, Synthesis, repair=calls_left(state, ctx) >= 2,
+                                              deadline=ctx.deadline_at))
+        usage, result = outcome.usage, outcome.value
+        if result is None:
+            update["failures"] = [_failure(state, outcome.error)]
+        else:
             report = result.report
             update = {"answered": result.answered and bool(result.answer.strip()),
                       "candidate": result.answer.strip(), "missing": result.missing.strip()}
-        except StructuredOutputError as exc:
-            usage = Usage(exc.calls, exc.tokens)
-            update["failures"] = [_failure(state, str(exc))]
-        except ModelCallError as exc:
-            update["failures"] = [_failure(state, str(exc))]
     checked = check_citations(report, numbered(state.get("sources", [])))
     report = cap_words(checked.text.strip(), ctx.report_max_words) or old
     emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
          call_tokens=usage.tokens, invented_citations=checked.removed)
-    return {"report": report, "invented_citations": checked.removed, **update, **counts(usage)}
+    return {"report": report, "invented_citations": checked.removed, **update, **spent(usage)}

@@ -1,11 +1,16 @@
-"""Run the real `deepresearch` command in a subprocess."""
+"""Run the `deepresearch` command: in this process (fast: input checks, output, whole runs) or in a
+subprocess (for what only a real process shows: exit codes of the installed entry point, signals, kill -9)."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,11 +22,47 @@ def cli_env(home: Path, base_url: str = "http://127.0.0.1:9/v1", **extra: str) -
     return env
 
 
-def cli(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def cli(env: dict[str, str], *args: str, timeout: float = 120, stdin: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "deepresearch", *args], env=env, cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout)
+                          capture_output=True, timeout=timeout, input=stdin)
 
 
 def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "deepresearch", *args], env=env, cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@dataclass(frozen=True)
+class Done:
+    """What one command did: its exit code and output, as a subprocess would show them."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+class InProcess:
+    """``run_cli(env, *args, stdin=...)``: the command's entry point called here, with that environment."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, env: dict[str, str], *args: str, stdin: str | None = None) -> Done:
+        from deepresearch.cli import main
+
+        with pytest.MonkeyPatch.context() as patch:
+            for name in [n for n in os.environ if n.startswith(("DEEPRESEARCH_", "SERPER_", "TAVILY_", "JINA_",
+                                                                 "SEARXNG_")) and n not in env]:
+                patch.delenv(name)
+            for name, value in env.items():
+                patch.setenv(name, value)
+            patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            self.capsys.readouterr()
+            try:
+                main(list(args))
+                code: int | str | None = 0
+            except SystemExit as exc:
+                code = exc.code
+            captured = self.capsys.readouterr()
+        return Done(code if isinstance(code, int) else 1, captured.out, captured.err)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import load_settings
+from state.context import Context
+from tests.cli_helpers import InProcess
 from tests.fakes.model_server import ModelServer
 from tests.fakes.pdf import make_pdf
 from tests.fakes.toy_model import Hop, Scenario, ToyModel
@@ -35,6 +38,11 @@ def glass_harbor(**options: object) -> Scenario:
         Hop("birth year", r"{architect}[^.]*\bborn (?:in )?(?P<year>\d{{4}})", "{architect} architect born"),
     ]
     return Scenario(hops=hops, answer="{year}", **options)  # type: ignore[arg-type]
+
+
+def run_context(**options: object) -> Context:
+    """A run context bound to the environment as the tests set it (as the CLI builds one)."""
+    return Context.bind(load_settings()).build(options)
 
 
 def write_corpus(target: Path) -> Path:
@@ -105,3 +113,9 @@ def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebServer]:
         for name in ("SERPER_API_KEY", "TAVILY_API_KEY", "JINA_API_KEY"):
             monkeypatch.delenv(name, raising=False)
         yield server
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> InProcess:
+    """The `deepresearch` command, run in this process: ``run_cli(env, "run", QUESTION, ...)``."""
+    return InProcess(capsys)

@@ -1,4 +1,8 @@
-"""The `deepresearch` command as a user runs it: subprocesses against the toy model over HTTP."""
+"""The `deepresearch` command as a user runs it, against the toy model over HTTP.
+
+Most commands run in this process through the entry point (`main`); the few things only a real process
+shows (the installed command starting, its exit codes and the absence of tracebacks) run in subprocesses.
+"""
 
 import json
 from pathlib import Path
@@ -6,23 +10,25 @@ from pathlib import Path
 import pytest
 
 from checkpoints.threads import thread_id_for
-from tests.cli_helpers import cli, cli_env
+from deepresearch import __version__
+from tests.cli_helpers import InProcess, cli, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 
 
 @pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path) -> dict[str, str]:
+def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
     env = cli_env(home, model_server.base_url)
-    done = cli(env, "ingest", str(corpus_dir))
+    done = run_cli(env, "ingest", str(corpus_dir))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("added 8, updated 0, unchanged 0, failed 0")
     return env
 
 
-def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path) -> None:
+def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path, run_cli: InProcess) -> None:
     out = tmp_path / "report.md"
-    done = cli(env, "run", QUESTION, "--thread", "t-json", "--json", "--out", str(out), "--set", "pages_per_round=2")
+    done = run_cli(env, "run", QUESTION, "--thread", "t-json", "--json", "--out", str(out), "--set",
+                   "pages_per_round=2")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens"}
@@ -33,21 +39,21 @@ def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path) -> 
     assert out.read_text() == data["report"]
     assert "round 2" in done.stderr and "backtrack" in done.stderr and "tokens" in done.stderr
 
-    listing = cli(env, "threads")
+    listing = run_cli(env, "threads")
     assert listing.returncode == 0
     row = next(line for line in listing.stdout.splitlines() if line.startswith(data["thread_id"]))
     assert "done" in row and "[t-json] " + QUESTION[:30] in row
 
     for ref in ("t-json", data["thread_id"], data["thread_id"][:8]):  # name, id, or a unique start of the id
-        shown = cli(env, "show", ref)
+        shown = run_cli(env, "show", ref)
         assert shown.returncode == 0 and shown.stdout.strip() == data["report"].strip()
 
-    again = cli(env, "run", QUESTION, "--thread", "t-json")
+    again = run_cli(env, "run", QUESTION, "--thread", "t-json")
     assert again.returncode == 1 and "already exists" in again.stderr
 
 
-def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
-    done = cli(env, "ingest", str(corpus_dir))
+def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path, run_cli: InProcess) -> None:
+    done = run_cli(env, "ingest", str(corpus_dir))
     assert done.stdout.startswith("added 0, updated 0, unchanged 8")
 
 
@@ -58,30 +64,50 @@ def test_ingest_again_is_a_noop(env: dict[str, str], corpus_dir: Path) -> None:
         (["run", "q", "--mode", "fast"], "'fast' is not one of"),
         (["run", "q", "--search", "bing"], "'bing' is not one of"),
         (["run", "q", "--max-rounds", "zero"], "--max-rounds"),
+        (["run", "q", "--max-rounds", "51"], "max_rounds: input should be less than or equal to 50"),
         (["run", "q", "--set", "nope=1"], "--set expects KEY=VALUE"),
         (["run", "q", "--out", "/no/such/dir/r.md"], "folder does not exist"),
         (["run", "q", "--frobnicate"], "No such option"),
         (["run", "q", "--thread", "[/bold]"], "--thread takes"),
-        (["run", "q", "--set", "temperature=nan"], "temperature must be float"),
+        (["run", "q", "--set", "temperature=nan"], "temperature: input should be a finite number"),
         (["resume", "no-such-thread"], "unknown thread 'no-such-thread'"),
         (["show", "no-such-thread"], "unknown thread"),
         (["ingest", "/no/such/path"], "no such file or folder"),
         (["ingest", "pyproject.toml"], "no .md, .txt, .html, .pdf, .docx or .csv files"),
+        (["threads", "prune", "--keep", "0"], "see `deepresearch threads prune --help`"),
     ],
 )
-def test_bad_input_gets_one_line_and_nonzero_exit(home: Path, args: list[str], message: str) -> None:
-    done = cli(cli_env(home), *args)
+def test_bad_input_gets_one_line_and_nonzero_exit(home: Path, run_cli: InProcess, args: list[str],
+                                                  message: str) -> None:
+    done = run_cli(cli_env(home), *args)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("deepresearch: error:") and message in lines[0]
-    assert "Traceback" not in done.stderr
 
 
-def test_unreachable_endpoint(home: Path, corpus_dir: Path) -> None:
+@pytest.mark.parametrize(("variable", "value"), [("DEEPRESEARCH_TIMEOUT", "soon"), ("DEEPRESEARCH_MAX_RETRIES", "-1"),
+                                                 ("DEEPRESEARCH_BASE_URL", "localhost:8000"),
+                                                 ("DEEPRESEARCH_ALLOW_PRIVATE_NETWORK", "intranet")])
+def test_bad_environment_gets_one_line_naming_the_variable(home: Path, run_cli: InProcess, variable: str,
+                                                           value: str) -> None:
+    done = run_cli(cli_env(home, **{variable: value}), "threads")
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"deepresearch: error: {variable} ") and done.stderr.count("\n") == 1
+
+
+def test_the_installed_command_starts_and_fails_cleanly(home: Path, corpus_dir: Path) -> None:
+    """Subprocesses: what only a real process shows (imports at start, exit codes, no traceback)."""
     env = cli_env(home, "http://127.0.0.1:9/v1")
+    version = cli(env, "--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"deepresearch {__version__}"
+    for args in ([], ["-h"], ["--help"]):
+        shown = cli(env, *args)
+        assert shown.returncode == 0 and "Usage: deepresearch" in shown.stdout and "run" in shown.stdout, args
+    bad = cli(env, "run", "q", "--frobnicate")
+    assert bad.returncode == 2 and bad.stderr.startswith("deepresearch: error: No such option")
     assert cli(env, "ingest", str(corpus_dir)).returncode == 0
-    done = cli(env, "run", QUESTION)
+    done = cli(env, "run", QUESTION)  # nothing answers at the endpoint
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0
     assert "DEEPRESEARCH_BASE_URL" in done.stderr
@@ -89,43 +115,36 @@ def test_unreachable_endpoint(home: Path, corpus_dir: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def test_doctor(env: dict[str, str]) -> None:
-    done = cli(env, "doctor")
+def test_doctor(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "doctor")
     assert done.returncode == 0, done.stdout
     assert "reachable" in done.stdout and "max context 131,072 tokens" in done.stdout
     assert "8 documents" in done.stdout
-    down = cli({**env, "DEEPRESEARCH_BASE_URL": "http://127.0.0.1:9/v1"}, "doctor")
+    down = run_cli({**env, "DEEPRESEARCH_BASE_URL": "http://127.0.0.1:9/v1"}, "doctor")
     assert down.returncode == 2 and "UNREACHABLE" in down.stdout
 
 
-def test_corrupt_databases_get_one_line(home: Path) -> None:
+def test_corrupt_databases_get_one_line(home: Path, run_cli: InProcess) -> None:
     home.mkdir(parents=True)
     for name in ("checkpoints.db", "corpus.db"):
         (home / name).write_bytes(b"this is not a database" * 100)
     env = cli_env(home)
     for args in (["threads"], ["show", "x"], ["run", "q"], ["doctor"]):
-        done = cli(env, *args)
+        done = run_cli(env, *args)
         assert done.returncode != 0 and "Traceback" not in done.stderr, (args, done.stderr)
         assert "not a database" in done.stderr.strip().splitlines()[-1]
 
 
-def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str]) -> None:
-    done = cli(env, "run", QUESTION, "--thread", "t-out", "--out", "/proc/version", "-q")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--thread", "t-out", "--out", "/proc/version", "-q")
+    assert done.returncode == 1
     assert f"deepresearch show {thread_id_for('t-out')}" in done.stderr.strip().splitlines()[-1]
-    assert cli(env, "show", "t-out").stdout.startswith("# " + QUESTION)
+    assert run_cli(env, "show", "t-out").stdout.startswith("# " + QUESTION)
 
 
-def test_run_with_plan_review_in_the_terminal(env: dict[str, str]) -> None:
-    import subprocess
-    import sys
-
-    from tests.cli_helpers import ROOT
-
+def test_run_with_plan_review_in_the_terminal(env: dict[str, str], run_cli: InProcess) -> None:
     answers = "goal: find where Glass Harbor opened | Glass Harbor drama premiered\n" + "\n" * 8
-    done = subprocess.run([sys.executable, "-m", "deepresearch", "run", QUESTION, "--review", "--json",
-                           "--set", "pages_per_round=2"], input=answers, env=env, cwd=ROOT, text=True,
-                          capture_output=True, timeout=120)
+    done = run_cli(env, "run", QUESTION, "--review", "--json", "--set", "pages_per_round=2", stdin=answers)
     assert done.returncode == 0, done.stderr
     assert "plan for round 1" in done.stderr and "1. Glass Harbor film premiere" in done.stderr
     assert "edited  goal: find where Glass Harbor opened" in done.stderr
@@ -133,36 +152,28 @@ def test_run_with_plan_review_in_the_terminal(env: dict[str, str]) -> None:
     assert json.loads(done.stdout)["answer"] == "1921"
 
 
-def test_flags_and_set_together(env: dict[str, str]) -> None:
-    done = cli(env, "run", QUESTION, "--set", "search=tavily")
+def test_flags_and_set_together(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--set", "search=tavily")
     assert done.returncode == 1 and "TAVILY_API_KEY" in done.stderr  # --set search is not overridden
-    one = cli(env, "run", QUESTION, "--thread", "one-round", "--set", "max_rounds=1", "--json")
+    one = run_cli(env, "run", QUESTION, "--thread", "one-round", "--set", "max_rounds=1", "--json")
     assert one.returncode == 0 and json.loads(one.stdout)["rounds"] == 1
 
 
-def test_review_with_no_input_leaves_the_plan_waiting(env: dict[str, str]) -> None:
-    import subprocess
-    import sys
-
-    from tests.cli_helpers import ROOT
-
-    done = subprocess.run([sys.executable, "-m", "deepresearch", "run", QUESTION, "--review", "--thread", "wait"],
-                          input="", env=env, cwd=ROOT, text=True, capture_output=True, timeout=60)
+def test_review_with_no_input_leaves_the_plan_waiting(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--review", "--thread", "wait", stdin="")
     assert done.returncode == 0, done.stderr
     assert "end of input" in done.stderr and "waiting for plan review" in done.stderr
-    listing = cli(env, "threads")
+    listing = run_cli(env, "threads")
     assert any(" review " in line and "[wait]" in line for line in listing.stdout.splitlines())
 
 
-def test_thread_references(env: dict[str, str]) -> None:
-    done = cli(env, "run", QUESTION, "--thread", "refs", "--json", "--set", "max_rounds=1")
+def test_thread_references(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--thread", "refs", "--json", "--set", "max_rounds=1")
     thread_id = json.loads(done.stdout)["thread_id"]
-    assert cli(env, "show", thread_id[-6:]).returncode == 0  # a unique end of the id
-    short = cli(env, "show", "4b0b")  # too short to be taken as an id fragment
+    assert run_cli(env, "show", thread_id[-6:]).returncode == 0  # a unique end of the id
+    short = run_cli(env, "show", "4b0b")  # too short to be taken as an id fragment
     assert short.returncode == 1 and "unknown thread '4b0b'" in short.stderr
-    fragment_delete = cli(env, "threads", "delete", thread_id[:8])  # deletion needs the full id or the name
+    fragment_delete = run_cli(env, "threads", "delete", thread_id[:8])  # deletion needs the full id or the name
     assert fragment_delete.returncode == 1 and "unknown thread" in fragment_delete.stderr
-    assert cli(env, "threads", "delete", "refs").returncode == 0
-    assert cli(env, "show", "refs").returncode == 1
-    nested = cli(env, "threads", "prune", "--keep", "0")
-    assert nested.returncode == 2 and "deepresearch threads prune --help" in nested.stderr
+    assert run_cli(env, "threads", "delete", "refs").returncode == 0
+    assert run_cli(env, "show", "refs").returncode == 1

@@ -2,10 +2,11 @@ from pathlib import Path
 
 import pytest
 
-from deepresearch.errors import UserInputError
+from core.errors import UserInputError
 from tests.fakes.pdf import make_pdf
 from tools.corpus import Corpus, fts_query, iter_files
-from tools.documents import focus_text, parse_file, split_passages
+from tools.documents import parse_file
+from tools.passages import focus_text, split_passages
 
 
 def test_ingest_all_kinds_and_search(tmp_path: Path, corpus_dir: Path) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 
 from checkpoints.threads import thread_id_for
+from core.settings import load_settings
 from deepresearch import runner
 from deepresearch.progress import Progress
-from deepresearch.settings import load_settings
-from nodes.common import normalize_query
-from tests.conftest import QUESTION, glass_harbor
+from state.queries import normalize_query
+from tests.conftest import QUESTION, glass_harbor, run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
 from tools.corpus import Corpus
@@ -35,10 +35,8 @@ def corpus(home: Path, corpus_dir: Path) -> Path:
 
 
 async def research(thread: str = "t1", **options: Any) -> tuple[runner.RunResult, Recorder]:
-    from state.context import Context
-
     recorder = Recorder()
-    ctx = Context.from_dict({"pages_per_round": 2, **options})
+    ctx = run_context(**{"pages_per_round": 2, **options})
     result = await runner.start(load_settings(), thread_id_for(thread), QUESTION, "iter", ctx, recorder)
     return result, recorder
 

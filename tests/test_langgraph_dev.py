@@ -3,6 +3,7 @@ langgraph-sdk, against the toy model; threads pass between the API and the CLI b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -20,7 +21,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 
 from checkpoints.threads import thread_id_for
-from tests.cli_helpers import ROOT, cli, cli_env
+from tests.cli_helpers import ROOT, Done, InProcess, cli_env
 from tests.conftest import QUESTION, glass_harbor, write_corpus
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
@@ -86,6 +87,11 @@ async def stream(client: Any, thread_id: str, **kwargs: Any) -> tuple[list[dict[
     return events, tokens
 
 
+async def command(run_cli: InProcess, stack: dict[str, Any], *args: str, stdin: str | None = None) -> Done:
+    """The CLI on the stack's home, in this process (on a worker thread: the test's event loop is running)."""
+    return await asyncio.to_thread(run_cli, stack["env"], *args, stdin=stdin)
+
+
 def checkpoint_rows(home: Path, thread_id: str) -> int:
     with sqlite3.connect(home / "checkpoints.db") as conn:
         return conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread_id,)).fetchone()[0]
@@ -140,9 +146,10 @@ async def test_plan_review_interrupt_and_edited_resume(stack: dict[str, Any]) ->
     assert "Glass Harbor film premiere" not in state["values"]["queries_run"]
 
 
-async def test_cli_thread_is_listed_inspected_and_resumed_through_the_api(stack: dict[str, Any]) -> None:
+async def test_cli_thread_is_listed_inspected_and_resumed_through_the_api(stack: dict[str, Any],
+        run_cli: InProcess) -> None:
     stack["model"].faults.drop = {"writer"}  # the model dies mid-run: the CLI thread stays unfinished
-    done = cli(stack["env"], "run", QUESTION, "--thread", "from-cli", "--set", "pages_per_round=2")
+    done = await command(run_cli, stack, "run", QUESTION, "--thread", "from-cli", "--set", "pages_per_round=2")
     stack["model"].faults.drop = set()
     assert done.returncode == 2
     thread_id = thread_id_for("from-cli")
@@ -154,32 +161,32 @@ async def test_cli_thread_is_listed_inspected_and_resumed_through_the_api(stack:
     assert state["values"]["question"] == QUESTION and state["next"]
     await client.runs.wait(thread_id, "iterresearch", input=None, context=CONTEXT)
     assert (await client.threads.get_state(thread_id))["values"]["answer"] == "1921"
-    shown = cli(stack["env"], "show", "from-cli")
+    shown = await command(run_cli, stack, "show", "from-cli")
     assert shown.returncode == 0 and "**Answer:** 1921" in shown.stdout
 
 
-async def test_api_thread_is_listed_and_resumed_by_the_cli(stack: dict[str, Any]) -> None:
+async def test_api_thread_is_listed_and_resumed_by_the_cli(stack: dict[str, Any],
+        run_cli: InProcess) -> None:
     client = get_client(url=stack["url"])
     thread_id = (await client.threads.create())["thread_id"]
     await stream(client, thread_id, input={"question": QUESTION}, context={"review_plan": True})
-    listing = cli(stack["env"], "threads")
+    listing = await command(run_cli, stack, "threads")
     assert any(line.startswith(thread_id) and " review " in line for line in listing.stdout.splitlines())
-    resumed = subprocess.run([sys.executable, "-m", "deepresearch", "resume", thread_id[-8:], "--json"],
-                             input="\n" * 10, env=stack["env"], cwd=ROOT, text=True, capture_output=True,
-                             timeout=120)
+    resumed = await command(run_cli, stack, "resume", thread_id[-8:], "--json", stdin="\n" * 10)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["answer"] == "1921"
     assert "plan for round 1" in resumed.stderr and "plan for round 2" in resumed.stderr  # its settings came along
     assert (await client.threads.get_state(thread_id))["values"]["answer"] == "1921"
 
 
-async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[str, Any]) -> None:
+async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[str, Any],
+        run_cli: InProcess) -> None:
     client = get_client(url=stack["url"])
     thread_id = (await client.threads.create())["thread_id"]
     await stream(client, thread_id, input={"question": QUESTION}, context={"review_plan": True})
     await stream(client, thread_id, command=Command(resume={"approve": True}), context={"review_plan": True})
     before = checkpoint_rows(stack["home"], thread_id)
-    pruned = cli(stack["env"], "threads", "prune", "--keep", "2", thread_id)
+    pruned = await command(run_cli, stack, "threads", "prune", "--keep", "2", thread_id)
     assert pruned.returncode == 0, pruned.stderr
     assert checkpoint_rows(stack["home"], thread_id) == 2 < before
     for _ in range(6):
@@ -189,13 +196,15 @@ async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[st
         await stream(client, thread_id, command=Command(resume={"approve": True}), context={"review_plan": True})
     final = (await client.threads.get_state(thread_id))["values"]
     assert final["answer"] == "1921" and "velmora_town_guide.pdf" in final["report"]
-    deleted = cli(stack["env"], "threads", "delete", thread_id)
+    deleted = await command(run_cli, stack, "threads", "delete", thread_id)
     assert deleted.returncode == 0 and checkpoint_rows(stack["home"], thread_id) == 0
 
 
-async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dict[str, Any]) -> None:
+async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dict[str, Any],
+        run_cli: InProcess) -> None:
     client = get_client(url=stack["url"])
-    assert cli(stack["env"], "run", QUESTION, "--thread", "short-lived", "--set", "max_rounds=1").returncode == 0
+    one_round = ("run", QUESTION, "--thread", "short-lived", "--set", "max_rounds=1")
+    assert (await command(run_cli, stack, *one_round)).returncode == 0
     thread_id = thread_id_for("short-lived")
 
     async def on_server() -> bool:
@@ -203,7 +212,7 @@ async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dic
         return thread_id in {t["thread_id"] for t in await client.threads.search(limit=100)}
 
     assert await on_server()
-    assert cli(stack["env"], "threads", "delete", "short-lived").returncode == 0
+    assert (await command(run_cli, stack, "threads", "delete", "short-lived")).returncode == 0
     assert not await on_server()
-    assert cli(stack["env"], "run", QUESTION, "--thread", "short-lived", "--set", "max_rounds=1").returncode == 0
+    assert (await command(run_cli, stack, *one_round)).returncode == 0
     assert await on_server()  # the name comes back

@@ -6,8 +6,8 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
-from deepresearch.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
-from deepresearch.settings import StructuredMethod
+from core.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
+from core.settings import StructuredMethod
 from tests.fakes.model_server import ModelServer
 from tools.endpoint import list_models
 from tools.llm import Endpoint, complete_json, complete_text

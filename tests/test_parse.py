@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from deepresearch.settings import WebSettings
-from tests.cli_helpers import cli, cli_env
+from core.settings import WebSettings
+from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import WebServer
 from tools.fetch import Fetcher
@@ -30,11 +30,11 @@ async def test_parse_file_tool_on_files_and_urls(web: WebServer, tmp_path: Path)
     assert "only files under" in outside
 
 
-def test_parse_command(web: WebServer, home: Path, tmp_path: Path) -> None:
+def test_parse_command(web: WebServer, home: Path, tmp_path: Path, run_cli: InProcess) -> None:
     (tmp_path / "a.md").write_text("# Title A\n\nBody text.")
     env = cli_env(home, DEEPRESEARCH_ALLOW_PRIVATE_NETWORK="127.0.0.1")
-    done = cli(env, "parse", str(tmp_path / "a.md"), web.url("/people/ilse-marrow"))
+    done = run_cli(env, "parse", str(tmp_path / "a.md"), web.url("/people/ilse-marrow"))
     assert done.returncode == 0, done.stderr
     assert 'title="Title A"' in done.stdout and "née Åberg" in done.stdout
-    failed = cli(env, "parse", str(tmp_path / "nope.pdf"))
+    failed = run_cli(env, "parse", str(tmp_path / "nope.pdf"))
     assert failed.returncode == 1 and "no such file" in failed.stderr

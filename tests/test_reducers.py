@@ -38,25 +38,31 @@ def test_context_round_trip_keeps_saved_values_under_none_overrides() -> None:
     from state.context import Context
 
     saved = Context(max_rounds=3, pages_per_round=2, extraction_model="small").to_dict()
+    assert "extraction_model" not in Context(model="m").to_dict()  # the main model again: not a choice
     assert "started_at" not in saved
     assert "model" not in saved and "base_url" not in saved  # from the environment: read again on resume
     assert saved["extraction_model"] == "small"  # set for this run: kept
-    again = Context.from_dict(saved, max_rounds=None, search=None)
+    again = Context.build(saved, max_rounds=None, search=None)
     assert again.max_rounds == 3 and again.pages_per_round == 2 and again.extraction_model == "small"
-    assert Context.from_dict(saved, max_rounds=9).max_rounds == 9
+    assert Context.build(saved, max_rounds=9).max_rounds == 9
+    assert Context.build({**saved, "unknown_key": 1}).max_rounds == 3  # older or newer threads' extra keys
 
 
 def test_set_values_are_typed_and_checked() -> None:
     import pytest
+    from pydantic import ValidationError
 
-    from deepresearch.errors import ConfigError
+    from core.errors import ConfigError
     from state.context import Context
 
     assert Context.parse_assignments(["search=local", "max_rounds=4", "temperature=0.2"]) == {
         "search": "local", "max_rounds": 4, "temperature": 0.2}
-    for bad in ["temperature=nan", "deadline_seconds=inf", "search=bing", "max_rounds=1.5"]:
-        with pytest.raises(ConfigError):
+    for bad in ["temperature=nan", "deadline_seconds=inf", "search=bing", "max_rounds=1.5", "max_rounds=51"]:
+        with pytest.raises(ConfigError, match=bad.split("=")[0]):
             Context.parse_assignments([bad])
-    for fields in [{"temperature": 3.0}, {"max_stalls": 0}, {"base_url": "localhost:8000"}]:
-        with pytest.raises(ConfigError):
+    for fields in [{"temperature": 3.0}, {"max_stalls": 0}, {"base_url": "localhost:8000"}, {"max_rounds": "8"},
+                   {"review_plan": 1}, {"max_rounds": 10_000}]:
+        with pytest.raises(ValidationError):  # what an API client sent: a ValueError the server passes on
             Context(**fields)
+        with pytest.raises(ConfigError, match=next(iter(fields))):
+            Context.build(fields)

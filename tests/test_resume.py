@@ -7,14 +7,15 @@ import threading
 from pathlib import Path
 
 from checkpoints.threads import thread_id_for
-from tests.cli_helpers import cli, cli_env, spawn
+from tests.cli_helpers import InProcess, cli_env, spawn
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 
 
-def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corpus_dir: Path) -> None:
+def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corpus_dir: Path,
+                                    run_cli: InProcess) -> None:
     env = cli_env(home, model_server.base_url)
-    assert cli(env, "ingest", str(corpus_dir)).returncode == 0
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
     release = threading.Event()
     # hold the second report rewrite (round 3, after its pages were read) until the process is dead
     model_server.faults.gates["writer"] = (2, release)
@@ -32,12 +33,12 @@ def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corp
     read_before = len(model_server.calls("reader"))
     assert planned_before == 3
 
-    listing = cli(env, "threads")
+    listing = run_cli(env, "threads")
     assert re.search(rf"^{thread_id_for('k1')}\s+unfinished\s+3\s.*\[k1\]", listing.stdout, re.M), listing.stdout
-    progress = cli(env, "show", "k1")
+    progress = run_cli(env, "show", "k1")
     assert "status: unfinished" in progress.stdout and "premiered in Velmora" in progress.stdout
 
-    resumed = cli(env, "resume", "k1", "--json")
+    resumed = run_cli(env, "resume", "k1", "--json")
     assert resumed.returncode == 0, resumed.stderr
     data = json.loads(resumed.stdout)
     assert data["answer"] == "1921" and data["thread_id"] == thread_id_for("k1")
@@ -50,22 +51,23 @@ def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corp
     readers = [re.search(r'source="([^"]+)"', c.user).group(1) for c in model_server.calls("reader")]
     assert len(readers) == len(set(readers)) and len(readers) == read_before + 1
 
-    finished = cli(env, "resume", "k1")
+    finished = run_cli(env, "resume", "k1")
     assert finished.returncode == 0 and "nothing to resume" in finished.stderr
 
 
-def test_endpoint_lost_mid_run_exits_2_and_resumes(home: Path, model_server: ModelServer, corpus_dir: Path) -> None:
+def test_endpoint_lost_mid_run_exits_2_and_resumes(home: Path, model_server: ModelServer, corpus_dir: Path,
+                                                   run_cli: InProcess) -> None:
     env = cli_env(home, model_server.base_url)
-    assert cli(env, "ingest", str(corpus_dir)).returncode == 0
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
     model_server.faults.drop = {"writer"}  # the server dies when the first report is being written
-    done = cli(env, "run", QUESTION, "--thread", "lost", "--set", "pages_per_round=2")
+    done = run_cli(env, "run", QUESTION, "--thread", "lost", "--set", "pages_per_round=2")
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
     assert "cannot reach the model endpoint" in last and "deepresearch resume lost" in last
     assert "Traceback" not in done.stderr
     assert len(model_server.calls("reader")) == 2
     model_server.faults.drop = set()
-    resumed = cli(env, "resume", "lost", "--json")
+    resumed = run_cli(env, "resume", "lost", "--json")
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["answer"] == "1921"
     assert len(model_server.calls("planner")) == 4  # round 1 was not planned again

@@ -6,12 +6,11 @@ from typing import Any
 
 from langgraph.types import Command
 
-from checkpoints.saver import open_saver
 from checkpoints.threads import thread_id_for
-from deepresearch.settings import load_settings
+from core.settings import load_settings
+from deepresearch.runner import saver_for as open_saver
 from graphs.iterresearch import build_graph
-from state.context import Context
-from tests.conftest import QUESTION
+from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
 from tools.corpus import Corpus
 
@@ -25,7 +24,7 @@ async def run_until_review(saver: Any, thread: str, rounds: int) -> Any:
     """Run with plan review on, approving, until the review of round ``rounds``."""
     graph = build_graph().compile(checkpointer=saver)
     config = {"configurable": {"thread_id": thread}, "recursion_limit": 200}
-    ctx = Context(pages_per_round=2, review_plan=True)
+    ctx = run_context(pages_per_round=2, review_plan=True)
     inputs: Any = {"question": QUESTION}
     for _ in range(rounds):
         await graph.ainvoke(inputs, config, context=ctx, durability="sync")

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from checkpoints.pages import PageStore
-from deepresearch.errors import ReadError, RefusedURL
-from deepresearch.settings import WebSettings
+from core.errors import ReadError, RefusedURL
+from core.settings import WebSettings
 from tests.fakes.web_server import Route, WebServer
 from tools.fetch import Fetcher
 from tools.http import make_clients
 from tools.netsafety import AddressPolicy
+from tools.pages import PageStore
 from tools.reader import JinaReader, WebReader
 
 LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4, read_timeout=1)
@@ -102,7 +102,7 @@ def test_hostile_documents_are_document_errors() -> None:
     import io
     import zipfile
 
-    from deepresearch.errors import DocumentError
+    from core.errors import DocumentError
     from tools.documents import decode_text, parse_bytes
 
     with pytest.raises(DocumentError, match="CSV"):

@@ -5,11 +5,10 @@ import re
 from pathlib import Path
 
 from checkpoints.threads import thread_id_for
+from core.settings import load_settings
 from deepresearch import runner
-from deepresearch.settings import load_settings
-from state.context import Context
-from tests.cli_helpers import cli, cli_env
-from tests.conftest import QUESTION
+from tests.cli_helpers import InProcess, cli_env
+from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import INJECTION, ToyModel
 from tests.fakes.web_server import Route, WebServer
@@ -19,7 +18,7 @@ from tests.test_iterresearch import Recorder, kinds
 async def test_web_research_answers_with_url_citations(model_server: ModelServer, web: WebServer, home: Path) -> None:
     web.routes["/archive"] = Route(b"gone", status=404, title="Glass Harbor film premiere archive")
     recorder = Recorder()
-    ctx = Context(search="searxng", pages_per_round=2)
+    ctx = run_context(search="searxng", pages_per_round=2)
     result = await runner.start(load_settings(), thread_id_for("w1"), QUESTION, "iter", ctx, recorder)
     assert result.answer == "1921"
     assert [s["url"] for s in result.sources] == [web.url("/wiki/Glass_Harbor"), web.url("/guide.pdf"),
@@ -45,26 +44,27 @@ def test_the_toy_model_would_obey_an_unfenced_injection() -> None:
     assert ToyModel.obey("final writer") == ToyModel(None)(messages)  # type: ignore[arg-type]
 
 
-def test_cli_web_run_with_serper(model_server: ModelServer, web: WebServer, home: Path) -> None:
+def test_cli_web_run_with_serper(model_server: ModelServer, web: WebServer, home: Path, run_cli: InProcess) -> None:
     env = cli_env(home, model_server.base_url, DEEPRESEARCH_ALLOW_PRIVATE_NETWORK="127.0.0.1",
                   SERPER_API_KEY="serper-key")
-    done = cli(env, "run", QUESTION, "--search", "serper", "--json", "--set", "pages_per_round=2")
+    done = run_cli(env, "run", QUESTION, "--search", "serper", "--json", "--set", "pages_per_round=2")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["answer"] == "1921"
     assert all(s["url"].startswith(web.base) for s in data["sources"]) and len(data["sources"]) == 3
     assert {json.loads(r[3])["gl"] for r in web.requests if r[1] == "/serper/search"} == {"us"}
-    shown = cli(env, "show", data["thread_id"])
+    shown = run_cli(env, "show", data["thread_id"])
     assert re.search(r"\[2\] Velmora Town Guide — http://127\.0\.0\.1:\d+/guide\.pdf", shown.stdout)
 
 
-def test_cli_missing_key_and_refused_private_network(model_server: ModelServer, web: WebServer, home: Path) -> None:
+def test_cli_missing_key_and_refused_private_network(model_server: ModelServer, web: WebServer, home: Path,
+                                                     run_cli: InProcess) -> None:
     env = cli_env(home, model_server.base_url)
-    done = cli(env, "run", QUESTION, "--search", "tavily")
+    done = run_cli(env, "run", QUESTION, "--search", "tavily")
     assert done.returncode == 1 and done.stderr.strip().endswith("which needs no key)")
     assert "TAVILY_API_KEY" in done.stderr
     # without DEEPRESEARCH_ALLOW_PRIVATE_NETWORK every page on 127.0.0.1 is refused; the run still ends
-    done = cli({**env, "SEARXNG_URL": web.url("/searxng")}, "run", QUESTION, "--search", "searxng", "--json",
+    done = run_cli({**env, "SEARXNG_URL": web.url("/searxng")}, "run", QUESTION, "--search", "searxng", "--json",
                "--set", "max_rounds=2")
     assert done.returncode == 0, done.stderr
     assert "refused" in done.stderr and "loopback" in done.stderr

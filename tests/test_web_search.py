@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from deepresearch.errors import ConfigError, SearchError
-from deepresearch.settings import WebSettings, load_settings
+from core.errors import ConfigError, SearchError
+from core.settings import WebSettings, load_settings
 from tests.fakes.web_server import Route, WebServer
 from tools.http import make_clients
 from tools.search import make_backend, resolve_backend

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from deepresearch.errors import DocumentError, UserInputError
+from core.errors import DocumentError, UserInputError
+from core.sqlite import connect
 from state.records import Hit
-from tools.documents import KINDS, parse_file, split_passages, terms
-from tools.sqlite import connect
+from tools.documents import KINDS, parse_file
+from tools.passages import split_passages, terms
 
 
 @dataclass

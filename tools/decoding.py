@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import zlib
 
-from deepresearch.errors import ReadError
+from core.errors import ReadError, TooLarge
 
 ACCEPT_ENCODING = "gzip, deflate"
-
-
-class TooLarge(Exception):
-    """The decoded body passed the limit."""
 
 
 class BoundedDecoder:

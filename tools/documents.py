@@ -1,25 +1,19 @@
-"""Parse local files (Markdown, text, HTML, PDF) into a title and plain text, and split text into passages."""
+"""Parse documents (Markdown, text, HTML, PDF, DOCX, CSV) into a title and plain text.
+
+The parsers are imported when first used: a command that parses nothing does not pay for them.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
-import math
 import re
 import zipfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import docx
-import trafilatura
-from charset_normalizer import from_bytes
-from lxml import etree
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-
-from deepresearch.errors import DocumentError
+from core.errors import DocumentError
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
@@ -27,7 +21,6 @@ CSV_MAX_ROWS = 500
 ZIP_MAX_BYTES = 100_000_000
 ZIP_MAX_RATIO = 100
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
 
 
 @dataclass(frozen=True)
@@ -74,6 +67,8 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
             text = _decode_as(data, charset)
             if text is not None:
                 return text
+        from charset_normalizer import from_bytes
+
         matches = list(from_bytes(data))
         if not matches:
             return data.decode("utf-8", errors="replace")
@@ -93,6 +88,8 @@ def _parse_markdown(text: str, name: str) -> ParsedDocument:
 
 
 def _parse_html(data: bytes, name: str, charset: str | None = None) -> ParsedDocument:
+    import trafilatura
+
     html = decode_text(data, charset)
     text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
     if not text:
@@ -103,6 +100,9 @@ def _parse_html(data: bytes, name: str, charset: str | None = None) -> ParsedDoc
 
 
 def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -127,6 +127,9 @@ def _check_zip(data: bytes, name: str) -> None:
 
 
 def _parse_docx(data: bytes, name: str) -> ParsedDocument:
+    import docx
+    from lxml import etree
+
     _check_zip(data, name)
     try:
         doc = docx.Document(io.BytesIO(data))
@@ -205,76 +208,3 @@ def parse_file(path: Path) -> ParsedDocument:
     except OSError as exc:
         raise DocumentError(f"{path}: cannot read ({exc.strerror})") from exc
     return parse_bytes(data, kind, path.name)
-
-
-def _split_long(paragraph: str, max_chars: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for sentence in _SENTENCE_END.split(paragraph):
-        while len(sentence) > max_chars:
-            parts.append(sentence[:max_chars])
-            sentence = sentence[max_chars:]
-        if current and len(current) + len(sentence) + 1 > max_chars:
-            parts.append(current)
-            current = sentence
-        else:
-            current = f"{current} {sentence}".strip()
-    if current:
-        parts.append(current)
-    return parts
-
-
-def split_passages(text: str, max_chars: int = 1200) -> list[str]:
-    """Split text into passages of whole paragraphs, each at most ``max_chars`` long."""
-    passages: list[str] = []
-    current = ""
-    for para in (p.strip() for p in re.split(r"\n\s*\n", text)):
-        if not para:
-            continue
-        pieces = _split_long(para, max_chars) if len(para) > max_chars else [para]
-        for piece in pieces:
-            if current and len(current) + len(piece) + 2 > max_chars:
-                passages.append(current)
-                current = piece
-            else:
-                current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        passages.append(current)
-    return passages
-
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-_COMMON_WORDS = frozenset(
-    "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
-    "to was were what when where which who whom whose why will with".split()
-)
-
-
-def terms(text: str) -> list[str]:
-    """Lower-case words without the most common English ones."""
-    return [w for w in _WORD.findall(text.lower()) if w not in _COMMON_WORDS]
-
-
-def focus_text(text: str, focus: str, max_chars: int) -> str:
-    """The text if it fits; else its opening plus the passages that best match ``focus``, in order.
-
-    Passages are scored by the focus words they contain, rarer words counting more (a small BM25).
-    """
-    if len(text) <= max_chars:
-        return text
-    passages = split_passages(text, min(1200, max(80, max_chars // 2)))
-    wanted = set(terms(focus))
-    counts = [Counter(terms(p)) for p in passages]
-    df = Counter(w for c in counts for w in wanted if c[w])
-    scores = [sum(math.log(1 + len(passages) / df[w]) * c[w] / (c[w] + 1.2) for w in wanted if c[w]) for c in counts]
-    order = [0] + sorted(range(len(passages)), key=lambda i: -scores[i])
-    chosen: list[int] = []
-    used = 0
-    for i in order:
-        if i not in chosen and used + len(passages[i]) + 3 <= max_chars:
-            chosen.append(i)
-            used += len(passages[i]) + 3
-    if not chosen:  # a single passage longer than the limit
-        best = max(range(len(passages)), key=lambda i: scores[i])
-        return passages[best][:max_chars]
-    return "\n…\n".join(passages[i] for i in sorted(chosen))

@@ -1,12 +1,19 @@
-"""Probe an OpenAI-compatible endpoint: is it up, which models does it serve, with what context length."""
+"""What an OpenAI-compatible endpoint answers.
+
+Is it up, which models does it serve with what context length, and is a chat completion it sent one
+that clients can read.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import openai
 
-from deepresearch.errors import EndpointError, EndpointUnreachable
+from core.errors import EndpointError, EndpointUnreachable
 
 
 @dataclass(frozen=True)
@@ -40,3 +47,46 @@ async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list
         raise EndpointError(f"{base_url}/models did not return a model list; is this an OpenAI-compatible base URL?")
     return [ServedModel(str(m.get("id", "")), m["max_model_len"] if isinstance(m.get("max_model_len"), int) else None)
             for m in data if isinstance(m, dict)]
+
+
+class UnusableResponse(openai.APIError):
+    """A 200 answer that is not a chat completion (an error object, an HTML page, no choices)."""
+
+
+def completion_problem(data: Any) -> str | None:
+    """What keeps a decoded chat-completion body from being one, or None if it has the shape clients read."""
+    if not isinstance(data, dict):
+        return f"a JSON {type(data).__name__}, not an object"
+    if data.get("error"):
+        return f"an error object: {' '.join(str(data['error']).split())[:160]}"
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return "no choices"
+    for choice in choices:
+        message = choice.get("message") if isinstance(choice, dict) else None
+        if not isinstance(message, dict):
+            return "a choice without a message"
+        if not isinstance(message.get("content"), str | list | None):
+            return "a message whose content is not text"
+        if not isinstance(message.get("tool_calls"), list | None):
+            return "a message whose tool calls are not a list"
+    return None
+
+
+async def check_completion(response: httpx.Response) -> None:
+    """Response hook: refuse a 200 chat completion that clients cannot read, before the SDK parses it.
+
+    Our own bugs then surface as themselves instead of passing for a bad endpoint. Streams (server-sent
+    events) are read by the SDK as they arrive and are not checked here.
+    """
+    if (response.status_code != 200 or not response.request.url.path.endswith("/chat/completions")
+            or "event-stream" in response.headers.get("content-type", "")):
+        return
+    await response.aread()
+    try:
+        problem = completion_problem(json.loads(response.content))
+    except ValueError:
+        problem = f"not JSON ({' '.join(response.text.split())[:80]!r})"
+    if problem:
+        raise UnusableResponse(f"the endpoint sent an unusable response: {problem}",
+                               response.request, body=None)  # type: ignore[arg-type]  # httpx, not httpx2

@@ -14,11 +14,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from deepresearch.errors import ReadError, RefusedURL
-from deepresearch.settings import WebSettings
-from tools.decoding import ACCEPT_ENCODING, BoundedDecoder, TooLarge
+from core.errors import ReadError, RefusedURL, TooLarge, Transient
+from core.settings import WebSettings
+from tools.decoding import ACCEPT_ENCODING, BoundedDecoder
+from tools.documents import KINDS as SUFFIX_KINDS
 from tools.netsafety import check_url, refused_by_policy
-from tools.retry import Transient, retry_after, retrying
+from tools.retry import retry_after, retrying
 from tools.robots import ROBOTS_MAX_BYTES, Robots
 
 # content types we can turn into text, by the parser kind that handles them
@@ -27,8 +28,6 @@ KINDS = {
     "text/x-markdown": "markdown", "application/pdf": "pdf", "text/csv": "csv", "application/json": "text",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
-SUFFIX_KINDS = {".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".md": "markdown", ".txt": "text", ".html": "html",
-                ".htm": "html"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def content_kind(content_type: str, url: str) -> tuple[str | None, str | None]:
     charset = message.get_param("charset")
     kind = KINDS.get(mime)
     if kind is None and mime in ("application/octet-stream", "binary/octet-stream", "text/x-unknown"):
-        kind = SUFFIX_KINDS.get(PurePosixPath(urlsplit(url).path).suffix.lower())
+        kind = SUFFIX_KINDS.get(PurePosixPath(urlsplit(url).path).suffix.lower())  # what a file of that name is
     return kind, charset if isinstance(charset, str) else None
 
 

@@ -12,9 +12,10 @@ from typing import Any
 
 import httpx
 
-from deepresearch.settings import WebSettings
+from core.errors import Transient
+from core.settings import WebSettings
 from tools.netsafety import AddressPolicy, SafeTransport
-from tools.retry import Transient, retry_after, retrying
+from tools.retry import retry_after, retrying
 
 
 @dataclass(frozen=True)

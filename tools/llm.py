@@ -11,19 +11,30 @@ import json
 import logging
 import time
 import weakref
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
+import httpx
 import openai
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
-from deepresearch.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
-from deepresearch.settings import StructuredMethod
-from tools.structured import ParseError, parse_reply, schema_hint, strip_think
+from core.errors import (
+    EndpointError,
+    EndpointUnreachable,
+    ModelCallError,
+    ParseError,
+    ResponseFormatUnsupported,
+    StructuredOutputError,
+)
+from core.vocabulary import StructuredMethod
+from tools.endpoint import UnusableResponse, check_completion
+from tools.structured import parse_reply, schema_hint, strip_think
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 REPAIR = (
@@ -71,6 +82,13 @@ def chat_model(endpoint: Endpoint) -> ChatOpenAI:
     return per_loop[endpoint]
 
 
+async def close_models() -> None:
+    """Close the HTTP clients of this event loop's models."""
+    for model in _MODELS.pop(asyncio.get_running_loop(), {}).values():
+        if model.http_async_client is not None:
+            await model.http_async_client.aclose()
+
+
 def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
     return ChatOpenAI(
         model=endpoint.model,
@@ -82,6 +100,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         timeout=endpoint.timeout,
         max_retries=endpoint.max_retries,
         stream_usage=True,
+        http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}),
     )
 
 
@@ -126,7 +145,7 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     except openai.BadRequestError as exc:
         text = _brief(exc)
         if kwargs.get("response_format") and _mentions(text, "response_format", "json_schema", "guided", "structured"):
-            raise _SchemaUnsupported(text) from exc
+            raise ResponseFormatUnsupported(text) from exc
         if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
             raise ModelCallError(f"prompt too long for the context the server allows: {text}") from exc
         raise ModelCallError(f"the endpoint rejected the request: {text}") from exc
@@ -136,19 +155,13 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
         ) from exc
     except openai.APIStatusError as exc:
         raise ModelCallError(f"model call failed with HTTP {exc.status_code}: {_brief(exc)}") from exc
+    except UnusableResponse as exc:
+        raise ModelCallError(str(exc)) from exc
     except openai.APIError as exc:
         raise ModelCallError(f"the endpoint sent an unusable response: {' '.join(str(exc).split())[:200]}") from exc
-    except (ValueError, TypeError, AttributeError, KeyError) as exc:
-        # a 200 reply that is not a chat completion (e.g. {"error": ...} or an HTML page)
-        raise ModelCallError(f"the endpoint sent an unusable response ({type(exc).__name__}: "
-                             f"{' '.join(str(exc).split())[:160]})") from exc
     if not isinstance(reply, AIMessage):
         raise ModelCallError(f"unexpected reply type {type(reply).__name__}")
     return reply
-
-
-class _SchemaUnsupported(ModelCallError):
-    """The server does not accept ``response_format=json_schema``."""
 
 
 def _brief(exc: openai.APIStatusError) -> str:
@@ -210,7 +223,7 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     for attempt in range(attempts):
         try:
             reply = await _invoke(endpoint, messages, deadline, **_request(method, schema))
-        except _SchemaUnsupported as exc:
+        except ResponseFormatUnsupported as exc:
             log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
             _NO_JSON_SCHEMA.add(endpoint.base_url)
             method = "text"
@@ -229,3 +242,26 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
             messages = [*messages, AIMessage(raw[-4000:]),
                         HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]
     raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """A model call's result, or the error that ended only this step, with the usage spent either way."""
+
+    value: T | None
+    usage: Usage
+    error: str = ""
+
+
+async def guarded(call: Awaitable[tuple[T, Usage]]) -> Outcome[T]:
+    """Await a model call; a failed call or an unusable reply becomes ``error`` (the run goes on without it).
+
+    An endpoint that cannot be used at all (EndpointError) is not caught: it ends the run.
+    """
+    try:
+        value, usage = await call
+    except StructuredOutputError as exc:
+        return Outcome(None, Usage(exc.calls, exc.tokens), str(exc))
+    except ModelCallError as exc:
+        return Outcome(None, Usage(), str(exc))
+    return Outcome(value, usage)

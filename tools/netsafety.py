@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from deepresearch.errors import ConfigError, RefusedURL
+from core.errors import ConfigError, RefusedURL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -99,7 +100,37 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
         raise RefusedURL(f"refused {url}: bad port") from exc
+    problem = _host_problem(parts.hostname)
+    if problem:
+        raise RefusedURL(f"refused {url!r}: malformed host ({problem})")
     return parts.hostname
+
+
+_NUMERIC_LABEL = re.compile(r"(?:0x[0-9a-f]*|[0-9]+)", re.I)
+
+
+def _host_problem(host: str) -> str | None:
+    """Why a host name can never be a real one, or None: refused here rather than failing in DNS."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return None
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    if _NUMERIC_LABEL.fullmatch(labels[-1]):
+        # 0177.0.0.1, 0x7f.1, 2130706433: resolvers read these as IPv4 addresses, each their own way
+        return "a numeric address in a non-standard form"
+    if len(host) > 253 or any(not label or len(label) > 63 for label in labels):
+        return "empty or overlong label"
+    for label in labels:
+        if label.lower().startswith("xn--"):
+            try:
+                label[4:].encode("ascii").decode("punycode")
+            except UnicodeError:
+                return f"invalid punycode label {label!r}"
+            if not label[4:]:
+                return f"invalid punycode label {label!r}"
+    return None
 
 
 async def resolve(host: str, port: int) -> list[IPAddress]:

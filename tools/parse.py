@@ -12,10 +12,10 @@ from pathlib import Path
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from deepresearch.errors import DocumentError, ReadError
+from core.errors import DocumentError, ReadError
 from tools.documents import ParsedDocument, parse_bytes, parse_file
-from tools.fencing import attribute, fence
 from tools.fetch import Fetcher, url_name
+from tools.prompts import attribute, fence
 
 PER_FILE_CHARS = 60_000
 

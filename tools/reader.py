@@ -14,13 +14,14 @@ from typing import Any, Protocol
 import httpcore
 import httpx
 
-from checkpoints.pages import PageStore
-from deepresearch.errors import DocumentError, ReadError, RefusedURL, StorageError
+from core.errors import DocumentError, ReadError, RefusedURL, StorageError
 from tools.corpus import Corpus
-from tools.documents import focus_text, parse_bytes
+from tools.documents import parse_bytes
 from tools.fetch import Fetcher, url_name
 from tools.http import call_json
 from tools.netsafety import AddressPolicy, check_url, resolve
+from tools.pages import PageStore
+from tools.passages import focus_text
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,20 @@
-"""Retries with exponential backoff and jitter for transient network failures."""
+"""Retries with exponential backoff and jitter (tenacity) for transient network failures.
+
+Only ``Transient`` is retried, after the server's Retry-After when it sent one; anything else passes
+straight through.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential_jitter
+
+from core.errors import Transient
+
 T = TypeVar("T")
-
-
-class Transient(Exception):
-    """A failure worth retrying (timeout, dropped connection, 429, 5xx); ``retry_after`` in seconds if known."""
-
-    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.status = status
 
 
 def retry_after(value: str | None, cap: float = 30.0) -> float | None:
@@ -27,14 +25,24 @@ def retry_after(value: str | None, cap: float = 30.0) -> float | None:
         return None
 
 
+class _RetryAfterOrBackoff(wait_base):
+    """The server's Retry-After when the failure carries one, else exponential backoff with jitter."""
+
+    def __init__(self, base: float, cap: float) -> None:
+        self.cap = cap
+        self.backoff = wait_exponential_jitter(multiplier=base, max=cap, jitter=base / 2)
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        failure = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(failure, Transient) and failure.retry_after is not None:
+            return min(self.cap, failure.retry_after)
+        return float(self.backoff(retry_state))
+
+
 async def retrying(call: Callable[[], Awaitable[T]], attempts: int = 3, base: float = 0.5, cap: float = 8.0) -> T:
-    """Run ``call``; on Transient, wait (base * 2^n with jitter, or Retry-After) and try again."""
-    for attempt in range(attempts):
-        try:
+    """Run ``call``; on Transient, wait and try again, ``attempts`` times in all (the last failure is raised)."""
+    async for attempt in AsyncRetrying(stop=stop_after_attempt(attempts), wait=_RetryAfterOrBackoff(base, cap),
+                                       retry=retry_if_exception_type(Transient), reraise=True):
+        with attempt:
             return await call()
-        except Transient as exc:
-            if attempt == attempts - 1:
-                raise
-            delay = exc.retry_after if exc.retry_after is not None else base * 2**attempt
-            await asyncio.sleep(min(cap, delay) * random.uniform(0.8, 1.2))
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable: the last failure is re-raised")

@@ -1,4 +1,4 @@
-"""robots.txt per site (RFC 9309), fetched through the page fetcher and cached for the process."""
+"""robots.txt per site (RFC 9309, parsed by protego: wildcards, longest match), fetched through the page fetcher."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
-from urllib.robotparser import RobotFileParser
 
-from deepresearch.errors import ReadError, RefusedURL
+from protego import Protego
+
+from core.errors import ReadError, RefusedURL
 
 ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB
 AGENT = "deepresearch"
@@ -34,11 +35,11 @@ class Verdict:
     """A site's robots.txt: everything allowed, nothing allowed, or its rules."""
 
     allow: bool
-    rules: RobotFileParser | None = None
+    rules: Protego | None = None
 
     def allows(self, url: str) -> bool:
         """Whether our agent may fetch ``url``."""
-        return self.rules.can_fetch(AGENT, url) if self.rules is not None else self.allow
+        return bool(self.rules.can_fetch(url, AGENT)) if self.rules is not None else self.allow
 
 
 class Robots:
@@ -75,6 +76,4 @@ class Robots:
             return Verdict(allow=False)
         if raw.status >= 400:
             return Verdict(allow=True)
-        parser = RobotFileParser()
-        parser.parse(raw.data.decode("utf-8", errors="replace").splitlines())
-        return Verdict(allow=True, rules=parser)
+        return Verdict(allow=True, rules=Protego.parse(raw.data.decode("utf-8", errors="replace")))

@@ -7,13 +7,12 @@ from typing import Protocol
 
 import httpx
 
-from deepresearch.errors import ConfigError, SearchError, StorageError
-from deepresearch.settings import Settings, WebSettings
+from core.errors import ConfigError, SearchError, StorageError
+from core.settings import Settings, WebSettings
+from core.vocabulary import SEARCH_BACKENDS
 from state.records import Hit
 from tools.corpus import Corpus
 from tools.web_search import DuckDuckGo, Locale, SearXNG, Serper, Tavily
-
-BACKENDS = ("local", "duckduckgo", "searxng", "serper", "tavily", "auto")
 
 
 class SearchBackend(Protocol):
@@ -41,7 +40,7 @@ class LocalSearch:
         try:
             return await asyncio.to_thread(self.corpus.search, query, k)
         except StorageError as exc:
-            raise SearchError(f"local search failed for {query!r}: {exc}") from exc
+            raise SearchError(f"local search failed for {query!r}: {exc}", transient=True) from exc
 
 
 def resolve_backend(name: str, web: WebSettings) -> str:
@@ -60,8 +59,8 @@ def resolve_backend(name: str, web: WebSettings) -> str:
     if name in needs and not needs[name][1]:
         raise ConfigError(f"--search {name} needs {needs[name][0]} to be set (or choose --search duckduckgo, "
                           "which needs no key)")
-    if name not in BACKENDS:
-        raise ConfigError(f"unknown search backend {name!r} (choose from {', '.join(BACKENDS)})")
+    if name not in SEARCH_BACKENDS:
+        raise ConfigError(f"unknown search backend {name!r} (choose from {', '.join(SEARCH_BACKENDS)})")
     return name
 
 

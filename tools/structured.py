@@ -12,15 +12,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from core.errors import ParseError
+
 M = TypeVar("M", bound=BaseModel)
 
 _LEADING_THINK = re.compile(r"\A\s*(?:<think>.*?</think>\s*)+", re.S | re.I)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
-
-
-class ParseError(ValueError):
-    """The reply holds no JSON object matching the schema; the message says why (shown to the model)."""
 
 
 def strip_think(text: str) -> str:

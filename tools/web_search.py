@@ -13,10 +13,10 @@ from typing import Any
 
 import httpx
 
-from deepresearch.errors import SearchError
+from core.errors import SearchError, Transient
 from state.records import Hit
 from tools.http import call_json
-from tools.retry import Transient, retrying
+from tools.retry import retrying
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
@@ -66,12 +66,8 @@ def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: 
     return hits
 
 
-def _search_error(message: str, transient: bool) -> SearchError:
-    return SearchError(message)
-
-
 async def _call_json(client: httpx.AsyncClient, backend: str, method: str, url: str, **kwargs: Any) -> Any:
-    return await call_json(client, method, url, service=backend, fail=_search_error, **kwargs)
+    return await call_json(client, method, url, service=backend, fail=SearchError, **kwargs)
 
 
 class SearXNG:
@@ -91,7 +87,8 @@ class SearXNG:
             data = await _call_json(self.client, self.name, "GET", f"{self.base_url}/search", params=params)
         except SearchError as exc:
             if "HTTP 403" in str(exc):
-                raise SearchError("SearXNG refused JSON output: add `json` to search.formats in settings.yml") from exc
+                raise SearchError("SearXNG refused JSON output: add `json` to search.formats in settings.yml",
+                                  transient=False) from exc
             raise
         return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
 
@@ -174,5 +171,5 @@ class DuckDuckGo:
         try:
             items = await retrying(attempt)
         except Transient as exc:
-            raise SearchError(f"duckduckgo search failed after retries: {exc}") from exc
+            raise SearchError(f"duckduckgo search failed after retries: {exc}", transient=True) from exc
         return _hits([i for i in items if isinstance(i, dict)], query, self.name, k, "title", "href", "body")

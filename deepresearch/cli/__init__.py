@@ -7,9 +7,9 @@ import sys
 
 import typer
 
+from core.errors import DeepResearchError
 from deepresearch.cli import data, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
-from deepresearch.errors import DeepResearchError
 
 try:  # typer >= 0.22 vendors click
     from typer._click import exceptions as click_errors

@@ -6,17 +6,19 @@ import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from deepresearch import runner
-from deepresearch.errors import EndpointError, ModelCallError, UserInputError
-from deepresearch.settings import Settings, load_settings
+from core.errors import EndpointError, ModelCallError, UserInputError
+from deepresearch import __version__
+
+if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
+    from core.settings import Settings
+    from deepresearch.runner import RunResult
 
 T = TypeVar("T")
 
@@ -26,25 +28,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Mode(StrEnum):
-    """Research modes."""
 
-    iter = "iter"
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"deepresearch {__version__}")
+        raise typer.Exit()
 
 
-class SearchName(StrEnum):
-    """Search backends."""
-
-    local = "local"
-    duckduckgo = "duckduckgo"
-    searxng = "searxng"
-    serper = "serper"
-    tavily = "tavily"
-    auto = "auto"
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Deep research with Tongyi DeepResearch (or any OpenAI-compatible model) on LangGraph."""
 
 
 ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique start or end of the id.",
@@ -59,7 +60,9 @@ SetOpt = Annotated[list[str] | None, typer.Option(
 
 
 def settings() -> Settings:
-    """Process settings, with the data home created."""
+    """Process settings, read from the environment (once per command), with the data home created."""
+    from core.settings import load_settings
+
     loaded = load_settings()
     loaded.ensure_home()
     return loaded
@@ -71,7 +74,7 @@ def check_out(out: Path | None) -> None:
         raise UserInputError(f"cannot write --out {out}: its folder does not exist")
 
 
-def emit(result: runner.RunResult, out: Path | None, as_json: bool) -> None:
+def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
     """Report to stdout (or --out), JSON if asked, and a one-line summary on stderr."""
     if out is not None:
         try:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from deepresearch.cli.common import Mode, app, err, settings
-from deepresearch.doctor import doctor_report
-from deepresearch.errors import UserInputError
-from graphs.registry import GRAPHS, MODES
-from tools.corpus import Corpus, iter_files
-from tools.fetch import Fetcher
-from tools.http import make_clients
-from tools.parse import Parsed, format_parsed, parse_many
+from core.errors import UserInputError
+from core.vocabulary import MODES, ModeName
+from deepresearch.cli.common import app, err, settings
+
+if TYPE_CHECKING:
+    from tools.parse import Parsed
 
 
 @app.command()
@@ -25,6 +23,8 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (r
 
     Example: deepresearch ingest ~/papers notes.md
     """
+    from tools.corpus import Corpus, iter_files
+
     loaded = settings()
     for path in paths:
         if not path.expanduser().exists():
@@ -50,6 +50,10 @@ def parse(
 
     Example: deepresearch parse report.pdf https://example.org/table.csv
     """
+    from tools.fetch import Fetcher
+    from tools.http import make_clients
+    from tools.parse import format_parsed, parse_many
+
     web = settings().web
 
     async def go() -> list[Parsed]:
@@ -74,6 +78,8 @@ def doctor() -> None:
 
     Example: deepresearch doctor
     """
+    from deepresearch.doctor import doctor_report
+
     ok, lines = asyncio.run(doctor_report(settings()))
     for line in lines:
         print(line)
@@ -82,9 +88,12 @@ def doctor() -> None:
 
 
 @app.command()
-def graph(mode: Annotated[Mode, typer.Option("--mode", help="Research mode.")] = Mode.iter) -> None:
+def graph(mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter") -> None:
     """Print a mode's graph as Mermaid (paste into any Mermaid viewer, or see it live in LangGraph Studio).
 
     Example: deepresearch graph --mode iter
     """
-    print(GRAPHS[MODES[mode.value]]().compile().get_graph().draw_mermaid(), end="")
+    from graphs.registry import GRAPHS
+    from state.context import Context
+
+    print(GRAPHS[MODES[mode]](Context).compile().get_graph().draw_mermaid(), end="")

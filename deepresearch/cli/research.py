@@ -6,21 +6,19 @@ import asyncio
 import json
 import re
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from checkpoints.threads import thread_id_for
-from deepresearch import runner
+from core.errors import UserInputError
+from core.vocabulary import ModeName, SearchBackendName
 from deepresearch.cli.common import (
     JsonFlag,
     MaxRounds,
-    Mode,
     OutOpt,
     QuietFlag,
     ReviewFlag,
-    SearchName,
     SetOpt,
     ThreadArg,
     app,
@@ -31,13 +29,11 @@ from deepresearch.cli.common import (
     settings,
     terminal_reviewer,
 )
-from deepresearch.errors import UserInputError
 from deepresearch.progress import Progress
-from deepresearch.settings import Settings
-from state.context import Context
-from tools.corpus import Corpus
-from tools.endpoint import list_models
-from tools.search import resolve_backend
+
+if TYPE_CHECKING:  # loaded by the commands that use them
+    from core.settings import Settings
+    from state.context import Context
 
 THREAD_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
@@ -49,6 +45,9 @@ def flags(**given: object) -> dict[str, object]:
 
 def check_search(ctx: Context, loaded: Settings) -> None:
     """Fail before the run starts if the search backend cannot work (missing key, empty corpus)."""
+    from tools.corpus import Corpus
+    from tools.search import resolve_backend
+
     backend = resolve_backend(ctx.search, loaded.web)
     if backend == "local" and Corpus(loaded.corpus_db).stats()["documents"] == 0:
         raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
@@ -56,7 +55,9 @@ def check_search(ctx: Context, loaded: Settings) -> None:
 
 async def preflight(ctx: Context, loaded: Settings) -> None:
     """The endpoint answers (else one clear error); warn if it does not list the model."""
-    names = [m.id for m in await list_models(str(ctx.base_url), loaded.api_key)]
+    from tools.endpoint import list_models
+
+    names = [m.id for m in await list_models(ctx.base_url, loaded.api_key.get_secret_value())]
     if names and ctx.model not in names:
         err.print(f"[yellow]warning:[/] {escape(str(ctx.base_url))} lists {escape(', '.join(names[:5]))} but not "
                   f"{escape(str(ctx.model))} (DEEPRESEARCH_MODEL)")
@@ -65,8 +66,9 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
 @app.command()
 def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
-    mode: Annotated[Mode, typer.Option("--mode", help="Research mode.")] = Mode.iter,
-    search: Annotated[SearchName | None, typer.Option("--search", help="Search backend [default: local].")] = None,
+    mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter",
+    search: Annotated[SearchBackendName | None, typer.Option(
+        "--search", help="Search backend [default: local].")] = None,
     max_rounds: MaxRounds = None,
     thread: Annotated[str | None, typer.Option(
         "--thread", help="Name or UUID for the new thread (a new UUID if omitted).")] = None,
@@ -86,17 +88,23 @@ def run(
     if thread is not None and not THREAD_NAME.fullmatch(thread):
         raise UserInputError("--thread takes 1 to 100 letters, digits, '.', '_' or '-'")
     check_out(out)
+    from state.context import Context
+
     loaded = settings()
-    ctx = Context.from_dict(Context.parse_assignments(settings_ or []), **flags(
-        search=search.value if search else None, max_rounds=max_rounds, review_plan=review))
+    bound = Context.bind(loaded)
+    ctx = bound.build(bound.parse_assignments(settings_ or []), **flags(
+        search=search, max_rounds=max_rounds, review_plan=review))
     check_search(ctx, loaded)
     asyncio.run(preflight(ctx, loaded))
+    from checkpoints.threads import thread_id_for
+    from deepresearch import runner
+
     thread_id = thread_id_for(thread) if thread else str(uuid.uuid4())
     name = thread if thread and thread_id != thread.lower() else ""
     err.print(f"thread {thread_id}" + (f" ({escape(name)})" if name else ""))
     progress = Progress(err, enabled=not quiet)
     result = run_guarded(name or thread_id, lambda: runner.start(
-        loaded, thread_id, question, mode.value, ctx, progress, name=name, reviewer=terminal_reviewer))
+        loaded, thread_id, question, mode, ctx, progress, name=name, reviewer=terminal_reviewer))
     emit(result, out, as_json)
 
 
@@ -118,6 +126,9 @@ def resume(
     Example: deepresearch resume 3f2a9c1b
     """
     check_out(out)
+    from deepresearch import runner
+    from state.context import Context
+
     loaded = settings()
     progress = Progress(err, enabled=not quiet)
     overrides = {**Context.parse_assignments(settings_ or []), **flags(max_rounds=max_rounds, review_plan=review)}
@@ -131,6 +142,8 @@ def show(thread: ThreadArg, as_json: JsonFlag = False) -> None:
 
     Example: deepresearch show 3f2a9c1b
     """
+    from deepresearch import runner
+
     result = asyncio.run(runner.load(settings(), thread))
     if as_json:
         print(json.dumps({**result.to_json(), "status": result.status, "failures": result.failures},

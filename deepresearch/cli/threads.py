@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from typing import Annotated
 
 import typer
 
-from deepresearch import runner
+from core.sqlite import connect
 from deepresearch.cli.common import ThreadArg, app, err, settings
 
 threads_app = typer.Typer(help="List, delete and prune research threads.", no_args_is_help=False)
@@ -23,7 +22,9 @@ def threads(ctx: typer.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    rows = asyncio.run(runner.list_all(settings()))
+    from deepresearch.catalog import list_all
+
+    rows = asyncio.run(list_all(settings()))
     if not rows:
         err.print("no threads yet; start one with `deepresearch run \"QUESTION\"`")
         return
@@ -41,6 +42,8 @@ def delete(thread: ThreadArg) -> None:
 
     Example: deepresearch threads delete 3f2a9c1b
     """
+    from deepresearch import runner
+
     thread_id = asyncio.run(runner.delete(settings(), thread))
     print(f"deleted thread {thread_id}")
 
@@ -54,10 +57,12 @@ def prune(
 
     Example: deepresearch threads prune --keep 5
     """
+    from deepresearch import runner
+
     loaded = settings()
     deleted = asyncio.run(runner.prune(loaded, keep, threads))
     total = sum(deleted.values())
-    with sqlite3.connect(loaded.checkpoints_db) as conn:  # reclaim the space the deleted rows took
+    with connect(loaded.checkpoints_db) as conn:  # reclaim the space the deleted rows took
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         conn.execute("VACUUM")
     print(f"pruned {total} checkpoints from {sum(1 for n in deleted.values() if n)} of {len(deleted)} threads "

@@ -1,4 +1,4 @@
-"""Short-lived SQLite connections for the project's own databases (corpus, page store)."""
+"""SQLite helpers for the project's own databases: one busy timeout, short-lived and read-only connections."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deepresearch.errors import StorageError
+from core.errors import StorageError
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -45,6 +45,24 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
         _use_wal(conn)
         yield conn
         conn.commit()
+    except sqlite3.Error as exc:
+        raise StorageError(f"database {path}: {exc}") from exc
+    finally:
+        conn.close()
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection that reads and never writes, not even the journal mode; always closes.
+
+    Any SQLite failure becomes a StorageError naming the file.
+    """
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open {path}: {exc}") from exc
+    try:
+        yield conn
     except sqlite3.Error as exc:
         raise StorageError(f"database {path}: {exc}") from exc
     finally:

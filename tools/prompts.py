@@ -1,7 +1,8 @@
-"""Page text is data, never instructions: neutralise anything in it that could pass for our prompt tags."""
+"""What every prompt shares: the date, and fences that keep page text data, never instructions."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 # every section tag our prompts use; text from pages must not be able to open or close one
@@ -18,3 +19,8 @@ def fence(text: str) -> str:
 def attribute(text: str) -> str:
     """Text safe inside a double-quoted tag attribute (titles, URLs)."""
     return fence(text).replace('"', "'").replace("\n", " ")
+
+
+def today() -> str:
+    """The current date, as the model's system prompts carry it."""
+    return dt.date.today().isoformat()

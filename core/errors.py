@@ -1,13 +1,19 @@
 """The project's exceptions, in one place, and what each one means.
 
 Every error a user can cause or meet has a one-line message; the CLI prints it and exits with
-``exit_code`` instead of showing a traceback.
+``exit_code`` instead of showing a traceback. The base class is a RuntimeError so that `langgraph dev`
+shows its message to API clients (it hides the text of exception types it does not know).
+
+Three classes are signals between the project's own layers, never shown to a user as they are:
+``Transient`` (worth retrying), ``ParseError`` (a model reply to repair) and ``TooLarge`` (a body past
+its limit). One more lives beside the socket code it must subclass: ``tools.netsafety.UnsafeAddress``
+is an ``httpcore.ConnectError``, so httpx carries it up from the connection pool.
 """
 
 from __future__ import annotations
 
 
-class DeepResearchError(Exception):
+class DeepResearchError(RuntimeError):
     """Base class: a failure with a message fit to show the user as one line."""
 
     exit_code = 1
@@ -47,6 +53,10 @@ class ModelCallError(DeepResearchError):
     exit_code = 2
 
 
+class ResponseFormatUnsupported(ModelCallError):
+    """The server does not accept ``response_format=json_schema`` (the client switches to text mode)."""
+
+
 class StructuredOutputError(DeepResearchError):
     """The model's reply could not be parsed into the requested schema, even after one repair."""
 
@@ -66,7 +76,15 @@ class DocumentError(DeepResearchError):
 
 
 class SearchError(DeepResearchError):
-    """A search backend failed for this query (the round goes on without its results)."""
+    """A search backend failed for this query (the round goes on without its results).
+
+    ``transient`` marks failures worth trying again later (timeouts, rate limits, server errors); a
+    refused key or a malformed request is not.
+    """
+
+    def __init__(self, message: str, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ReadError(DeepResearchError):
@@ -84,3 +102,20 @@ class ReadError(DeepResearchError):
 
 class RefusedURL(ReadError):
     """The URL is not fetched by policy: not http(s), or its address is private, loopback or metadata."""
+
+
+class Transient(DeepResearchError):
+    """A failure worth retrying (timeout, dropped connection, 429, 5xx); ``retry_after`` in seconds if known."""
+
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
+class ParseError(DeepResearchError):
+    """A model reply holds no JSON object matching the schema; the message says why (shown to the model)."""
+
+
+class TooLarge(DeepResearchError):
+    """A decoded body passed its byte limit."""

@@ -1,7 +1,7 @@
 """What a run talks to: model endpoints, search backend, page readers and stores.
 
-Built once per event loop and configuration (HTTP clients and semaphores belong to one loop) and
-closed when the run ends.
+Built from the run's context and the settings it was bound to, once per event loop and configuration
+(HTTP clients and semaphores belong to one loop), and closed when the run ends.
 """
 
 from __future__ import annotations
@@ -10,20 +10,20 @@ import asyncio
 import weakref
 from dataclasses import dataclass
 
-from checkpoints.pages import PageStore
-from deepresearch.settings import Settings, load_settings
+from core.settings import Settings
 from state.context import Context
 from tools.corpus import Corpus
 from tools.fetch import Fetcher
 from tools.http import Clients, make_clients
-from tools.llm import Endpoint
+from tools.llm import Endpoint, close_models
 from tools.netsafety import AddressPolicy
+from tools.pages import PageStore
 from tools.reader import CorpusReader, JinaReader, Reader, RoutingReader, WebReader
 from tools.search import SearchBackend, make_backend
 
 
 @dataclass(frozen=True)
-class Resources:
+class Toolbox:
     """Clients and stores a run uses."""
 
     endpoint: Endpoint
@@ -43,10 +43,10 @@ def web_reader(settings: Settings, clients: Clients, pages: PageStore) -> Reader
     return WebReader(Fetcher(clients.pages, web), pages, web.page_ttl)
 
 
-def build(ctx: Context, settings: Settings) -> Resources:
+def build(ctx: Context, settings: Settings) -> Toolbox:
     """Everything a run needs, from its context and the process settings."""
-    def endpoint(model: str | None) -> Endpoint:
-        return Endpoint(str(ctx.base_url), str(model), settings.api_key, ctx.structured_output or "json_schema",
+    def endpoint(model: str) -> Endpoint:
+        return Endpoint(ctx.base_url, model, settings.api_key.get_secret_value(), ctx.structured_output,
                         ctx.temperature, ctx.max_output_tokens, settings.request_timeout, settings.max_retries)
 
     settings.ensure_home()
@@ -54,21 +54,21 @@ def build(ctx: Context, settings: Settings) -> Resources:
     pages = PageStore(settings.pages_db)
     reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db), pages), web_reader(settings, clients, pages))
     search = make_backend(ctx.search, settings, clients.api)
-    return Resources(endpoint(ctx.model), endpoint(ctx.extraction_model), search, reader, pages, clients)
+    return Toolbox(endpoint(ctx.model), endpoint(ctx.extraction_model), search, reader, pages, clients)
 
 
-_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Resources]] = (
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-async def resources(ctx: Context) -> Resources:
-    """The resources for this run's context, this process's settings and the running event loop.
+async def toolbox(ctx: Context) -> Toolbox:
+    """The toolbox for this run's context, the settings it is bound to, and the running event loop.
 
     Built in a worker thread: creating the home folder and TLS contexts touches the disk, which must
     not block the event loop (`langgraph dev` refuses blocking calls).
     """
-    settings = load_settings()
+    settings = ctx.settings
     key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
            ctx.max_output_tokens, ctx.search, settings)
     per_loop = _BY_LOOP.setdefault(asyncio.get_running_loop(), {})
@@ -77,8 +77,9 @@ async def resources(ctx: Context) -> Resources:
     return per_loop[key]
 
 
-async def close_resources() -> None:
+async def close_toolboxes() -> None:
     """Close the HTTP clients this event loop opened."""
-    for res in _BY_LOOP.pop(asyncio.get_running_loop(), {}).values():
-        await res.clients.pages.aclose()
-        await res.clients.api.aclose()
+    for box in _BY_LOOP.pop(asyncio.get_running_loop(), {}).values():
+        await box.clients.pages.aclose()
+        await box.clients.api.aclose()
+    await close_models()

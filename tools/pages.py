@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.sqlite import connect
+from core.sqlite import connect
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,32 @@
-"""What nodes share: budgets, progress events, dates and query normalisation."""
+"""Budget rules over the state and the run context: what a node may still spend, and when research must stop."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import time
 from collections.abc import Mapping
-from typing import Any
-
-from langgraph.runtime import Runtime
+from typing import Any, Protocol
 
 from state.context import Context
-from tools.llm import Usage
 
 # calls a round needs beyond the final answer: plan, at least one read, synthesize
 ROUND_CALLS = 3
 
 
-def counts(usage: Usage) -> dict[str, int]:
+class Spent(Protocol):
+    """Anything that counts model calls and tokens (the model client's Usage)."""
+
+    @property
+    def calls(self) -> int:
+        """Model calls made."""
+        ...
+
+    @property
+    def tokens(self) -> int:
+        """Prompt + completion tokens."""
+        ...
+
+
+def spent(usage: Spent) -> dict[str, int]:
     """State update for the calls and tokens a node spent."""
     return {"llm_calls": usage.calls, "tokens": usage.tokens}
 
@@ -49,23 +58,3 @@ def budget_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
     if past_deadline(ctx):
         return f"deadline ({ctx.deadline_seconds:g}s) passed"
     return None
-
-
-def emit(runtime: Runtime[Context], event: str, state: Mapping[str, Any] | None = None, **data: Any) -> None:
-    """Send a progress event on LangGraph's custom stream (read by the CLI and API clients)."""
-    payload: dict[str, Any] = {"event": event, **data}
-    if state is not None:
-        payload.setdefault("round", int(state.get("round", 0)))
-        payload.setdefault("llm_calls", int(state.get("llm_calls", 0)))
-        payload.setdefault("tokens", int(state.get("tokens", 0)))
-    runtime.stream_writer(payload)
-
-
-def today() -> str:
-    """The current date, as the model's system prompts carry it."""
-    return dt.date.today().isoformat()
-
-
-def normalize_query(query: str) -> str:
-    """Queries that differ only in case, spacing or punctuation are the same query."""
-    return " ".join(re.findall(r"\w+", query.lower()))

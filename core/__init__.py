@@ -1,0 +1,1 @@
+"""Leaves every layer may use: the exception hierarchy, settings (read once, at the edge), SQLite helpers."""

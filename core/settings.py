@@ -1,0 +1,163 @@
+"""Process settings, read from the environment once, at the edge (CLI, server), and validated by pydantic.
+
+Everything below the edge takes a ``Settings`` (or the ``WebSettings`` inside it) as an argument and
+never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.errors import ConfigError
+from core.vocabulary import StructuredMethod
+
+DEFAULT_BASE_URL = "http://localhost:8000/v1"
+DEFAULT_MODEL = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B"
+USER_AGENT = "deepresearch/0.1 (research agent; +https://github.com/Alibaba-NLP/DeepResearch)"
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Search backends' endpoints and keys, and the limits of page fetching."""
+
+    searxng_url: str = ""
+    serper_api_key: str = field(default="", repr=False)
+    serper_base_url: str = "https://google.serper.dev"
+    tavily_api_key: str = field(default="", repr=False)
+    tavily_base_url: str = "https://api.tavily.com"
+    jina_api_key: str = field(default="", repr=False)
+    jina_base_url: str = "https://r.jina.ai"
+    allow_private_network: str = ""  # "", "1" (everything) or a comma list of addresses / networks
+    respect_robots: bool = True
+    max_page_bytes: int = 10_000_000
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    fetch_timeout: float = 45.0  # one page, redirects and retries included
+    max_redirects: int = 5
+    page_ttl: float = 7 * 24 * 3600.0
+    max_connections: int = 16
+    per_host: int = 4
+    user_agent: str = USER_AGENT
+
+
+def _http_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    if value and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value) or value > 1e9:
+        raise ValueError("must be a finite number")
+    return value
+
+
+def _networks(value: str) -> str:
+    """``""``/``0``: none; ``1``: every address; else a comma list of addresses or networks."""
+    value = value.strip()
+    if value.lower() in ("", "0", "false", "no", "off", "1", "true", "yes", "on"):
+        return value
+    for part in (p.strip() for p in value.split(",")):
+        if part:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"must be 1 or a list of addresses/networks ({exc})") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Seconds = Annotated[float, AfterValidator(_finite)]
+
+
+class Settings(BaseSettings):
+    """Process-wide settings: where data lives, how to reach the model, how to reach the web."""
+
+    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, extra="ignore", case_sensitive=True)
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".deepresearch", validation_alias="DEEPRESEARCH_HOME")
+    base_url: HttpUrl = Field(DEFAULT_BASE_URL, validation_alias="DEEPRESEARCH_BASE_URL")
+    model: str = Field(DEFAULT_MODEL, validation_alias="DEEPRESEARCH_MODEL")
+    api_key: SecretStr = Field(SecretStr("EMPTY"), validation_alias="DEEPRESEARCH_API_KEY")
+    structured_output: StructuredMethod = Field("json_schema", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
+    request_timeout: Seconds = Field(300.0, ge=1, validation_alias="DEEPRESEARCH_TIMEOUT")
+    max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
+    searxng_url: HttpUrl = Field("", validation_alias="SEARXNG_URL")
+    serper_api_key: SecretStr = Field(SecretStr(""), validation_alias="SERPER_API_KEY")
+    serper_base_url: HttpUrl = Field(WebSettings.serper_base_url, validation_alias="SERPER_BASE_URL")
+    tavily_api_key: SecretStr = Field(SecretStr(""), validation_alias="TAVILY_API_KEY")
+    tavily_base_url: HttpUrl = Field(WebSettings.tavily_base_url, validation_alias="TAVILY_BASE_URL")
+    jina_api_key: SecretStr = Field(SecretStr(""), validation_alias="JINA_API_KEY")
+    jina_base_url: HttpUrl = Field(WebSettings.jina_base_url, validation_alias="JINA_BASE_URL")
+    allow_private_network: Annotated[str, AfterValidator(_networks)] = Field(
+        "", validation_alias="DEEPRESEARCH_ALLOW_PRIVATE_NETWORK")
+    respect_robots: bool = Field(True, validation_alias="DEEPRESEARCH_ROBOTS")
+    max_page_mb: Seconds = Field(10.0, ge=0.001, validation_alias="DEEPRESEARCH_MAX_PAGE_MB")
+    fetch_timeout: Seconds = Field(WebSettings.fetch_timeout, ge=1, validation_alias="DEEPRESEARCH_FETCH_TIMEOUT")
+    page_ttl_hours: Seconds = Field(WebSettings.page_ttl / 3600, ge=0, validation_alias="DEEPRESEARCH_PAGE_TTL_HOURS")
+    fetch_per_host: int = Field(WebSettings.per_host, ge=1, le=1000, validation_alias="DEEPRESEARCH_FETCH_PER_HOST")
+
+    @field_validator("model", mode="after")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @cached_property
+    def web(self) -> WebSettings:
+        """The web part, as the fetcher, readers and search backends take it."""
+        return WebSettings(
+            searxng_url=self.searxng_url, serper_api_key=self.serper_api_key.get_secret_value().strip(),
+            serper_base_url=self.serper_base_url, tavily_api_key=self.tavily_api_key.get_secret_value().strip(),
+            tavily_base_url=self.tavily_base_url, jina_api_key=self.jina_api_key.get_secret_value().strip(),
+            jina_base_url=self.jina_base_url, allow_private_network=self.allow_private_network.strip(),
+            respect_robots=self.respect_robots, max_page_bytes=int(self.max_page_mb * 1_000_000),
+            fetch_timeout=self.fetch_timeout, page_ttl=self.page_ttl_hours * 3600, per_host=self.fetch_per_host)
+
+    @property
+    def checkpoints_db(self) -> Path:
+        """SQLite file holding LangGraph checkpoints (shared by the CLI and `langgraph dev`)."""
+        return self.home / "checkpoints.db"
+
+    @property
+    def corpus_db(self) -> Path:
+        """SQLite FTS5 index of the local document corpus."""
+        return self.home / "corpus.db"
+
+    @property
+    def pages_db(self) -> Path:
+        """Content-addressed store of page text (kept out of checkpoints)."""
+        return self.home / "pages.db"
+
+    def ensure_home(self) -> Path:
+        """Create the data home if needed and return it."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create DEEPRESEARCH_HOME {self.home}: {exc.strerror}") from exc
+        return self.home
+
+
+def load_settings() -> Settings:
+    """Read and validate the environment; a bad value is one ConfigError naming the variable."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "a setting"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"{name} {message[0].lower() + message[1:]} (got {first.get('input')!r})") from None
+    return settings

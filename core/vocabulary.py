@@ -1,0 +1,16 @@
+"""The names users choose from: research modes, search backends, structured-output methods.
+
+Kept apart from the code behind them so the CLI can offer the choices without loading it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+StructuredMethod = Literal["json_schema", "tool_calling", "text"]
+STRUCTURED_METHODS: tuple[str, ...] = get_args(StructuredMethod)
+SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
+SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
+ModeName = Literal["iter"]
+# research mode (CLI --mode) -> the graph that runs it (its id in langgraph.json)
+MODES: dict[ModeName, str] = {"iter": "iterresearch"}
