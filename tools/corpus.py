@@ -9,14 +9,16 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from core.errors import DocumentError, UserInputError
 from core.sqlite import connect
 from state.records import Hit
 from tools.documents import KINDS, parse_file
 from tools.passages import split_passages, terms
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Corpus:
 
     @contextmanager
     def _db(self) -> Iterator[sqlite_utils.Database]:
+        import sqlite_utils  # loaded with the first query: commands that never search do not pay for it
+
         with connect(self.db_path) as conn:
             db = sqlite_utils.Database(conn)
             self._ensure_schema(db)

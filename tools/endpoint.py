@@ -14,6 +14,7 @@ import httpx
 import openai
 
 from core.errors import EndpointError, EndpointUnreachable
+from tools.http import tls
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class ServedModel:
 async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list[ServedModel]:
     """GET {base_url}/models once, quickly; unreachable endpoints raise EndpointUnreachable."""
     try:
-        async with httpx.AsyncClient(timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=tls()) as client:
             response = await client.get(f"{base_url}/models", headers={"Authorization": f"Bearer {api_key}"})
     except httpx.TimeoutException as exc:
         raise EndpointUnreachable(base_url, f"no answer within {timeout:g}s") from exc

@@ -6,8 +6,10 @@ on a private address), so only page fetching goes through the address policy.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import httpx
@@ -26,6 +28,15 @@ class Clients:
     api: httpx.AsyncClient
 
 
+@cache
+def tls() -> ssl.SSLContext:
+    """One TLS context for every client of the process (building one reads the CA bundle: tens of ms).
+
+    It trusts the system's CAs plus SSL_CERT_FILE / SSL_CERT_DIR when set, as httpx does by default.
+    """
+    return httpx.create_ssl_context(trust_env=True)
+
+
 def timeouts(web: WebSettings) -> httpx.Timeout:
     """Explicit connect/read/write/pool timeouts for every request."""
     return httpx.Timeout(connect=web.connect_timeout, read=web.read_timeout, write=10.0, pool=web.fetch_timeout)
@@ -35,9 +46,11 @@ def make_clients(web: WebSettings) -> Clients:
     """Fresh clients: connection reuse, bounded pools, no environment proxies for page fetching."""
     limits = httpx.Limits(max_connections=web.max_connections, max_keepalive_connections=web.max_connections)
     headers = {"User-Agent": web.user_agent}
-    pages = httpx.AsyncClient(transport=SafeTransport(AddressPolicy.parse(web.allow_private_network), limits),
+    policy = AddressPolicy.parse(web.allow_private_network)
+    pages = httpx.AsyncClient(transport=SafeTransport(policy, limits, tls()),
                               timeout=timeouts(web), headers=headers, follow_redirects=False)
-    api = httpx.AsyncClient(timeout=timeouts(web), headers=headers, limits=limits, follow_redirects=True)
+    api = httpx.AsyncClient(timeout=timeouts(web), headers=headers, limits=limits, follow_redirects=True,
+                            verify=tls())
     return Clients(pages, api)
 
 

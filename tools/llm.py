@@ -31,6 +31,7 @@ from core.errors import (
 )
 from core.vocabulary import StructuredMethod
 from tools.endpoint import UnusableResponse, check_completion
+from tools.http import tls
 from tools.structured import parse_reply, schema_hint, strip_think
 
 M = TypeVar("M", bound=BaseModel)
@@ -100,7 +101,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         timeout=endpoint.timeout,
         max_retries=endpoint.max_retries,
         stream_usage=True,
-        http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}),
+        http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}, verify=tls()),
     )
 
 

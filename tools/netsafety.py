@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import re
 import socket
+import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,10 +185,10 @@ class SafeTransport(httpx.AsyncHTTPTransport):
     checks the replacement is the pool requests actually go through.
     """
 
-    def __init__(self, policy: AddressPolicy, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits, trust_env=False, retries=0)
+    def __init__(self, policy: AddressPolicy, limits: httpx.Limits, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, limits=limits, trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=tls,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

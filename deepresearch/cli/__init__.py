@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import sys
 
@@ -21,6 +22,19 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and a nonzero exit, never a traceback."""
+    collecting = gc.isenabled()
+    # starting up imports thousands of long-lived objects; collecting cycles among them while they load
+    # costs a fifth of the start (benchmarks/startup.py). Research work turns the collector back on.
+    gc.disable()
+    try:
+        code = _run(argv)
+    finally:
+        if collecting:
+            gc.enable()
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="deepresearch", standalone_mode=False)
@@ -45,4 +59,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("deepresearch: interrupted", file=sys.stderr)
         code = 130
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0

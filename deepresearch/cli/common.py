@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -96,7 +97,8 @@ def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
 
 
 def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
-    """Run async work; model failures keep the thread resumable and say how."""
+    """Run async work (research: the cycle collector runs again); model failures keep the thread resumable."""
+    gc.enable()
     try:
         return asyncio.run(work())  # type: ignore[arg-type]
     except EndpointError as exc:

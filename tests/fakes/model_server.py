@@ -146,6 +146,12 @@ class ModelServer:
             def log_message(self, *args: Any) -> None:  # keep test output clean
                 return
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # the client went away (a killed run)
+                    return
+
             def _send_json(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
                 self.send_response(status)
