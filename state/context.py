@@ -38,14 +38,14 @@ class Context(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", title="Context")
 
     model: str = Field(DEFAULT_MODEL, min_length=1, description="Model name served by the endpoint "
-                       "(default: DEEPRESEARCH_MODEL when the run started).")
+                       "(default: DEEPRESEARCH_MODEL as the CLI or server started).")
     base_url: str = Field(DEFAULT_BASE_URL, description="OpenAI-compatible base URL "
-                          "(default: DEEPRESEARCH_BASE_URL when the run started).")
+                          "(default: DEEPRESEARCH_BASE_URL as the CLI or server started).")
     extraction_model: str = Field("", description="Model that reads pages and extracts evidence. "
                                   "Empty: the main model.")
     structured_output: StructuredMethod = Field(
         "json_schema", description="How JSON replies are requested: json_schema, tool_calling or text "
-        "(default: DEEPRESEARCH_STRUCTURED_OUTPUT when the run started).")
+        "(default: DEEPRESEARCH_STRUCTURED_OUTPUT as the CLI or server started).")
     search: SearchBackendName = Field(
         "local", description="Search backend: local (the ingested corpus), duckduckgo (no key), searxng "
         "(SEARXNG_URL), serper (SERPER_API_KEY), tavily (TAVILY_API_KEY), or auto (the first configured of "

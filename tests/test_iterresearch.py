@@ -186,3 +186,37 @@ async def test_deadline_cuts_a_hung_call(model_server: ModelServer, corpus: Path
     assert time.monotonic() - started < 8
     assert result.status == "done" and result.report.startswith("# ")
     assert "final" not in {c.role for c in model_server.calls()}  # no model call after the deadline
+
+
+async def test_nodes_use_the_settings_the_edge_loaded(model_server: ModelServer, corpus: Path, home: Path,
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = run_context(pages_per_round=2)  # the environment is read here, once
+    monkeypatch.setenv("DEEPRESEARCH_HOME", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("DEEPRESEARCH_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("DEEPRESEARCH_TIMEOUT", "not a number")  # reading the environment again would fail
+    result = await runner.start(ctx.settings, thread_id_for("once"), QUESTION, "iter", ctx, Recorder())
+    assert result.answer == "1921"
+    assert (home / "pages.db").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def never_finds(messages: list[dict]) -> tuple[str, Any]:
+    """A model whose every round reads a page and finds nothing: each round takes its longest path."""
+    system = str(messages[0]["content"])
+    user = "\n".join(str(m["content"]) for m in messages if m["role"] == "user")
+    if "research planner" in system:
+        dead = [int(n) for n in re.findall(r"- round (\d+):", user)]
+        return "planner", {"goal": "find anything", "queries": [f"Velmora library harbour {max(dead, default=0) + 1}"]}
+    if "page reader" in system:
+        return "reader", {"relevant": False, "evidence": "", "quote": ""}
+    return "final", "<answer>unknown</answer>"
+
+
+async def test_the_longest_rounds_fit_the_step_limit(home: Path, corpus: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """max_rounds rounds of plan, review, search, select, read, synthesize, decide and backtrack end by the
+    round budget, with an answer, within the step limit derived from max_rounds (never GraphRecursionError)."""
+    with ModelServer(never_finds) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, rec = await research(max_rounds=5, max_stalls=50, pages_per_round=1)
+    assert result.status == "done" and result.rounds == 5 and "max_rounds" in kinds(rec, "decide")[-1]["reason"]
+    assert len(kinds(rec, "read")) == 5 and len(kinds(rec, "backtrack")) == 4

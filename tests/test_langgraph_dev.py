@@ -108,6 +108,18 @@ async def test_studio_schemas(stack: dict[str, Any]) -> None:
                   "max_llm_calls", "max_tokens", "deadline_seconds", "review_plan"):
         assert field in form and form[field].get("description"), field
     assert form["max_rounds"]["default"] == 8 and form["review_plan"]["default"] is False
+    # endpoint defaults are the server's environment, read once when it started
+    assert form["base_url"]["default"] == stack["model"].base_url and "started_at" not in form
+
+
+@pytest.mark.parametrize(("context", "field"), [({"max_rounds": 0}, "max_rounds"), ({"max_rounds": "8"}, "max_rounds"),
+                                                ({"search": "bing"}, "search"), ({"base_url": "ftp://x"}, "base_url")])
+async def test_a_bad_context_gets_its_real_message(stack: dict[str, Any], context: dict[str, Any], field: str) -> None:
+    client = get_client(url=stack["url"])
+    thread = await client.threads.create()
+    with pytest.raises(Exception, match=rf"ValidationError: 1 validation error for Context\n{field}\n") as info:
+        await client.runs.wait(thread["thread_id"], "iterresearch", input={"question": QUESTION}, context=context)
+    assert "An internal error occurred" not in str(info.value)
 
 
 async def test_api_run_streams_progress_and_tokens_into_sqlite(stack: dict[str, Any]) -> None:

@@ -109,8 +109,18 @@ async def test_list_models_reports_context_length(server: ModelServer) -> None:
 
 
 @pytest.mark.parametrize("body", ['{"error": {"message": "provider overloaded"}}', "<html>oops</html>",
-                                  '{"choices": null}', "[]"])
+                                  '{"choices": null}', "[]", '{"choices": []}', '{"choices": [{"message": 5}]}',
+                                  '{"choices": [{"message": {"role": "assistant", "content": 42}}]}'])
 async def test_a_200_that_is_not_a_completion_is_a_clear_error(server: ModelServer, body: str) -> None:
     server.faults.junk = [body]
     with pytest.raises(ModelCallError, match="unusable response"):
         await complete_json(endpoint(server), msgs("x"), Verdict)
+
+
+async def test_our_own_bugs_are_not_blamed_on_the_endpoint(server: ModelServer) -> None:
+    """A TypeError raised by the client code (here a keyword no API knows) surfaces as itself."""
+    from tools.llm import _invoke
+
+    with pytest.raises(TypeError):
+        await _invoke(endpoint(server), msgs("x"), no_such_keyword=object())
+    assert server.calls() == []

@@ -125,6 +125,23 @@ async def test_robots_txt(site: WebServer) -> None:
     assert (await ignoring.fetch(site.url("/people/ilse-marrow"))).charset == "windows-1252"
 
 
+@pytest.mark.parametrize(("rules", "allowed", "disallowed"), [
+    (b"Disallow: /*.pdf$\n", ["/wiki/Glass_Harbor", "/guide.pdf?page=2"], ["/guide.pdf"]),  # RFC 9309 wildcards
+    (b"Disallow: /\nAllow: /wiki/\n", ["/wiki/Glass_Harbor"], ["/guide.pdf", "/people/ilse-marrow"]),  # longest
+    (b"Allow: /people/ilse\nDisallow: /people/\n", ["/people/ilse-marrow"], ["/people/other"]),
+])
+async def test_robots_txt_as_rfc_9309_reads_it(site: WebServer, rules: bytes, allowed: list[str],
+                                                disallowed: list[str]) -> None:
+    site.robots = Route(b"User-agent: *\n" + rules, "text/plain")
+    site.routes["/people/other"] = Route(b"<p>other</p>")
+    f = await fetcher()
+    for path in allowed:
+        assert (await f.fetch(site.url(path))).data, path
+    for path in disallowed:
+        with pytest.raises(ReadError, match="robots.txt"):
+            await f.fetch(site.url(path))
+
+
 async def test_robots_unreachable_means_disallow(site: WebServer) -> None:
     site.robots = Route(b"oops", "text/plain", status=500)
     f = await fetcher()

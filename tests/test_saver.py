@@ -4,6 +4,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from langgraph.types import Command
 
 from checkpoints.threads import thread_id_for
@@ -103,3 +104,22 @@ async def test_pruning_never_changes_the_state(model_server: ModelServer, home: 
             pruned = await graph.aget_state({"configurable": {"thread_id": copy}})
             assert pruned.values == head.values, keep
             assert pruned.next == head.next
+
+
+async def test_a_saver_that_does_not_know_the_delta_channels_refuses_to_prune(model_server: ModelServer, home: Path,
+                                                                             corpus_dir: Path) -> None:
+    """Pruning blind would drop the history delta channels rebuild from: it stops before deleting anything."""
+    from checkpoints.saver import open_saver as blind_saver
+    from core.errors import StorageError
+
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    db = load_settings().checkpoints_db
+    thread = thread_id_for("blind")
+    async with open_saver(db) as saver:
+        await run_until_review(saver, thread, rounds=2)
+    before = rows(db, thread)
+    async with blind_saver(db) as saver:
+        with pytest.raises(StorageError, match="delta channels"):
+            await saver.prune_thread(thread, keep=2)
+    assert rows(db, thread) == before

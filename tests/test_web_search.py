@@ -42,8 +42,9 @@ async def test_serper_locale_follows_the_question_language(web: WebServer) -> No
     await serper.search("Glass Harbor", 2, Locale.for_text("电影《玻璃港》在哪里首映？"))
     sent = json.loads(web.requests[-1][3])
     assert (sent["gl"], sent["hl"]) == ("cn", "zh-cn")
-    with pytest.raises(SearchError, match="refused the request"):
+    with pytest.raises(SearchError, match="refused the request") as refused:
         await Serper(api(web), web.url("/serper"), "wrong-key").search(QUERY, 2)
+    assert not refused.value.transient  # a wrong key is not retried, now or in a later round
 
 
 async def test_tavily(web: WebServer) -> None:
@@ -56,8 +57,9 @@ async def test_rate_limits_are_retried_then_reported(web: WebServer) -> None:
     web.flaky["/searxng/search"] = 1
     assert await SearXNG(api(web), web.url("/searxng")).search(QUERY, 2)
     web.flaky["/searxng/search"] = 10
-    with pytest.raises(SearchError, match="after retries"):
+    with pytest.raises(SearchError, match="after retries") as busy:
         await SearXNG(api(web), web.url("/searxng")).search(QUERY, 2)
+    assert busy.value.transient  # a later round may try it again
 
 
 class FakeDDGS:
@@ -114,3 +116,13 @@ async def test_malformed_search_answers_are_contained(web: WebServer) -> None:
     web.routes["/loop/search"] = Route(b"", status=302, headers={"Location": "/loop/search"})
     with pytest.raises(SearchError, match="unusably"):
         await SearXNG(httpx.AsyncClient(follow_redirects=True), web.url("/loop")).search(QUERY, 2)
+
+
+def test_queries_a_backend_refused_for_good_are_not_planned_again() -> None:
+    from state.queries import already_searched, fresh_queries
+
+    state = {"queries_run": ["ran fine"], "failures": [
+        {"round": 1, "action": "search", "target": "bad key query", "error": "HTTP 401", "transient": False},
+        {"round": 1, "action": "search", "target": "busy query", "error": "HTTP 503", "transient": True}]}
+    assert fresh_queries(["Ran  fine!", "bad key query", "busy query", "new"], already_searched(state)) == [
+        "busy query", "new"]

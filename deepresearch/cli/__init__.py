@@ -7,15 +7,11 @@ import sqlite3
 import sys
 
 import typer
+from typer._click import exceptions as click_errors  # typer >= 0.22 vendors click
 
 from core.errors import DeepResearchError
 from deepresearch.cli import data, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
-
-try:  # typer >= 0.22 vendors click
-    from typer._click import exceptions as click_errors
-except ImportError:  # pragma: no cover - older typer uses click itself
-    from click import exceptions as click_errors  # type: ignore[no-redef]
 
 __all__ = ["app", "main"]
 
