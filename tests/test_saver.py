@@ -16,6 +16,14 @@ from tests.fakes.model_server import ModelServer
 from tools.corpus import Corpus
 
 
+@pytest.fixture
+def db(home: Path, corpus_dir: Path) -> Path:
+    """The checkpoint database of a home whose corpus holds the test documents."""
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    return load_settings().checkpoints_db
+
+
 def rows(db: Path, thread: str) -> int:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT count(*) FROM checkpoints WHERE thread_id = ?", (thread,)).fetchone()[0]
@@ -33,11 +41,7 @@ async def run_until_review(saver: Any, thread: str, rounds: int) -> Any:
     return graph, config, ctx
 
 
-async def test_prune_keeps_newest_n_and_the_thread_still_resumes(model_server: ModelServer, home: Path,
-                                                                  corpus_dir: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    Corpus(home / "corpus.db").ingest([corpus_dir])
-    db = load_settings().checkpoints_db
+async def test_prune_keeps_newest_n_and_the_thread_still_resumes(model_server: ModelServer, db: Path) -> None:
     thread = thread_id_for("prune-me")
     async with open_saver(db) as saver:
         graph, config, ctx = await run_until_review(saver, thread, rounds=4)  # paused before round 4's search
@@ -56,10 +60,7 @@ async def test_prune_keeps_newest_n_and_the_thread_still_resumes(model_server: M
         "glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"]
 
 
-async def test_keep_latest_copy_and_delete_for_runs(model_server: ModelServer, home: Path, corpus_dir: Path) -> None:
-    home.mkdir(parents=True, exist_ok=True)
-    Corpus(home / "corpus.db").ingest([corpus_dir])
-    db = load_settings().checkpoints_db
+async def test_keep_latest_copy_and_delete_for_runs(model_server: ModelServer, db: Path) -> None:
     source, copy = thread_id_for("original"), thread_id_for("copy")
     async with open_saver(db) as saver:
         graph, config, ctx = await run_until_review(saver, source, rounds=2)
@@ -81,11 +82,8 @@ async def test_keep_latest_copy_and_delete_for_runs(model_server: ModelServer, h
         assert rows(db, copy) == 0
 
 
-async def test_pruning_never_changes_the_state(model_server: ModelServer, home: Path, corpus_dir: Path) -> None:
+async def test_pruning_never_changes_the_state(model_server: ModelServer, db: Path) -> None:
     """Whatever N is kept, after forks (edits at old checkpoints) and Command(update=...) resumes."""
-    home.mkdir(parents=True, exist_ok=True)
-    Corpus(home / "corpus.db").ingest([corpus_dir])
-    db = load_settings().checkpoints_db
     thread = thread_id_for("forked")
     async with open_saver(db) as saver:
         graph, config, ctx = await run_until_review(saver, thread, rounds=2)
@@ -106,15 +104,12 @@ async def test_pruning_never_changes_the_state(model_server: ModelServer, home: 
             assert pruned.next == head.next
 
 
-async def test_a_saver_that_does_not_know_the_delta_channels_refuses_to_prune(model_server: ModelServer, home: Path,
-                                                                             corpus_dir: Path) -> None:
+async def test_a_saver_that_does_not_know_the_delta_channels_refuses_to_prune(model_server: ModelServer,
+                                                                             db: Path) -> None:
     """Pruning blind would drop the history delta channels rebuild from: it stops before deleting anything."""
     from checkpoints.saver import open_saver as blind_saver
     from core.errors import StorageError
 
-    home.mkdir(parents=True, exist_ok=True)
-    Corpus(home / "corpus.db").ingest([corpus_dir])
-    db = load_settings().checkpoints_db
     thread = thread_id_for("blind")
     async with open_saver(db) as saver:
         await run_until_review(saver, thread, rounds=2)
