@@ -88,6 +88,8 @@ async def close_models() -> None:
     for model in _MODELS.pop(asyncio.get_running_loop(), {}).values():
         if model.http_async_client is not None:
             await model.http_async_client.aclose()
+        if model.http_client is not None:
+            model.http_client.close()
 
 
 def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
@@ -102,6 +104,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         max_retries=endpoint.max_retries,
         stream_usage=True,
         http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}, verify=tls()),
+        http_client=httpx.Client(verify=tls()),  # never used (calls are async); spares building a default one
     )
 
 
