@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = _run(argv)
     finally:
+        gc.unfreeze()  # (in a long-lived caller, such as the tests, nothing stays frozen)
         if collecting:
             gc.enable()
     sys.exit(code)

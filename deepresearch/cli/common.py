@@ -98,6 +98,7 @@ def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
 
 def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
     """Run async work (research: the cycle collector runs again); model failures keep the thread resumable."""
+    gc.freeze()  # what start-up loaded stays: later collections need not walk through it
     gc.enable()
     try:
         return asyncio.run(work())  # type: ignore[arg-type]
