@@ -87,8 +87,9 @@ async def run(rounds: int) -> None:
     Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
     with ModelServer(ToyModel(scenario())) as server:
         os.environ["DEEPRESEARCH_BASE_URL"] = server.base_url
-        ctx = Context(max_rounds=rounds, pages_per_round=2, max_llm_calls=1000, max_stalls=rounds)
-        result = await runner.start(load_settings(), BENCH_THREAD, "Where does the parcel that leaves Arnholt end up?",
+        settings = load_settings()
+        ctx = Context.bind(settings)(max_rounds=rounds, pages_per_round=2, max_llm_calls=1000, max_stalls=rounds)
+        result = await runner.start(settings, BENCH_THREAD, "Where does the parcel that leaves Arnholt end up?",
                                     "iter", ctx, Progress(enabled=False))
         calls = server.calls()
     by_round: dict[int, list] = defaultdict(list)

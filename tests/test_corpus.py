@@ -11,8 +11,9 @@ from tools.passages import focus_text, split_passages
 
 def test_ingest_all_kinds_and_search(tmp_path: Path, corpus_dir: Path) -> None:
     corpus = Corpus(tmp_path / "corpus.db")
+    assert corpus.is_empty()
     report = corpus.ingest([corpus_dir])
-    assert len(report.added) == 8 and not report.failed
+    assert len(report.added) == 8 and not report.failed and not corpus.is_empty()
     kinds = {Path(p).suffix for p in report.added}
     assert kinds == {".md", ".txt", ".html", ".pdf"}
     hits = corpus.search("Velmora public library designed by", 3)
@@ -114,7 +115,7 @@ def test_a_file_that_turns_unreadable_loses_its_old_passages(tmp_path: Path) -> 
     paper.write_bytes(b"%PDF-1.4 garbage")
     report = corpus.ingest([paper])
     assert report.failed and corpus.search("Zanzibar spice", 1) == []
-    assert corpus.stats()["documents"] == 0
+    assert corpus.stats()["documents"] == 0 and corpus.is_empty()
 
 
 def test_special_files_are_not_opened(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import DocumentError, UserInputError
-from core.sqlite import connect
+from core.sqlite import connect, read_only
 from state.records import Hit
 from tools.documents import KINDS, parse_file
 from tools.passages import split_passages, terms
@@ -170,6 +170,14 @@ class Corpus:
         if not rows:
             return None
         return CorpusDocument(path, rows[0][0], "\n\n".join(r[1] for r in rows))
+
+    def is_empty(self) -> bool:
+        """Whether no document was ingested yet (a quick read: it neither creates nor migrates the database)."""
+        if not self.db_path.exists():
+            return True
+        with read_only(self.db_path) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            return "documents" not in tables or conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None
 
     def stats(self) -> dict[str, int]:
         """Documents, passages and database size."""

@@ -49,7 +49,7 @@ def check_search(ctx: Context, loaded: Settings) -> None:
     from tools.search import resolve_backend
 
     backend = resolve_backend(ctx.search, loaded.web)
-    if backend == "local" and Corpus(loaded.corpus_db).stats()["documents"] == 0:
+    if backend == "local" and Corpus(loaded.corpus_db).is_empty():
         raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
 
 

@@ -107,6 +107,12 @@ class WebServer:
             def log_message(self, *args: Any) -> None:
                 return
 
+            def handle(self) -> None:
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):  # the client went away mid-answer
+                    return
+
             def _send(self, status: int, body: bytes, content_type: str = "application/json",
                       headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
