@@ -124,3 +124,33 @@ def test_special_files_are_not_opened(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.md"
     os.mkfifo(fifo)
     assert list(iter_files([fifo])) == []
+
+
+def test_a_full_disk_mid_ingest_leaves_no_half_document(tmp_path: Path) -> None:
+    """The disk fills while a document's passages are written: that document is not half-stored (and then
+    "unchanged" for good); the next ingest, with room again, adds it whole."""
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import ROOT
+
+    db = tmp_path / "c.db"
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "a.md").write_text("# A\n\nA small note about harbours.")
+    Corpus(db).ingest([small])
+    big = tmp_path / "big"
+    big.mkdir()
+    (big / "big.md").write_text("# Big\n\n" + "\n\n".join(f"Paragraph {i} " + "harbour " * 150 for i in range(2000)))
+    full_disk = ("import resource, signal, sys\nfrom pathlib import Path\nfrom tools.corpus import Corpus\n"
+                 "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+                 "resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))\n"
+                 "Corpus(Path(sys.argv[1])).ingest([Path(sys.argv[2])])\n")
+    done = subprocess.run([sys.executable, "-c", full_disk, str(db), str(big)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode != 0 and ("full" in done.stderr or "too large" in done.stderr.lower()), done.stderr
+    corpus = Corpus(db)
+    assert corpus.stats()["documents"] == 1 and corpus.search("Paragraph harbour", 3)[0]["url"].endswith("a.md")
+    again = corpus.ingest([big])
+    assert [Path(p).name for p in again.added] == ["big.md"]
+    assert corpus.stats()["passages"] > 100

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,10 +16,14 @@ from core.errors import DocumentError, UserInputError
 from core.sqlite import connect, read_only
 from state.records import Hit
 from tools.documents import KINDS, parse_file
-from tools.passages import split_passages, terms
+from tools.passages import cjk_grams, split_passages, terms
 
 if TYPE_CHECKING:
     import sqlite_utils
+
+
+SCHEMA_VERSION = 2  # 1: words only; 2: CJK bigrams in a column of their own
+FTS_COLUMNS = ["title", "text", "grams"]
 
 
 @dataclass
@@ -41,7 +46,10 @@ class CorpusDocument:
 
 
 def fts_query(text: str) -> str:
-    """A safe FTS5 query: each meaningful word quoted, joined with OR so BM25 ranks partial matches."""
+    """A safe FTS5 query: each meaningful word or CJK bigram quoted, joined with OR (BM25 ranks partial matches).
+
+    Words match the title and text columns, bigrams the grams column.
+    """
     unique = list(dict.fromkeys(terms(text) or re.findall(r"\w+", text.lower())))
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in unique)
 
@@ -76,6 +84,8 @@ class Corpus:
     @staticmethod
     def _ensure_schema(db: sqlite_utils.Database) -> None:
         if "passages" in db.table_names():
+            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                Corpus._add_grams(db)
             return
         db.table("documents").create(
             {"id": int, "path": str, "title": str, "kind": str, "hash": str, "chars": int, "ingested_at": float},
@@ -83,12 +93,26 @@ class Corpus:
         )
         db.table("documents").create_index(["path"], unique=True)
         db.table("passages").create(
-            {"id": int, "doc_id": int, "seq": int, "path": str, "title": str, "text": str},
+            {"id": int, "doc_id": int, "seq": int, "path": str, "title": str, "text": str, "grams": str},
             pk="id", foreign_keys=[("doc_id", "documents", "id")],
         )
         db.table("passages").create_index(["doc_id", "seq"])
-        db.table("passages").enable_fts(["title", "text"], create_triggers=True, tokenize="porter unicode61")
+        db.table("passages").enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="porter unicode61")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    @staticmethod
+    def _add_grams(db: sqlite_utils.Database) -> None:
+        """Migrate a corpus indexed before CJK bigrams: add and fill the grams column, rebuild the index."""
+        with db.conn:
+            if "grams" not in db.table("passages").columns_dict:
+                db.execute("ALTER TABLE passages ADD COLUMN grams TEXT")
+            rows = db.execute("SELECT id, title, text FROM passages").fetchall()
+            db.conn.executemany("UPDATE passages SET grams = ? WHERE id = ?",
+                                [(cjk_grams(f"{title}\n{text}"), pid) for pid, title, text in rows])
+        db.table("passages").enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="porter unicode61",
+                                        replace=True)
+        db.table("passages").rebuild_fts()
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     def ingest(self, paths: Iterable[Path]) -> IngestReport:
         """Index files and folders; unchanged files are skipped, changed ones replaced, bad ones reported."""
         report = IngestReport()
@@ -115,30 +139,38 @@ class Corpus:
         existing = list(db.table("documents").rows_where("path = ?", [key], limit=1))
         if existing and existing[0]["hash"] == digest:
             return "unchanged"
+        old_id = existing[0]["id"] if existing else None
         try:
             doc = parse_file(file)
             if not doc.text.strip():
                 raise DocumentError(f"{file}: no text could be extracted")
         except DocumentError:
-            if existing:  # the file changed into something unreadable: its old text is no longer true
+            if old_id is not None:  # the file changed into something unreadable: its old text is no longer true
                 with db.conn:
-                    db.table("passages").delete_where("doc_id = ?", [existing[0]["id"]])
-                    db.table("documents").delete(existing[0]["id"])
+                    db.conn.execute("DELETE FROM passages WHERE doc_id = ?", [old_id])
+                    db.conn.execute("DELETE FROM documents WHERE id = ?", [old_id])
             raise
-        row = {"path": key, "title": doc.title, "kind": doc.kind, "hash": digest,
-               "chars": len(doc.text), "ingested_at": time.time()}
-        with db.conn:
-            if existing:
-                doc_id = existing[0]["id"]
-                db.table("passages").delete_where("doc_id = ?", [doc_id])
-                db.table("documents").update(doc_id, row)
-            else:
-                doc_id = db.table("documents").insert(row).last_pk
-            db.table("passages").insert_all(
-                {"doc_id": doc_id, "seq": i, "path": key, "title": doc.title, "text": text}
-                for i, text in enumerate(split_passages(doc.text))
-            )
+        self._store(db.conn, key, digest, doc.title, doc.kind, doc.text, old_id)
         return "updated" if existing else "added"
+
+    @staticmethod
+    def _store(conn: sqlite3.Connection, key: str, digest: str, title: str, kind: str, text: str,
+               old_id: int | None) -> None:
+        """Replace one document and its passages in a single transaction.
+
+        A failure (a full disk) leaves the corpus as it was, never a document row without its passages.
+        """
+        passages = split_passages(text)
+        with conn:  # plain statements: sqlite-utils' writers commit on their own, mid-document
+            if old_id is not None:
+                conn.execute("DELETE FROM passages WHERE doc_id = ?", [old_id])
+                conn.execute("DELETE FROM documents WHERE id = ?", [old_id])
+            doc_id = conn.execute(
+                "INSERT INTO documents (path, title, kind, hash, chars, ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [key, title, kind, digest, len(text), time.time()]).lastrowid
+            conn.executemany(
+                "INSERT INTO passages (doc_id, seq, path, title, text, grams) VALUES (?, ?, ?, ?, ?, ?)",
+                [(doc_id, i, key, title, body, cjk_grams(f"{title}\n{body}")) for i, body in enumerate(passages)])
 
     def search(self, query: str, k: int) -> list[Hit]:
         """BM25 search; one hit per document (its best passage as the snippet)."""
@@ -148,7 +180,7 @@ class Corpus:
         sql = """
             SELECT p.path, p.title, snippet(passages_fts, 1, '', '', ' … ', 40) AS snippet
             FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid
-            WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 3.0, 1.0) LIMIT ?
+            WHERE passages_fts MATCH ? ORDER BY bm25(passages_fts, 3.0, 1.0, 1.0) LIMIT ?
         """
         hits: list[Hit] = []
         seen: set[str] = set()

@@ -1,4 +1,10 @@
-"""Passages: split text for the corpus index, and cut long pages down to what matches a goal."""
+"""Passages: split text for the corpus index, the terms it is searched by, and focus on a goal.
+
+Long pages are cut down to the passages that match the round's goal. Chinese and Japanese write no
+spaces between words, and Korean attaches particles to them, so a run of those scripts is taken as its
+overlapping character pairs (bigrams), as CJK search engines do: 玻璃港 becomes 玻璃 and 璃港. Other
+text is taken as words.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import math
 import re
 from collections import Counter
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 
 
 def _split_long(paragraph: str, max_chars: int) -> list[str]:
@@ -19,8 +25,8 @@ def _split_long(paragraph: str, max_chars: int) -> list[str]:
         if current and len(current) + len(sentence) + 1 > max_chars:
             parts.append(current)
             current = sentence
-        else:
-            current = f"{current} {sentence}".strip()
+        else:  # CJK sentences follow each other without a space
+            current = (current + sentence if current.endswith(("。", "！", "？")) else f"{current} {sentence}").strip()
     if current:
         parts.append(current)
     return parts
@@ -46,15 +52,38 @@ def split_passages(text: str, max_chars: int = 1200) -> list[str]:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Han (with extensions and compatibility ideographs), kana, Hangul syllables and jamo
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff]+")
 _COMMON_WORDS = frozenset(
     "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
     "to was were what when where which who whom whose why will with".split()
 )
 
 
+def bigrams(run: str) -> list[str]:
+    """A CJK run as its overlapping character pairs (a single character stays itself)."""
+    return [run] if len(run) < 2 else [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def cjk_grams(text: str) -> str:
+    """The bigrams of every CJK run in ``text``, space-separated (the corpus indexes them beside the words)."""
+    return " ".join(g for run in _CJK.findall(text) for g in bigrams(run))
+
+
 def terms(text: str) -> list[str]:
-    """Lower-case words without the most common English ones."""
-    return [w for w in _WORD.findall(text.lower()) if w not in _COMMON_WORDS]
+    """What text is searched by: lower-case words without the most common English ones, and CJK bigrams."""
+    out: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        if not _CJK.search(word):
+            if word not in _COMMON_WORDS:
+                out.append(word)
+            continue
+        for part in re.split(f"({_CJK.pattern})", word):
+            if _CJK.fullmatch(part):
+                out.extend(bigrams(part))
+            elif part and part not in _COMMON_WORDS:
+                out.append(part)
+    return out
 
 
 def focus_text(text: str, focus: str, max_chars: int) -> str:

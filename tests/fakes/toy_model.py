@@ -15,10 +15,10 @@ from typing import Any
 
 
 class _AnyName(dict):  # type: ignore[type-arg]
-    """Fills every {var} of a fact pattern with "some capitalised name"."""
+    """Fills every {var} of a fact pattern with "some name": capitalised words, or two to six CJK characters."""
 
     def __missing__(self, key: str) -> str:
-        return r"[A-Z][a-z]+(?: [A-Z][a-z]+)?"
+        return r"(?:[A-Z][a-z]+(?: [A-Z][a-z]+)?|[\u4e00-\u9fff·]{2,6})"
 
 
 _ANY_NAME = _AnyName()
@@ -122,7 +122,7 @@ class ToyModel:
             return {"relevant": False, "evidence": "", "quote": ""}
         # names the goal hands over ("... given town Velmora, architect Ilse Marrow")
         given = goal.split(" given ", 1)[1] if " given " in goal else ""
-        known = dict(re.findall(r"(\w+) ([A-Z][\w ]*?)(?:,|$)", given))
+        known = dict(re.findall(r"(\w+) ([^,]+?)(?:, |$)", given))
         # first the fact the goal asks for; failing that, any fact of the chain the document states
         # about some name (what a reader keeping the question in mind would also report)
         goal_hops = [h for h in self.s.hops if h.name.lower() in goal.lower()]
@@ -138,9 +138,10 @@ class ToyModel:
 
     @staticmethod
     def _sentence(text: str, start: int, end: int) -> str:
-        left = max(text.rfind(". ", 0, start), text.rfind("\n", 0, start)) + 1
-        right_dot = text.find(". ", end)
-        right = right_dot + 1 if right_dot != -1 else len(text)
+        """The sentence around a match (ended by ". ", "。" or a line break)."""
+        left = max(text.rfind(". ", 0, start), text.rfind("。", 0, start), text.rfind("\n", 0, start)) + 1
+        ends = [i for i in (text.find(". ", end), text.find("。", end), text.find("\n", end)) if i != -1]
+        right = min(ends) + 1 if ends else len(text)
         return " ".join(text[left:right].split())
 
     def synthesize(self, parts: dict[str, str], system: str) -> dict[str, Any]:
