@@ -36,7 +36,7 @@ def build_graph(context_schema: type[Context] = Context) -> StateGraph[State, Co
 
     builder.add_edge(START, "plan")
     builder.add_edge("plan", "review")
-    builder.add_conditional_edges("review", dispatch_searches, ["search", "decide"])
+    builder.add_conditional_edges("review", dispatch_searches, ["search", "select"])
     builder.add_edge("search", "select")
     builder.add_conditional_edges("select", dispatch_reads, ["read", "decide"])
     builder.add_edge("read", "synthesize")

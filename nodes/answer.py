@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -81,7 +82,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                     HumanMessage(USER.format(question=state["question"], report=fence(report or "(empty)"),
                                              sources=fence(listing or "(none)")))]
         endpoint = (await toolbox(ctx)).endpoint
-        outcome = await guarded(complete_text(endpoint, messages, deadline=ctx.deadline_at))
+        tries = 2 if ctx.max_llm_calls - int(state.get("llm_calls", 0)) >= 2 else 1  # the last word is worth it
+        outcome = await guarded(partial(complete_text, endpoint, messages, deadline=ctx.deadline_at), tries)
         text, usage = outcome.value or "", outcome.usage
         if outcome.error:
             failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",

@@ -10,21 +10,35 @@ from state.budget import budget_reason
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
+from state.records import Failure
 
 Decision = Literal["plan", "backtrack", "answer"]
 
 
+def failed_for_now(state: State) -> list[Failure]:
+    """The work of the current round that failed for passing reasons (a model call, a timeout)."""
+    round_no = int(state.get("round", 0))
+    return [f for f in state.get("failures", []) if f["round"] == round_no and f["transient"]]
+
+
 def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Stop as soon as the evidence answers the question or a budget is spent; count rounds without progress."""
+    """Stop as soon as the evidence answers the question or a budget is spent; count rounds without progress.
+
+    A round that found nothing because its work failed for passing reasons is neither a stall nor a dead
+    end: the next round tries again (its failed reads first), until a budget says stop.
+    """
     ctx = runtime.context
     progress = bool(state.get("findings"))
-    stalls = 0 if progress else int(state.get("stalls", 0)) + 1
+    retry = not progress and bool(failed_for_now(state))
+    stalls = 0 if progress else int(state.get("stalls", 0)) + (0 if retry else 1)
     reason = budget_reason(state, ctx)
     decision: Decision
     if state.get("answered") and progress:
         decision, reason = "answer", "the evidence answers the question"
     elif reason:
         decision = "answer"
+    elif retry:
+        decision, reason = "plan", f"{len(failed_for_now(state))} failed for passing reasons: trying again"
     elif stalls >= ctx.max_stalls:
         decision, reason = "answer", f"no new evidence in {stalls} rounds"
     elif not progress:

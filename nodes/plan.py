@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -89,7 +90,8 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     seen = already_searched(state)
     usage = Usage()
     failures: list[Failure] = []
-    goal, queries = f"answer the question: {state['question']}", []
+    # without a usable plan: the last round's goal stands (its failed reads are retried)
+    goal, queries = state.get("goal") or f"answer the question: {state['question']}", []
     if may_call(state, ctx):
         messages: list[BaseMessage] = [
             SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=box.search.description)),
@@ -100,8 +102,8 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             left = calls_left(state, ctx) - usage.calls
             if left < 1:
                 break
-            outcome = await guarded(complete_json(box.endpoint, messages, Plan, repair=left >= 2,
-                                                  deadline=ctx.deadline_at))
+            outcome = await guarded(partial(complete_json, box.endpoint, list(messages), Plan, repair=left >= 2,
+                                            deadline=ctx.deadline_at))
             usage += outcome.usage
             if outcome.value is None:
                 failures.append(Failure(round=round_no, action="plan", target="planner", error=outcome.error,
@@ -123,8 +125,8 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
 
 
 def dispatch_searches(state: State) -> list[Send] | str:
-    """One parallel search per planned query; with none, the round ends empty-handed."""
+    """One parallel search per planned query; with none, straight to choosing pages (failed ones may be retried)."""
     queries = state.get("queries", [])
     if not queries:
-        return "decide"
+        return "select"
     return [Send("search", {"query": q, "round": state["round"], "question": state["question"]}) for q in queries]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NotRequired
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -97,8 +98,8 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
         HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=attribute(source["title"]),
                                  url=attribute(hit["url"]), text=fence(page.text))),
     ]
-    outcome = await guarded(complete_json(box.extraction, messages, Extraction, repair=task.get("calls", 1) >= 2,
-                                          deadline=ctx.deadline_at))
+    outcome = await guarded(partial(complete_json, box.extraction, messages, Extraction,
+                                    repair=task.get("calls", 1) >= 2, deadline=ctx.deadline_at))
     result, usage = outcome.value, outcome.usage
     if result is None:
         return _failed(runtime, task, outcome.error, transient=True, usage=usage)

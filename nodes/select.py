@@ -32,11 +32,12 @@ def pick(hits: list[Hit], already_read: set[str], limit: int) -> list[Hit]:
     return chosen
 
 
-MAX_READ_ATTEMPTS = 2
+MAX_READ_ATTEMPTS = 3
+RETRY = "(read again)"  # the query a retried page is filed under
 
 
 def done_with(state: State) -> set[str]:
-    """Pages not to read again: read already, unreadable, or failed twice for passing reasons."""
+    """Pages not to read again: read already, unreadable, or failed three times for passing reasons."""
     skip = {src["url"] for src in state.get("sources", [])}
     tries: dict[str, int] = {}
     for failure in state.get("failures", []):
@@ -47,15 +48,24 @@ def done_with(state: State) -> set[str]:
     return skip
 
 
-def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Pick up to ``pages_per_round`` new pages, as many as the call budget can still read.
+def to_retry(state: State, skip: set[str]) -> list[Hit]:
+    """Pages whose reading failed for passing reasons and may be tried again, as hits of their own queue."""
+    urls = dict.fromkeys(f["target"] for f in state.get("failures", []) if f["action"] == "read")
+    return [Hit(title=url, url=url, snippet="", rank=0, backend="retry", query=RETRY) for url in urls
+            if url not in skip]
 
+
+def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+    """Pick up to ``pages_per_round`` pages, as many as the call budget can still read.
+
+    This round's new hits are taken in turn with pages whose reading failed earlier for passing reasons.
     Each reader may spend two calls (a repair retry) when the budget allows, else one; one call is
     always left for the report writer.
     """
     ctx = runtime.context
     left = calls_left(state, ctx) if may_call(state, ctx, 2) else 0
-    chosen = pick(state.get("hits", []), done_with(state), min(ctx.pages_per_round, max(0, left - 1)))
+    skip = done_with(state)
+    chosen = pick([*to_retry(state, skip), *state.get("hits", [])], skip, min(ctx.pages_per_round, max(0, left - 1)))
     allowance = 2 if left >= 2 * len(chosen) + 1 else 1
     emit(runtime, "select", state, pages=[{"title": h["title"], "url": h["url"]} for h in chosen],
          hits=len(state.get("hits", [])))

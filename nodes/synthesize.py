@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -108,8 +109,9 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         update["failures"] = [_failure(state, "budget spent: new evidence appended to the report unedited")]
     else:
         endpoint = (await toolbox(ctx)).endpoint
-        outcome = await guarded(complete_json(endpoint, messages, Synthesis, repair=calls_left(state, ctx) >= 2,
-                                              deadline=ctx.deadline_at))
+        left = calls_left(state, ctx)
+        outcome = await guarded(partial(complete_json, endpoint, messages, Synthesis, repair=left >= 2,
+                                        deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
         usage, result = outcome.usage, outcome.value
         if result is None:
             update["failures"] = [_failure(state, outcome.error)]

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -144,21 +144,8 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
         ) from exc
     except openai.APIConnectionError as exc:
         raise EndpointUnreachable(endpoint.base_url) from exc
-    except openai.AuthenticationError as exc:
-        raise EndpointError(f"{endpoint.base_url} rejected the API key (DEEPRESEARCH_API_KEY)") from exc
-    except openai.BadRequestError as exc:
-        text = _brief(exc)
-        if kwargs.get("response_format") and _mentions(text, "response_format", "json_schema", "guided", "structured"):
-            raise ResponseFormatUnsupported(text) from exc
-        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
-            raise ModelCallError(f"prompt too long for the context the server allows: {text}") from exc
-        raise ModelCallError(f"the endpoint rejected the request: {text}") from exc
-    except openai.NotFoundError as exc:
-        raise EndpointError(
-            f"model {endpoint.model!r} is not served at {endpoint.base_url} (DEEPRESEARCH_MODEL)"
-        ) from exc
     except openai.APIStatusError as exc:
-        raise ModelCallError(f"model call failed with HTTP {exc.status_code}: {_brief(exc)}") from exc
+        raise _status_error(exc, endpoint, refusable=bool(kwargs.get("response_format"))) from exc
     except UnusableResponse as exc:
         raise ModelCallError(str(exc)) from exc
     except openai.APIError as exc:
@@ -166,6 +153,31 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     if not isinstance(reply, AIMessage):
         raise ModelCallError(f"unexpected reply type {type(reply).__name__}")
     return reply
+
+
+# how servers word a refused response_format: vLLM and SGLang ("guided"/"json_schema"), OpenAI-style
+# ("response_format"), llama.cpp's Python server (pydantic: "Input should be 'text' or 'json_object'")
+_FORMAT_REFUSAL = ("response_format", "json_schema", "json_object", "guided", "structured output", "grammar")
+
+
+def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, refusable: bool) -> Exception:
+    """The project's error for an HTTP error answer.
+
+    A refused response format is known by its message, whatever the status (400, 422, or 500 from a
+    server whose request validation failed).
+    """
+    text = _brief(exc)
+    if isinstance(exc, openai.AuthenticationError):
+        return EndpointError(f"{endpoint.base_url} rejected the API key (DEEPRESEARCH_API_KEY)")
+    if isinstance(exc, openai.NotFoundError):
+        return EndpointError(f"model {endpoint.model!r} is not served at {endpoint.base_url} (DEEPRESEARCH_MODEL)")
+    if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):
+        return ResponseFormatUnsupported(text)
+    if isinstance(exc, openai.BadRequestError):
+        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
+            return ModelCallError(f"prompt too long for the context the server allows: {text}")
+        return ModelCallError(f"the endpoint rejected the request: {text}")
+    return ModelCallError(f"model call failed with HTTP {exc.status_code}: {text}")
 
 
 def _brief(exc: openai.APIStatusError) -> str:
@@ -257,15 +269,23 @@ class Outcome(Generic[T]):
     error: str = ""
 
 
-async def guarded(call: Awaitable[tuple[T, Usage]]) -> Outcome[T]:
-    """Await a model call; a failed call or an unusable reply becomes ``error`` (the run goes on without it).
+async def guarded(call: Callable[[], Awaitable[tuple[T, Usage]]], attempts: int = 1) -> Outcome[T]:
+    """Make a model call; a failed call or an unusable reply becomes ``error`` (the run goes on without it).
 
-    An endpoint that cannot be used at all (EndpointError) is not caught: it ends the run.
+    A call that failed (after the client's own retries) is tried again while ``attempts`` last, and
+    counts as a call spent either way. An endpoint that cannot be used at all (EndpointError) is not
+    caught: it ends the run.
     """
-    try:
-        value, usage = await call
-    except StructuredOutputError as exc:
-        return Outcome(None, Usage(exc.calls, exc.tokens), str(exc))
-    except ModelCallError as exc:
-        return Outcome(None, Usage(), str(exc))
-    return Outcome(value, usage)
+    usage = Usage()
+    error = ""
+    for _ in range(max(1, attempts)):
+        try:
+            value, spent = await call()
+        except StructuredOutputError as exc:  # already repaired once: the model cannot give this shape
+            return Outcome(None, usage + Usage(exc.calls, exc.tokens), str(exc))
+        except ModelCallError as exc:
+            usage += Usage(1, 0)
+            error = str(exc)
+            continue
+        return Outcome(value, usage + spent)
+    return Outcome(None, usage, error)

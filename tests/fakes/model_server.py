@@ -9,6 +9,7 @@ a request until the test releases it.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import time
 import uuid
@@ -42,6 +43,11 @@ class Faults:
 
     statuses: list[int] = field(default_factory=list)  # next requests answer these HTTP codes, in order
     reject_json_schema: bool = False
+    # how a server refuses response_format (llama.cpp's Python server: HTTP 500, pydantic's message)
+    json_schema_refusal: tuple[int, str] = (400, "response_format json_schema is not supported by this server")
+    # a flaky endpoint: each request fails at random with these odds, from a seeded generator
+    chaos: dict[int | str, float] = field(default_factory=dict)  # 500 / 429 -> odds; "garbage" -> broken JSON
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
     malformed_until_repair: set[str] = field(default_factory=set)  # roles whose first reply is broken JSON
     think: bool = True  # wrap text-mode replies in <think>...</think>
     delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
@@ -92,15 +98,24 @@ class ModelServer:
         """(status, completion message or None, error text)."""
         messages = body.get("messages", [])
         text = "\n".join(str(m.get("content", "")) for m in messages)
+        garbage = False
         with self._lock:
             if self.faults.statuses:
                 return self.faults.statuses.pop(0), None, "injected failure"
+            roll, odds = self.faults.rng.random(), 0.0
+            for fault, chance in self.faults.chaos.items():
+                odds += chance
+                if roll < odds:
+                    if fault == "garbage":
+                        garbage = True
+                        break
+                    return int(fault), None, "injected chaos"
             for needle, statuses in self.faults.fail_when.items():
                 if needle in text and statuses:
                     return statuses.pop(0), None, "injected failure"
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema" and self.faults.reject_json_schema:
-            return 400, None, "response_format json_schema is not supported by this server"
+            return self.faults.json_schema_refusal[0], None, self.faults.json_schema_refusal[1]
         role, reply = self.brain(messages)
         method = ("json_schema" if response_format.get("type") == "json_schema"
                   else "tool_calling" if body.get("tools") else "text")
@@ -117,7 +132,7 @@ class ModelServer:
         if role in self.faults.delay:
             time.sleep(self.faults.delay[role])
         repaired = any("could not be used" in str(m.get("content", "")) for m in messages if m.get("role") == "user")
-        broken = role in self.faults.malformed_until_repair and not repaired
+        broken = garbage or (role in self.faults.malformed_until_repair and not repaired)
         return 200, self._message(reply, method, broken, body), ""
 
     def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +172,8 @@ class ModelServer:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if status in (429, 500, 502, 503):  # as busy servers do; keeps the client's retries quick
+                    self.send_header("retry-after-ms", "10")
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -64,7 +64,7 @@ class ToyModel:
         if INJECTION in _SECTION.sub("", user).upper():
             return self.obey(system)
         if "research planner" in system:
-            return "planner", self.plan(parts)
+            return "planner", self.plan(parts, user)
         if "page reader" in system:
             return "reader", self.read(parts)
         if "report writer" in system:
@@ -103,12 +103,14 @@ class ToyModel:
         return hop.fact.format(**{k: re.escape(v) for k, v in known.items()})
 
     # --- roles -----------------------------------------------------------------------------------
-    def plan(self, parts: dict[str, str]) -> dict[str, Any]:
+    def plan(self, parts: dict[str, str], user: str = "") -> dict[str, Any]:
         known, hop = self._known(parts.get("report", ""))
         if hop is None:
             return {"reasoning": "the report holds every fact", "goal": "confirm the answer",
                     "queries": [parts.get("question", "")[:60]]}
-        tried = (parts.get("dead_ends", "") + "\n" + parts.get("last_round", "")).lower()
+        # what it was shown had been tried: dead ends, the last round, and "already run" notices
+        notices = "\n".join(line for line in user.splitlines() if "already run" in line)
+        tried = (parts.get("dead_ends", "") + "\n" + parts.get("last_round", "") + "\n" + notices).lower()
         query = hop.query.format(**known)
         if query.lower() in tried and hop.alt_query:
             query = hop.alt_query.format(**known)
