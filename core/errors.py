@@ -87,6 +87,20 @@ class SearchError(DeepResearchError):
         self.transient = transient
 
 
+class SearchUnavailable(SearchError):
+    """The search backend cannot be reached at all (no network, DNS failure, connection refused).
+
+    Every query would fail the same way, so the run stops here, resumable once the backend is back.
+    """
+
+    exit_code = 2
+
+    def __init__(self, backend: str, detail: str) -> None:
+        super().__init__(f"cannot reach the search backend {backend}: {detail}", transient=True)
+        self.backend = backend
+        self.detail = detail
+
+
 class ReadError(DeepResearchError):
     """A page or document could not be read (the round goes on without it).
 
@@ -107,10 +121,12 @@ class RefusedURL(ReadError):
 class Transient(DeepResearchError):
     """A failure worth retrying (timeout, dropped connection, 429, 5xx); ``retry_after`` in seconds if known."""
 
-    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, retry_after: float | None = None, status: int | None = None,
+                 unreachable: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        self.unreachable = unreachable  # no connection could be made at all (not a slow or failing answer)
 
 
 class ParseError(DeepResearchError):

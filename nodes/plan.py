@@ -129,4 +129,5 @@ def dispatch_searches(state: State) -> list[Send] | str:
     queries = state.get("queries", [])
     if not queries:
         return "select"
-    return [Send("search", {"query": q, "round": state["round"], "question": state["question"]}) for q in queries]
+    return [Send("search", {"query": q, "round": state["round"], "question": state["question"], "of": len(queries)})
+            for q in queries]

@@ -14,11 +14,12 @@ from core.errors import ReadError
 from core.text import squash
 from state.budget import spent
 from state.context import Context
-from state.events import emit
+from state.events import emit, step_key
 from state.records import Failure, Finding, Hit, Source
 from tools.llm import Usage, complete_json, guarded
 from tools.prompts import attribute, fence, today
-from tools.toolbox import toolbox
+from tools.quorum import Late
+from tools.toolbox import Toolbox, toolbox
 
 SYSTEM = """You are the page reader of a deep-research agent. Current date: {date}.
 You get the research question, the goal of this round, and one document inside <document> tags.
@@ -57,6 +58,7 @@ class ReadTask(TypedDict):
     goal: str
     round: int
     calls: NotRequired[int]  # model calls this reader may spend (2 allows a repair retry)
+    of: NotRequired[int]  # how many pages the round reads (for the straggler rule)
 
 
 class Extraction(BaseModel):
@@ -83,9 +85,21 @@ def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient:
 
 
 async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Fetch the page (into the page store), ask the reader model for evidence, verify the quote."""
+    """Fetch the page (into the page store), ask the reader model for evidence, verify the quote.
+
+    A read that falls far behind the rest of its round is cancelled and recorded for a later round.
+    """
     ctx = runtime.context
     box = await toolbox(ctx)
+    try:
+        return await box.stragglers.run(step_key(runtime, "read"), task.get("of", 1), ctx.read_deadline_seconds,
+                                        _read(task, runtime, box))
+    except Late as exc:
+        return _failed(runtime, task, str(exc), transient=True)
+
+
+async def _read(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict[str, Any]:
+    ctx = runtime.context
     hit = task["hit"]
     try:
         page = await box.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)

@@ -7,10 +7,11 @@ from typing import Any, NotRequired
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from core.errors import SearchError
+from core.errors import SearchError, SearchUnavailable
 from state.context import Context
-from state.events import emit
+from state.events import emit, step_key
 from state.records import Failure
+from tools.quorum import Late
 from tools.toolbox import toolbox
 from tools.web_search import Locale
 
@@ -21,20 +22,33 @@ class SearchTask(TypedDict):
     query: str
     round: int
     question: NotRequired[str]  # its language picks the backend's locale
+    of: NotRequired[int]  # how many queries the round runs (for the straggler rule)
 
 
 async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Search one query; a failing backend is recorded as a failed action, never ends the round."""
+    """Search one query; a failing query (or one far behind the rest of its round) never ends the round.
+
+    It is recorded as a failed action. A backend out of reach ends the run, resumable.
+    """
     ctx = runtime.context
     query = task["query"]
     try:
         locale = Locale.for_text(task.get("question", "") + " " + query)
-        backend = (await toolbox(ctx)).search
-        hits = await backend.search(query, ctx.results_per_query, locale)
+        box = await toolbox(ctx)
+        hits = await box.stragglers.run(step_key(runtime, "search"), task.get("of", 1), ctx.read_deadline_seconds,
+                                        box.search.search(query, ctx.results_per_query, locale))
+    except Late as exc:
+        return _search_failed(runtime, task, str(exc), transient=True)
+    except SearchUnavailable:
+        raise  # the backend is out of reach: every query would fail; the run stops, resumable
     except SearchError as exc:
-        emit(runtime, "search_failed", round=task["round"], query=query, error=str(exc))
-        failure = Failure(round=task["round"], action="search", target=query, error=str(exc),
-                          transient=exc.transient)
-        return {"failures": [failure]}  # not counted as run: a later round may try it again, if it may pass
+        return _search_failed(runtime, task, str(exc), transient=exc.transient)
     emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
     return {"hits": hits, "queries_run": [query]}
+
+
+def _search_failed(runtime: Runtime[Context], task: SearchTask, error: str, *, transient: bool) -> dict[str, Any]:
+    """Not counted as run: a later round may try the query again, if it may pass."""
+    emit(runtime, "search_failed", round=task["round"], query=task["query"], error=error)
+    return {"failures": [Failure(round=task["round"], action="search", target=task["query"], error=error,
+                                 transient=transient)]}

@@ -78,4 +78,5 @@ def dispatch_reads(state: State) -> list[Send] | str:
     if not selected:
         return "decide"
     return [Send("read", {"hit": hit, "question": state["question"], "goal": state.get("goal", ""),
-                          "round": state["round"], "calls": state.get("read_allowance", 1)}) for hit in selected]
+                          "round": state["round"], "calls": state.get("read_allowance", 1), "of": len(selected)})
+            for hit in selected]

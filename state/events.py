@@ -1,4 +1,7 @@
-"""Progress events: what nodes send on LangGraph's custom stream (read by the CLI and API clients)."""
+"""Progress events on LangGraph's custom stream (read by the CLI and API clients), and step keys.
+
+A step key tells the parallel tasks of one step apart from every other step's.
+"""
 
 from __future__ import annotations
 
@@ -16,3 +19,12 @@ def emit(runtime: Runtime[Any], event: str, state: Mapping[str, Any] | None = No
         payload.setdefault("llm_calls", int(state.get("llm_calls", 0)))
         payload.setdefault("tokens", int(state.get("tokens", 0)))
     runtime.stream_writer(payload)
+
+
+def step_key(runtime: Runtime[Any], phase: str) -> str:
+    """One key for the parallel tasks of a step (a round's reads, or its searches): same thread, same checkpoint."""
+    info = runtime.execution_info
+    if info is None:
+        return phase
+    parent = info.checkpoint_ns.rpartition("|")[0]  # the task's own namespace is its last segment
+    return f"{phase}:{info.thread_id}:{parent}:{info.checkpoint_id}"

@@ -70,3 +70,35 @@ def test_cli_missing_key_and_refused_private_network(model_server: ModelServer, 
     assert "refused" in done.stderr and "loopback" in done.stderr
     assert json.loads(done.stdout)["sources"] == []
     assert web.hits("/wiki/Glass_Harbor") == 0
+
+
+def test_an_unreachable_search_backend_stops_the_run_resumably(model_server: ModelServer, web: WebServer, home: Path,
+                                                               run_cli: InProcess) -> None:
+    """No network: one clear line, a nonzero exit, and a thread that continues once the backend is back."""
+    env = cli_env(home, model_server.base_url, DEEPRESEARCH_ALLOW_PRIVATE_NETWORK="127.0.0.1",
+                  SEARXNG_URL="http://127.0.0.1:9")  # nothing listens there
+    done = run_cli(env, "run", QUESTION, "--search", "searxng", "--thread", "offline", "--set", "pages_per_round=2")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("deepresearch: error: cannot reach the search backend searxng: connection failed")
+    assert "deepresearch resume offline" in last
+    assert " unfinished " in run_cli(env, "threads").stdout
+    resumed = run_cli({**env, "SEARXNG_URL": web.url("/searxng")}, "resume", "offline", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+
+
+async def test_one_slow_page_does_not_hold_the_round(model_server: ModelServer, web: WebServer, home: Path) -> None:
+    """A page that takes 30 s among fast ones: the round goes on without it (recorded, to retry later)."""
+    import asyncio
+
+    web.routes["/slow-premiere"] = Route(web.routes["/wiki/Harbor_Lights"].body, delay=30,
+                                         title="Glass Harbor film premiere night report")
+    recorder = Recorder()
+    ctx = run_context(search="searxng", pages_per_round=4, read_deadline_seconds=0.5)
+    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for("slow"), QUESTION, "iter", ctx,
+                                                 recorder), timeout=20)  # it would wait 30 s for the slow page
+    assert result.answer == "1921"
+    late = [e for e in kinds(recorder, "read_failed") if e["url"].endswith("/slow-premiere")]
+    assert late and "no answer after" in late[0]["error"]
+    assert any(f["target"].endswith("/slow-premiere") and f["transient"] for f in result.failures)

@@ -126,3 +126,27 @@ def test_queries_a_backend_refused_for_good_are_not_planned_again() -> None:
         {"round": 1, "action": "search", "target": "busy query", "error": "HTTP 503", "transient": True}]}
     assert fresh_queries(["Ran  fine!", "bad key query", "busy query", "new"], already_searched(state)) == [
         "busy query", "new"]
+
+
+async def test_duckduckgo_offline_is_unreachable_not_empty() -> None:
+    from ddgs.exceptions import DDGSException
+
+    from core.errors import SearchUnavailable
+
+    FakeDDGS.calls = []
+    offline = DDGSException("DNSError: DNSError('error sending request for url (https://search.yahoo.com/search?p=x) "
+                            "> error resolving DNS')")
+    FakeDDGS.script = [offline, offline, offline]
+    with pytest.raises(SearchUnavailable, match="cannot reach the search backend duckduckgo: .*DNSError"):
+        await DuckDuckGo(make_client=FakeDDGS).search(QUERY, 5)
+    assert len(FakeDDGS.calls) == 3  # retried before giving up
+
+
+async def test_an_unreachable_api_is_unavailable_not_a_failed_query() -> None:
+    import httpx
+
+    from core.errors import SearchUnavailable
+
+    async with httpx.AsyncClient() as client:
+        with pytest.raises(SearchUnavailable, match="searxng: connection failed"):
+            await SearXNG(client, "http://127.0.0.1:9").search(QUERY, 2)

@@ -55,15 +55,19 @@ def make_clients(web: WebSettings) -> Clients:
 
 
 async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service: str,
-                    fail: Callable[[str, bool], Exception], **kwargs: Any) -> Any:
+                    fail: Callable[[str, bool], Exception], unreachable: Callable[[str], Exception] | None = None,
+                    **kwargs: Any) -> Any:
     """One call to a JSON API (search backends, Jina), retrying 429, 5xx, timeouts and dropped connections.
 
-    Failures are raised as ``fail(message, transient)``, so each caller keeps its own error type.
+    Failures are raised as ``fail(message, transient)``, so each caller keeps its own error type; when no
+    connection could be made at all and ``unreachable`` is given, as ``unreachable(message)``.
     """
 
     async def attempt() -> Any:
         try:
             response = await client.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise Transient(f"connection failed ({_cause(exc)})", unreachable=True) from exc
         except httpx.TimeoutException as exc:
             raise Transient("timed out") from exc
         except httpx.TransportError as exc:
@@ -85,4 +89,12 @@ async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service
     try:
         return await retrying(attempt)
     except Transient as exc:
+        if exc.unreachable and unreachable is not None:
+            raise unreachable(str(exc)) from exc
         raise fail(f"{service} failed after retries: {exc}", True) from exc
+
+
+def _cause(exc: httpx.HTTPError) -> str:
+    """The short reason of a connection failure (name resolution, refusal), or its type."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.settings import Settings
 from state.context import Context
@@ -18,6 +18,7 @@ from tools.http import Clients, make_clients
 from tools.llm import Endpoint, close_models
 from tools.netsafety import AddressPolicy
 from tools.pages import PageStore
+from tools.quorum import Quorums
 from tools.reader import CorpusReader, JinaReader, Reader, RoutingReader, WebReader
 from tools.search import SearchBackend, make_backend
 
@@ -32,6 +33,7 @@ class Toolbox:
     reader: Reader
     pages: PageStore
     clients: Clients
+    stragglers: Quorums = field(default_factory=Quorums)  # the round's reads and searches in flight
 
 
 def web_reader(settings: Settings, clients: Clients, pages: PageStore) -> Reader:

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from core.errors import SearchError, Transient
+from core.errors import SearchError, SearchUnavailable, Transient
 from state.records import Hit
 from tools.http import call_json
 from tools.retry import retrying
@@ -67,7 +67,8 @@ def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: 
 
 
 async def _call_json(client: httpx.AsyncClient, backend: str, method: str, url: str, **kwargs: Any) -> Any:
-    return await call_json(client, method, url, service=backend, fail=SearchError, **kwargs)
+    return await call_json(client, method, url, service=backend, fail=SearchError,
+                           unreachable=lambda detail: SearchUnavailable(backend, detail), **kwargs)
 
 
 class SearXNG:
@@ -131,6 +132,16 @@ class Tavily(_KeyedAPI):
         return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
 
 
+# how ddgs reports engines it could not reach (it wraps the HTTP client's error text)
+_OFFLINE = ("dnserror", "connecterror", "error sending request", "connection refused", "network is unreachable")
+
+
+def _first_line(exc: Exception) -> str:
+    """An engine error as one short line (ddgs nests the client's message in its own)."""
+    text = " ".join(str(exc).replace("\\'", "'").split())
+    return text if len(text) <= 160 else text[:159] + "…"
+
+
 class DuckDuckGo:
     """DuckDuckGo and friends through the ddgs package: no key needed."""
 
@@ -166,10 +177,14 @@ class DuckDuckGo:
                     return []
                 if "ratelimit" in message or "rate limit" in message or "429" in message:
                     raise Transient(str(exc)) from exc  # engines' rate limits arrive wrapped
+                if any(sign in message for sign in _OFFLINE):  # every engine it asked was out of reach
+                    raise Transient(_first_line(exc), unreachable=True) from exc
                 raise SearchError(f"duckduckgo search failed: {exc}") from exc
 
         try:
             items = await retrying(attempt)
         except Transient as exc:
+            if exc.unreachable:
+                raise SearchUnavailable(self.name, str(exc)) from exc
             raise SearchError(f"duckduckgo search failed after retries: {exc}", transient=True) from exc
         return _hits([i for i in items if isinstance(i, dict)], query, self.name, k, "title", "href", "body")

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import EndpointError, ModelCallError, UserInputError
+from core.errors import EndpointError, ModelCallError, SearchUnavailable, UserInputError
 from deepresearch import __version__
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
@@ -106,6 +106,9 @@ def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
         raise EndpointError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
     except ModelCallError as exc:
         raise ModelCallError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
+    except SearchUnavailable as exc:
+        raise SearchUnavailable(exc.backend, f"{exc.detail} (progress is saved: `deepresearch resume {thread}`)"
+                                ) from exc
     except KeyboardInterrupt:
         err.print(f"interrupted; continue with `deepresearch resume {escape(thread)}`")
         raise typer.Exit(130) from None
