@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any, NotRequired
 
@@ -17,6 +18,7 @@ from state.context import Context
 from state.events import emit, step_key
 from state.records import Failure, Finding, Hit, Source
 from tools.llm import Usage, complete_json, guarded
+from tools.pages import reading_key
 from tools.prompts import attribute, fence, today
 from tools.quorum import Late
 from tools.toolbox import Toolbox, toolbox
@@ -112,11 +114,18 @@ async def _read(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict
         HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=attribute(source["title"]),
                                  url=attribute(hit["url"]), text=fence(page.text))),
     ]
-    outcome = await guarded(partial(complete_json, box.extraction, messages, Extraction,
-                                    repair=task.get("calls", 1) >= 2, deadline=ctx.deadline_at))
-    result, usage = outcome.value, outcome.usage
-    if result is None:
-        return _failed(runtime, task, outcome.error, transient=True, usage=usage)
+    thread = runtime.execution_info.thread_id if runtime.execution_info else None
+    key = reading_key(page.page_hash, box.extraction.model, str(thread), task["question"], task["goal"])
+    remembered = await asyncio.to_thread(box.pages.reading, key) if thread else None
+    if remembered is not None:  # this thread read it already, for this goal (a round resumed after a kill)
+        result, usage = Extraction.model_validate_json(remembered), Usage()
+    else:
+        outcome = await guarded(partial(complete_json, box.extraction, messages, Extraction,
+                                        repair=task.get("calls", 1) >= 2, deadline=ctx.deadline_at))
+        if outcome.value is None:
+            return _failed(runtime, task, outcome.error, transient=True, usage=outcome.usage)
+        result, usage = outcome.value, outcome.usage
+        await asyncio.to_thread(box.pages.remember_reading, key, result.model_dump_json())
     evidence = result.evidence.strip()
     relevant = result.relevant and bool(evidence)
     emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,

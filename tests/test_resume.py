@@ -71,3 +71,35 @@ def test_endpoint_lost_mid_run_exits_2_and_resumes(home: Path, model_server: Mod
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["answer"] == "1921"
     assert len(model_server.calls("planner")) == 4  # round 1 was not planned again
+
+
+def test_reads_that_finished_before_a_kill_are_not_read_again(home: Path, model_server: ModelServer,
+                                                              corpus_dir: Path, run_cli: InProcess) -> None:
+    """kill -9 while one read of the round is still out: the reads already printed are kept."""
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    release = threading.Event()
+    model_server.faults.hold_when = {'lantern_cinema.md"': release}  # this page's read never returns
+    proc = spawn(env, "run", QUESTION, "--thread", "k2", "--set", "pages_per_round=3")
+    finished: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "✓ evidence" in line or "· nothing relevant" in line:
+                finished.append(line.split("  ")[-1].split(" (")[0].strip())
+            if len(finished) == 2:
+                break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert sorted(finished) == ["Glass Harbor", "Harbor Lights"]  # titles, as printed (token counts cut off)
+    model_server.faults.hold_when = {}
+    resumed = run_cli(env, "resume", "k2", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+    readers = [re.search(r'source="([^"]+)"', c.user).group(1) for c in model_server.calls("reader")]
+    for name in ("glass_harbor.md", "harbor_lights.md"):  # read once, before the kill
+        assert sum(url.endswith(name) for url in readers) == 1, readers

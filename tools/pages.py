@@ -1,4 +1,9 @@
-"""Content-addressed page store: page text lives here, keyed by its hash, never in checkpoints."""
+"""Content-addressed page store: page text lives here, keyed by its hash, never in checkpoints.
+
+Beside the pages it keeps what the reader model extracted from each (by page, model, thread and goal),
+written before the read is reported done: a run killed in the instant between a read's end and the
+checkpoint that records it does not pay for that read again when it resumes. Other threads read afresh.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,11 @@ def page_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def reading_key(page: str, model: str, *asked: str) -> str:
+    """The key of one reading: this page (by hash), read by this model, in this thread, for this goal."""
+    return hashlib.sha256("\x1f".join([page, model, *asked]).encode("utf-8")).hexdigest()
+
+
 class PageStore:
     """SQLite store of page text by hash, plus the URL -> latest hash mapping."""
 
@@ -45,6 +55,7 @@ class PageStore:
                     url TEXT PRIMARY KEY, hash TEXT NOT NULL REFERENCES pages(hash),
                     title TEXT, fetched_at REAL
                 );
+                CREATE TABLE IF NOT EXISTS readings (key TEXT PRIMARY KEY, reply TEXT NOT NULL, read_at REAL);
                 """
             )
             yield conn
@@ -77,6 +88,18 @@ class PageStore:
         if row is None or (max_age is not None and time.time() - row[3] > max_age):
             return None
         return StoredPage(url, row[0], row[1], row[2], row[3])
+
+    def reading(self, key: str) -> str | None:
+        """A reader's reply remembered under ``key`` (see ``reading_key``), if any."""
+        with self._conn() as conn:
+            row = conn.execute("SELECT reply FROM readings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def remember_reading(self, key: str, reply: str) -> None:
+        """Keep a reader's reply, durably, before the run moves on (a kill cannot make it pay again)."""
+        with self._conn() as conn:
+            conn.execute("INSERT OR REPLACE INTO readings(key, reply, read_at) VALUES (?, ?, ?)",
+                         (key, reply, time.time()))
 
     def stats(self) -> dict[str, int]:
         """Pages, URLs and bytes of text stored."""

@@ -55,6 +55,7 @@ class Faults:
     drop: set[str] = field(default_factory=set)  # roles whose requests get the connection closed, no reply
     junk: list[str] = field(default_factory=list)  # next replies: these bodies with HTTP 200, in order
     fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
+    hold_when: dict[str, threading.Event] = field(default_factory=dict)  # prompt substring -> held until set
 
 
 class ModelServer:
@@ -85,6 +86,8 @@ class ModelServer:
 
     def __exit__(self, *exc: object) -> None:
         for _, event in self.faults.gates.values():
+            event.set()
+        for event in self.faults.hold_when.values():
             event.set()
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -129,6 +132,10 @@ class ModelServer:
         if gate and nth >= gate[0]:
             self.blocked.set()
             gate[1].wait()
+        for needle, release in self.faults.hold_when.items():
+            if needle in text:
+                self.blocked.set()
+                release.wait()
         if role in self.faults.delay:
             time.sleep(self.faults.delay[role])
         repaired = any("could not be used" in str(m.get("content", "")) for m in messages if m.get("role") == "user")
