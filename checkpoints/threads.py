@@ -80,12 +80,10 @@ def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_of(snapshot: StateSnapshot) -> str:
-    """done; review (waiting for plan approval); unfinished (resumable); stopped (no next step, no answer)."""
+    """done; review (waiting for plan approval); unfinished (resumable, whatever step it stopped at)."""
     if snapshot.values.get("done"):
         return "done"
-    if snapshot.interrupts:
-        return "review"
-    return "unfinished" if snapshot.next else "stopped"
+    return "review" if snapshot.interrupts else "unfinished"
 
 
 async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str,

@@ -21,6 +21,7 @@ from core.errors import UserInputError
 from core.settings import Settings
 from deepresearch.progress import Progress
 from graphs.registry import GRAPHS, MODES, recursion_limit
+from state.budget import budget_reason
 from state.citations import numbered
 from state.context import Context
 from tools.toolbox import close_toolboxes
@@ -142,13 +143,17 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
         metadata = await latest_metadata(saver, thread_id)
         graph_id = graph_id_of(metadata)
         graph = compile_graph(graph_id, saver)
-        snapshot = await graph.aget_state({"configurable": {"thread_id": thread_id}})
-        status = status_of(snapshot)
-        if status in ("done", "stopped"):
-            progress.line(f"thread {thread_id} is {status}; nothing to resume")
-            return result_from_state(thread_id, snapshot)
+        here: RunnableConfig = {"configurable": {"thread_id": thread_id}}
+        snapshot = await graph.aget_state(here)
         ctx = Context.bind(settings).build(run_settings(metadata), **overrides)
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
+        if snapshot.values.get("done"):
+            if not await _reopen(graph, thread_id, snapshot, ctx, progress):
+                return result_from_state(thread_id, snapshot)
+        elif not snapshot.next and not snapshot.interrupts:
+            # stopped between steps with nothing pending (a kill, a full disk): on to the next round
+            await graph.aupdate_state(here, {"decision": "plan"}, as_node="decide")
+        snapshot = await graph.aget_state(here)
         progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} "
                       f"(next: {', '.join(snapshot.next)})")
         inputs: Any = None
@@ -158,6 +163,33 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
                 return result_from_state(thread_id, snapshot)
             inputs = Command(resume=answer)
         return await _drive(graph, inputs, config, ctx, progress, reviewer)
+
+
+async def _reopen(graph: Graph, thread_id: str, snapshot: StateSnapshot, ctx: Context, progress: Progress) -> bool:
+    """Let a thread that ended on a budget or without progress research on, if the new settings allow it.
+
+    The thread forks from the step before its answer (LangGraph keeps every step), so research picks up
+    the evolving report, not the final one. A thread that answered its question has nothing to resume.
+    """
+    stop = str(snapshot.values.get("stop_reason", ""))
+    if snapshot.values.get("answered"):
+        progress.line(f"thread {thread_id} is done ({stop or 'answered'}); nothing to resume")
+        return False
+    before = None
+    async for past in graph.aget_state_history({"configurable": {"thread_id": thread_id}}):
+        if past.next == ("answer",):
+            before = past
+            break
+    if before is None:
+        progress.line(f"thread {thread_id} is done; nothing to resume")
+        return False
+    still = budget_reason(before.values, ctx)
+    if still:
+        raise UserInputError(f"thread {thread_id} ended on {stop}; with these settings {still} again: raise the "
+                             f"budget to continue it, e.g. `deepresearch resume {thread_id} --max-rounds N`")
+    await graph.aupdate_state(before.config, {"decision": "plan", "stalls": 0, "stop_reason": ""}, as_node="decide")
+    progress.line(f"thread {thread_id} ended on {stop}; researching on")
+    return True
 
 
 async def load(settings: Settings, ref: str) -> RunResult:

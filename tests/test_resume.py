@@ -1,5 +1,6 @@
 """kill -9 in the middle of a run, then resume: finished rounds are not redone."""
 
+import asyncio
 import json
 import re
 import signal
@@ -103,3 +104,49 @@ def test_reads_that_finished_before_a_kill_are_not_read_again(home: Path, model_
     readers = [re.search(r'source="([^"]+)"', c.user).group(1) for c in model_server.calls("reader")]
     for name in ("glass_harbor.md", "harbor_lights.md"):  # read once, before the kill
         assert sum(url.endswith(name) for url in readers) == 1, readers
+
+
+def test_a_thread_that_ended_on_a_budget_researches_on_with_a_larger_one(home: Path, model_server: ModelServer,
+                                                                          corpus_dir: Path,
+                                                                          run_cli: InProcess) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    short = run_cli(env, "run", QUESTION, "--thread", "budget", "--max-rounds", "1", "--json")
+    assert short.returncode == 0 and json.loads(short.stdout)["answer"] != "1921"
+    same = run_cli(env, "resume", "budget")
+    assert same.returncode == 1 and "max_rounds (1) reached" in same.stderr and "--max-rounds N" in same.stderr
+    more = run_cli(env, "resume", "budget", "--max-rounds", "6", "--json")
+    assert more.returncode == 0, more.stderr
+    data = json.loads(more.stdout)
+    assert data["answer"] == "1921" and data["rounds"] > 1 and len(data["sources"]) == 3
+    assert "researching on" in more.stderr
+    again = run_cli(env, "resume", "budget", "--max-rounds", "9")
+    assert again.returncode == 0 and "nothing to resume" in again.stderr  # it answered: done for good
+
+
+async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_server: ModelServer, corpus_dir: Path,
+                                                           run_cli: InProcess) -> None:
+    """No next step and no answer (as a kill or a full disk can leave it): listed unfinished, and resumed."""
+    from core.settings import load_settings
+    from deepresearch import runner
+    from deepresearch.progress import Progress
+    from tests.conftest import run_context
+    from tools.corpus import Corpus
+
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    thread = thread_id_for("stopped")
+    await runner.start(load_settings(), thread, QUESTION, "iter", run_context(review_plan=True),
+                       Progress(enabled=False))
+    async with runner.saver_for(load_settings().checkpoints_db) as saver:
+        graph = runner.compile_graph("iterresearch", saver)
+        config = {"configurable": {"thread_id": thread}}
+        await graph.aupdate_state(config, {"report": ""}, as_node="answer")  # ends the graph, with no answer
+        stopped = await graph.aget_state(config)
+    assert stopped.next == () and not stopped.values.get("done")
+    env = cli_env(home, model_server.base_url)
+    assert any(line.startswith(thread) and " unfinished " in line
+               for line in (await asyncio.to_thread(run_cli, env, "threads")).stdout.splitlines())
+    resumed = await asyncio.to_thread(run_cli, env, "resume", "stopped", "--json", stdin="\n" * 10)
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
