@@ -50,9 +50,12 @@ async def resolve_thread(saver: DeepResearchSaver, ref: str, fragments: bool = T
     if candidate in known:
         return candidate
     part = ref.lower()
+    matches = [t for t in known if t.startswith(part) or t.endswith(part)] if ID_FRAGMENT.fullmatch(part) else []
+    if not fragments and matches:
+        raise UserInputError(f"{ref!r} is part of thread id {matches[0]}" + (" and others" if len(matches) > 1 else "")
+                             + ": give the full id or the name here")
     if not fragments or not ID_FRAGMENT.fullmatch(part):
         raise UserInputError(f"unknown thread {ref!r} (see `deepresearch threads`; give a full id or a name)")
-    matches = [t for t in known if t.startswith(part) or t.endswith(part)]
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

@@ -1,11 +1,21 @@
-"""Live progress on stderr, drawn from the graph's custom stream events."""
+"""Live progress on stderr, drawn from the graph's custom stream events.
+
+One line per research step, and, on a terminal, a spinner under them that says what the run is doing
+now and for how long ("reading 2/4 · 6s"), so a slow model call is never a frozen screen.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.live import Live
 from rich.markup import escape
+from rich.spinner import Spinner
+
+T = TypeVar("T")
 
 
 def _tok(ev: dict[str, Any]) -> str:
@@ -17,30 +27,97 @@ def _short(text: str, limit: int = 90) -> str:
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 
+class Activity:
+    """What the run is doing now, and since when; rendered as a spinner with the elapsed seconds."""
+
+    def __init__(self) -> None:
+        self.label = "starting"
+        self.since = time.monotonic()
+        self.reads = (0, 0)  # done, of
+        self.spinner = Spinner("dots", style="cyan")
+
+    def now(self, label: str) -> None:
+        """A new activity starts."""
+        self.label = label
+        self.since = time.monotonic()
+
+    def follow(self, ev: dict[str, Any]) -> None:
+        """Move on with an event: the step it ends tells what comes next."""
+        kind = ev.get("event")
+        if kind == "plan":
+            self.now("waiting for review" if ev.get("review") else "searching")
+        elif kind == "review":
+            self.now("searching")
+        elif kind == "select":
+            self.reads = (0, len(ev.get("pages", [])))
+            self.now(f"reading 0/{self.reads[1]}")
+        elif kind in ("read", "read_failed"):
+            self.reads = (self.reads[0] + 1, self.reads[1])
+            self.label = f"reading {self.reads[0]}/{self.reads[1]}" if self.reads[0] < self.reads[1] else \
+                "writing the report"
+        elif kind == "decide":
+            self.now("writing the answer" if ev.get("decision") == "answer" else f"planning round {ev['round'] + 1}")
+        elif kind == "backtrack":
+            self.now(f"planning round {ev['round'] + 1}")
+
+    def __rich__(self) -> RenderableType:
+        self.spinner.update(text=f"[dim]{self.label} · {time.monotonic() - self.since:.0f}s[/]")
+        return self.spinner
+
+
 class Progress:
     """Prints one line per research step: round, queries, pages read, decisions, tokens."""
 
     def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self.enabled = enabled
+        self.activity = Activity()
+        self._live: Live | None = None
 
     def line(self, text: str) -> None:
         """Print a progress line (markup allowed)."""
         if self.enabled:
             self.console.print(text)
 
+    def start(self, label: str) -> None:
+        """Show the spinner (on a terminal) from now on, doing ``label``."""
+        self.activity.now(label)
+        if self.enabled and self.console.is_terminal and self._live is None:
+            self._live = Live(self.activity, console=self.console, refresh_per_second=8, transient=True)
+            self._live.start()
+
+    def stop(self) -> None:
+        """Take the spinner away (before the report is printed, or input is asked for)."""
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def paused(self, ask: Callable[[dict[str, Any]], T]) -> Callable[[dict[str, Any]], T]:
+        """``ask`` (a reviewer reading the terminal), with the spinner out of the way while it asks."""
+        def wrapped(payload: dict[str, Any]) -> T:
+            running = self._live is not None
+            self.stop()
+            try:
+                return ask(payload)
+            finally:
+                if running:
+                    self.start("searching")
+        return wrapped
+
     def event(self, ev: dict[str, Any]) -> None:
         """Render one event from a node."""
+        self.activity.follow(ev)
         kind = ev.get("event")
         if kind == "plan":
-            self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{_tok(ev)}")
-            for query in ev.get("queries", []) or ["(no new queries)"]:
+            waiting = " [dim](for review)[/]" if ev.get("review") else ""
+            self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{_tok(ev)}{waiting}")
+            for query in [] if ev.get("review") else ev.get("queries", []) or ["(no new queries)"]:
                 self.line(f"  [cyan]search[/]  {_short(query)}")
-        elif kind == "review":
+        elif kind == "review":  # the plan as approved: only now are its queries searched
             if ev.get("edited"):
                 self.line(f"  [green]edited[/]  goal: {_short(ev.get('goal', ''))}")
-                for query in ev.get("queries", []) or ["(no queries)"]:
-                    self.line(f"  [cyan]search[/]  {_short(query)}")
+            for query in ev.get("queries", []) or ["(no queries)"]:
+                self.line(f"  [cyan]search[/]  {_short(query)}")
         elif kind == "search":
             self.line(f"  [dim]hits[/]    {ev['hits']} for {_short(ev['query'], 60)}")
         elif kind in ("search_failed", "read_failed"):
@@ -61,4 +138,5 @@ class Progress:
         elif kind == "backtrack":
             self.line(f"  [yellow]backtrack[/] dead end: {_short(ev.get('goal', ''), 70)}")
         elif kind == "answer":
+            self.stop()
             self.line(f"[bold green]answer[/] {_short(ev.get('answer', ''), 100)}{_tok(ev)}")

@@ -105,17 +105,20 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
                  reviewer: Reviewer | None) -> RunResult:
     """Stream the run (progress events), answer plan reviews, and collect the result."""
     thread_id = str(config["configurable"]["thread_id"])
+    ask = progress.paused(reviewer) if reviewer else None
+    progress.start("planning" if inputs is not None and not isinstance(inputs, Command) else "resuming")
     try:
         while True:
             async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
                 if isinstance(chunk, dict):
                     progress.event(chunk)
             snapshot = await graph.aget_state(config)
-            answer = reviewer(dict(snapshot.interrupts[0].value)) if snapshot.interrupts and reviewer else None
+            answer = ask(dict(snapshot.interrupts[0].value)) if snapshot.interrupts and ask else None
             if answer is None:
                 return result_from_state(thread_id, snapshot)
             inputs = Command(resume=answer)
     finally:
+        progress.stop()
         await close_toolboxes()
 
 

@@ -6,7 +6,7 @@ import re
 from functools import partial
 from typing import Any
 
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from state.budget import past_deadline, spent
@@ -93,4 +93,4 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed,
          call_tokens=usage.tokens)
     return {"answer": short or "not determined", "report": final, "done": True, "invented_citations": removed,
-            "failures": failures, **spent(usage)}
+            "failures": failures, "shown": AIMessage(final), **spent(usage)}

@@ -10,11 +10,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
+from core.errors import UserInputError
 from state.budget import calls_left, may_call, spent
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
-from state.queries import already_searched, fresh_queries
+from state.queries import already_searched, fresh_queries, question_problem
 from state.records import Failure
 from tools.llm import Usage, complete_json, guarded
 from tools.prompts import fence, today
@@ -83,10 +84,16 @@ def _dead_ends(state: State) -> str:
 
 
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-    """Start a round: goal and new queries (never one already run in this thread)."""
+    """Start a round: goal and new queries (never one already run in this thread).
+
+    The first round checks the question, as the CLI does: API runs are refused the same way.
+    """
     ctx = runtime.context
-    box = await toolbox(ctx)
     round_no = int(state.get("round", 0)) + 1
+    problem = question_problem(state["question"], ctx.max_question_chars) if round_no == 1 else None
+    if problem:
+        raise UserInputError(problem)
+    box = await toolbox(ctx)
     seen = already_searched(state)
     usage = Usage()
     failures: list[Failure] = []
@@ -119,7 +126,7 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]
     emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
-         llm_calls=int(state.get("llm_calls", 0)) + usage.calls)
+         llm_calls=int(state.get("llm_calls", 0)) + usage.calls, review=ctx.review_plan and bool(queries))
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
             "findings": Overwrite([]), "selected": [], "failures": failures, **spent(usage)}
 

@@ -51,6 +51,8 @@ class Context(BaseModel):
         "(SEARXNG_URL), serper (SERPER_API_KEY), tavily (TAVILY_API_KEY), or auto (the first configured of "
         "serper, tavily, searxng, else duckduckgo).")
     max_rounds: int = Field(8, ge=1, le=MAX_ROUNDS, description="Research rounds before a forced answer.")
+    max_question_chars: int = Field(4000, ge=1, le=100_000, description="Longest question accepted (every "
+                                    "prompt carries it).")
     queries_per_round: int = Field(3, ge=1, le=20, description="Search queries the planner may issue per round.")
     results_per_query: int = Field(5, ge=1, le=50, description="Search results kept per query.")
     pages_per_round: int = Field(4, ge=1, le=20, description="Pages read (in parallel) per round.")

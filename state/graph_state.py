@@ -10,7 +10,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated
 
+from langchain_core.messages import AIMessage
 from langgraph.channels.delta import DeltaChannel
+from langgraph.channels.untracked_value import UntrackedValue
 from typing_extensions import TypedDict
 
 from state.records import DeadEnd, Failure, Finding, Hit, Source
@@ -65,3 +67,5 @@ class State(TypedDict, total=False):
     # the result
     answer: str
     done: bool
+    # the final report as shown, for LangGraph's `messages` stream (never stored in checkpoints)
+    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]

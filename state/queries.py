@@ -1,7 +1,8 @@
-"""Search queries across a thread: one key for "the same query", and picking the ones not run yet."""
+"""Questions and search queries: what a question may be, when two queries are the same, which are new."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,3 +27,19 @@ def already_searched(state: Mapping[str, Any]) -> list[str]:
     """Queries not to run again: those run in the thread, and those a backend refused for good."""
     refused = [f["target"] for f in state.get("failures", []) if f["action"] == "search" and not f["transient"]]
     return [*state.get("queries_run", []), *refused]
+
+
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\s]+")
+
+
+def question_problem(question: str, limit: int) -> str | None:
+    """Why a question cannot be researched (empty, invisible, not text, too long), or None."""
+    try:
+        question.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that were not UTF-8, smuggled in as surrogates
+        return "the question is not valid UTF-8 text"
+    if not _INVISIBLE.sub("", question):
+        return "the question is empty"
+    if len(question) > limit:
+        return f"the question has {len(question):,} characters, over the {limit:,} allowed (max_question_chars)"
+    return None

@@ -115,6 +115,44 @@ def test_the_installed_command_starts_and_fails_cleanly(home: Path, corpus_dir: 
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(("question", "message"), [
+    ("x" * 120_000, "the question has 120,000 characters, over the 4,000 allowed (max_question_chars)"),
+    ("\u200b\u200d\ufeff  \u2060", "the question is empty"),
+    ("caf\udce9 au lait?", "the question is not valid UTF-8 text"),  # bytes that were not UTF-8 (surrogateescape)
+])
+def test_questions_that_cannot_be_researched(env: dict[str, str], run_cli: InProcess, question: str,
+                                             message: str) -> None:
+    done = run_cli(env, "run", question)
+    assert done.returncode == 1 and done.stderr.strip() == f"deepresearch: error: {message}"
+    assert "no threads yet" in run_cli(env, "threads").stderr  # nothing was created
+
+
+def test_a_model_the_endpoint_does_not_serve_creates_no_thread(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--set", "model=no-such-model")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "model 'no-such-model' is not served at" in done.stderr and "Tongyi-DeepResearch-30B-A3B" in done.stderr
+    assert "no threads yet" in run_cli(env, "threads").stderr
+
+
+def test_help_names_every_run_setting_and_its_bounds(home: Path, run_cli: InProcess) -> None:
+    from deepresearch.cli.common import RUN_SETTINGS
+    from state.context import MAX_ROUNDS, Context
+
+    assert set(RUN_SETTINGS) == set(Context.model_fields) - {"started_at"}
+    shown = run_cli({**cli_env(home), "COLUMNS": "400"}, "run", "--help").stdout
+    assert all(key in shown for key in RUN_SETTINGS) and f"at most {MAX_ROUNDS}" in shown
+    assert "default: local" in shown and "default 8" in shown
+
+
+def test_threads_as_json_and_ids_given_in_part(env: dict[str, str], run_cli: InProcess) -> None:
+    done = run_cli(env, "run", QUESTION, "--thread", "listed", "--set", "max_rounds=1", "--json")
+    thread_id = json.loads(done.stdout)["thread_id"]
+    rows = json.loads(run_cli(env, "threads", "--json").stdout)
+    assert [(r["thread_id"], r["name"], r["status"]) for r in rows] == [(thread_id, "listed", "done")]
+    part = run_cli(env, "threads", "delete", thread_id[:8])
+    assert part.returncode == 1 and f"is part of thread id {thread_id}: give the full id" in part.stderr
+
+
 def test_doctor(env: dict[str, str], run_cli: InProcess) -> None:
     done = run_cli(env, "doctor")
     assert done.returncode == 0, done.stdout
@@ -149,6 +187,7 @@ def test_run_with_plan_review_in_the_terminal(env: dict[str, str], run_cli: InPr
     assert "plan for round 1" in done.stderr and "1. Glass Harbor film premiere" in done.stderr
     assert "edited  goal: find where Glass Harbor opened" in done.stderr
     assert "hits    2 for Glass Harbor drama premiered" in done.stderr  # the search ran the edited query
+    assert "search  Glass Harbor film premiere" not in done.stderr  # the proposal was never shown as searched
     assert json.loads(done.stdout)["answer"] == "1921"
 
 
@@ -174,6 +213,6 @@ def test_thread_references(env: dict[str, str], run_cli: InProcess) -> None:
     short = run_cli(env, "show", "4b0b")  # too short to be taken as an id fragment
     assert short.returncode == 1 and "unknown thread '4b0b'" in short.stderr
     fragment_delete = run_cli(env, "threads", "delete", thread_id[:8])  # deletion needs the full id or the name
-    assert fragment_delete.returncode == 1 and "unknown thread" in fragment_delete.stderr
+    assert fragment_delete.returncode == 1 and "give the full id or the name" in fragment_delete.stderr
     assert run_cli(env, "threads", "delete", "refs").returncode == 0
     assert run_cli(env, "show", "refs").returncode == 1

@@ -75,16 +75,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             log.close()
 
 
-async def stream(client: Any, thread_id: str, **kwargs: Any) -> tuple[list[dict[str, Any]], int]:
-    """Run once; the custom progress events, and how many token chunks the final answer streamed."""
-    events, tokens = [], 0
+async def stream(client: Any, thread_id: str, **kwargs: Any
+                 ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Run once; the custom progress events, and the (node, text) of what the `messages` stream carried."""
+    events, shown = [], []
     async for part in client.runs.stream(thread_id, "iterresearch", stream_mode=["custom", "messages-tuple"],
                                          context={**CONTEXT, **kwargs.pop("context", {})}, **kwargs):
         if part.event == "custom":
             events.append(part.data)
-        elif part.event == "messages" and part.data[1].get("langgraph_node") == "answer":
-            tokens += 1
-    return events, tokens
+        elif part.event == "messages":
+            shown.append((part.data[1].get("langgraph_node"), str(part.data[0].get("content"))))
+    return events, shown
 
 
 async def command(run_cli: InProcess, stack: dict[str, Any], *args: str, stdin: str | None = None) -> Done:
@@ -112,6 +113,16 @@ async def test_studio_schemas(stack: dict[str, Any]) -> None:
     assert form["base_url"]["default"] == stack["model"].base_url and "started_at" not in form
 
 
+@pytest.mark.parametrize(("question", "message"), [("", "the question is empty"),
+                                                  ("why? " * 1000, "over the 4,000 allowed")])
+async def test_a_question_the_api_cannot_research_is_refused(stack: dict[str, Any], question: str,
+                                                             message: str) -> None:
+    client = get_client(url=stack["url"])
+    thread = await client.threads.create()
+    with pytest.raises(Exception, match=message):
+        await client.runs.wait(thread["thread_id"], "iterresearch", input={"question": question}, context=CONTEXT)
+
+
 @pytest.mark.parametrize(("context", "field"), [({"max_rounds": 0}, "max_rounds"), ({"max_rounds": "8"}, "max_rounds"),
                                                 ({"search": "bing"}, "search"), ({"base_url": "ftp://x"}, "base_url")])
 async def test_a_bad_context_gets_its_real_message(stack: dict[str, Any], context: dict[str, Any], field: str) -> None:
@@ -125,16 +136,18 @@ async def test_a_bad_context_gets_its_real_message(stack: dict[str, Any], contex
 async def test_api_run_streams_progress_and_tokens_into_sqlite(stack: dict[str, Any]) -> None:
     client = get_client(url=stack["url"])
     thread = await client.threads.create()
-    events, tokens = await stream(client, thread["thread_id"], input={"question": QUESTION})
+    events, shown = await stream(client, thread["thread_id"], input={"question": QUESTION})
     kinds = [e["event"] for e in events]
     for kind in ("plan", "search", "select", "read", "synthesize", "decide", "backtrack", "answer"):
         assert kind in kinds, kind
     assert all("round" in e for e in events) and events[-1]["tokens"] > 0
-    assert tokens > 5  # the final report streamed as tokens
+    # the messages stream carries the report as shown, not the planner's or readers' JSON or raw thinking
+    assert [node for node, _ in shown] == ["answer"] and "<think>" not in shown[0][1]
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["answer"] == "1921" and state["next"] == []
     assert "[3]" in state["values"]["report"] and "page_text" not in json.dumps(state["values"])
     assert checkpoint_rows(stack["home"], thread["thread_id"]) > 10
+    assert shown[0][1] == state["values"]["report"]  # streamed exactly as it is shown
 
 
 async def test_plan_review_interrupt_and_edited_resume(stack: dict[str, Any]) -> None:

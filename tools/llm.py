@@ -42,6 +42,9 @@ REPAIR = (
     "Your previous reply could not be used: {error}. Reply again with only the JSON object, "
     "matching this schema exactly: {schema}"
 )
+# model replies are the agent's own working (JSON, thinking, tags): LangGraph's `messages` stream leaves
+# calls tagged so out; what a user is shown is the report, which the answer step streams as it is written
+INTERNAL = "nostream"
 TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
 
 
@@ -134,7 +137,7 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
         raise ModelCallError("the run's deadline passed before the model call")
     try:
         async with asyncio.timeout(remaining):
-            reply = await model.ainvoke(messages, **kwargs)
+            reply = await model.ainvoke(messages, config={"tags": [INTERNAL]}, **kwargs)
     except TimeoutError as exc:
         raise ModelCallError("the run's deadline passed during a model call (deadline_seconds)") from exc
     except openai.APITimeoutError as exc:

@@ -51,13 +51,21 @@ def main_options(
 
 ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique start or end of the id.",
                                           show_default=False)]
-MaxRounds = Annotated[int | None, typer.Option("--max-rounds", min=1, help="Rounds before a forced answer.")]
+# the run settings `--set` takes (state.context.Context's fields; tests/test_cli.py keeps the two in step)
+RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "search", "max_rounds",
+                "max_question_chars", "queries_per_round", "results_per_query", "pages_per_round", "max_stalls",
+                "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
+                "report_max_words", "temperature", "max_output_tokens", "review_plan")
+MaxRounds = Annotated[int | None, typer.Option(
+    "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 ReviewFlag = Annotated[bool, typer.Option("--review", help="Stop after each plan to edit or approve its queries.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="KEY=VALUE", help="Any run setting, e.g. --set pages_per_round=2 (see README).")]
+    "--set", metavar="KEY=VALUE", show_default=False,
+    help="A run setting, repeatable, e.g. --set pages_per_round=2. KEY is one of: " + ", ".join(RUN_SETTINGS)
+    + " (defaults and meanings: README, Configuration).")]
 
 
 def settings() -> Settings:

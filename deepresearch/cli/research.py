@@ -54,13 +54,16 @@ def check_search(ctx: Context, loaded: Settings) -> None:
 
 
 async def preflight(ctx: Context, loaded: Settings) -> None:
-    """The endpoint answers (else one clear error); warn if it does not list the model."""
+    """Before a thread exists: the endpoint answers, and serves the models the run asks for (if it lists any)."""
+    from core.errors import EndpointError
     from tools.endpoint import list_models
 
     names = [m.id for m in await list_models(ctx.base_url, loaded.api_key.get_secret_value())]
-    if names and ctx.model not in names:
-        err.print(f"[yellow]warning:[/] {escape(str(ctx.base_url))} lists {escape(', '.join(names[:5]))} but not "
-                  f"{escape(str(ctx.model))} (DEEPRESEARCH_MODEL)")
+    for model in dict.fromkeys((ctx.model, ctx.extraction_model)):
+        if names and model not in names:
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            raise EndpointError(f"model {model!r} is not served at {ctx.base_url} (it serves {shown}); set "
+                                "DEEPRESEARCH_MODEL or --set model=...")
 
 
 @app.command()
@@ -68,7 +71,7 @@ def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
     mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter",
     search: Annotated[SearchBackendName | None, typer.Option(
-        "--search", help="Search backend [default: local].")] = None,
+        "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")] = None,
     max_rounds: MaxRounds = None,
     thread: Annotated[str | None, typer.Option(
         "--thread", help="Name or UUID for the new thread (a new UUID if omitted).")] = None,
@@ -83,17 +86,19 @@ def run(
     Example: deepresearch run "Who designed the library of the town where Glass Harbor premiered?"
     """
     question = question.strip()
-    if not question:
-        raise UserInputError("the question is empty")
     if thread is not None and not THREAD_NAME.fullmatch(thread):
         raise UserInputError("--thread takes 1 to 100 letters, digits, '.', '_' or '-'")
     check_out(out)
     from state.context import Context
+    from state.queries import question_problem
 
     loaded = settings()
     bound = Context.bind(loaded)
     ctx = bound.build(bound.parse_assignments(settings_ or []), **flags(
         search=search, max_rounds=max_rounds, review_plan=review))
+    problem = question_problem(question, ctx.max_question_chars)
+    if problem:
+        raise UserInputError(problem)
     check_search(ctx, loaded)
     asyncio.run(preflight(ctx, loaded))
     from checkpoints.threads import thread_id_for

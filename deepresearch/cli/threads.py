@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 from typing import Annotated
 
 import typer
@@ -15,16 +17,20 @@ app.add_typer(threads_app, name="threads")
 
 
 @threads_app.callback(invoke_without_command=True)
-def threads(ctx: typer.Context) -> None:
+def threads(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
+        "--json", help="Print a JSON list instead of the table.")] = False) -> None:
     """List threads: id, status, rounds, last update, name and question.
 
-    Example: deepresearch threads
+    Example: deepresearch threads --json
     """
     if ctx.invoked_subcommand is not None:
         return
     from deepresearch.catalog import list_all
 
     rows = asyncio.run(list_all(settings()))
+    if as_json:
+        print(json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return
     if not rows:
         err.print("no threads yet; start one with `deepresearch run \"QUESTION\"`")
         return
