@@ -150,3 +150,26 @@ async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_ser
     resumed = await asyncio.to_thread(run_cli, env, "resume", "stopped", "--json", stdin="\n" * 10)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout)["answer"] == "1921"
+
+
+def test_a_disk_that_fills_up_mid_run_leaves_a_resumable_thread(home: Path, model_server: ModelServer,
+                                                                 corpus_dir: Path, run_cli: InProcess) -> None:
+    """The files may not grow past 200 KB (as on a full disk): one line, and the thread goes on later."""
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import ROOT
+
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    full_disk = ("import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+                 "resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))\n"
+                 "from deepresearch.cli import main\nmain(sys.argv[1:])\n")
+    done = subprocess.run([sys.executable, "-c", full_disk, "run", QUESTION, "--thread", "full", "--set",
+                           "pages_per_round=2"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "is the disk full?" in last and "`deepresearch resume full`" in last
+    assert re.search(rf"^{thread_id_for('full')}\s+unfinished\s", run_cli(env, "threads").stdout, re.M)
+    resumed = run_cli(env, "resume", "full", "--json")
+    assert resumed.returncode == 0 and json.loads(resumed.stdout)["answer"] == "1921"

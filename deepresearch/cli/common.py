@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import EndpointError, ModelCallError, SearchUnavailable, UserInputError
+from core.errors import EndpointError, ModelCallError, SearchUnavailable, StorageError, UserInputError
 from deepresearch import __version__
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
@@ -114,6 +115,9 @@ def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
         raise EndpointError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
     except ModelCallError as exc:
         raise ModelCallError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
+    except (StorageError, sqlite3.Error) as exc:  # a disk that filled up, a database that cannot be written
+        raise StorageError(f"cannot store the research ({exc}); is the disk full? Progress up to the last step "
+                           f"is saved: `deepresearch resume {thread}`") from exc
     except SearchUnavailable as exc:
         raise SearchUnavailable(exc.backend, f"{exc.detail} (progress is saved: `deepresearch resume {thread}`)"
                                 ) from exc
