@@ -4,13 +4,29 @@ import asyncio
 import json
 import re
 import signal
+import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from checkpoints.threads import thread_id_for
 from tests.cli_helpers import InProcess, cli_env, spawn
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
+
+
+@contextmanager
+def killed(proc: subprocess.Popen[str], release: threading.Event) -> Iterator[None]:
+    """Wait for the moment the body waits for, then kill -9 the run (and let the held model call go)."""
+    try:
+        yield
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
 
 
 def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corpus_dir: Path,
@@ -21,14 +37,8 @@ def test_sigkill_mid_run_then_resume(home: Path, model_server: ModelServer, corp
     # hold the second report rewrite (round 3, after its pages were read) until the process is dead
     model_server.faults.gates["writer"] = (2, release)
     proc = spawn(env, "run", QUESTION, "--thread", "k1", "--set", "pages_per_round=2")
-    try:
+    with killed(proc, release):
         assert model_server.blocked.wait(60), "the run never reached the gated call"
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == -signal.SIGKILL
     planned_before = len(model_server.calls("planner"))
     read_before = len(model_server.calls("reader"))
@@ -83,19 +93,13 @@ def test_reads_that_finished_before_a_kill_are_not_read_again(home: Path, model_
     model_server.faults.hold_when = {'lantern_cinema.md"': release}  # this page's read never returns
     proc = spawn(env, "run", QUESTION, "--thread", "k2", "--set", "pages_per_round=3")
     finished: list[str] = []
-    try:
+    with killed(proc, release):
         assert proc.stderr is not None
         for line in proc.stderr:
             if "✓ evidence" in line or "· nothing relevant" in line:
                 finished.append(line.split("  ")[-1].split(" (")[0].strip())
             if len(finished) == 2:
                 break
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        release.set()
-        if proc.poll() is None:
-            proc.kill()
     assert sorted(finished) == ["Glass Harbor", "Harbor Lights"]  # titles, as printed (token counts cut off)
     model_server.faults.hold_when = {}
     resumed = run_cli(env, "resume", "k2", "--json")
@@ -155,7 +159,6 @@ async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_ser
 def test_a_disk_that_fills_up_mid_run_leaves_a_resumable_thread(home: Path, model_server: ModelServer,
                                                                  corpus_dir: Path, run_cli: InProcess) -> None:
     """The files may not grow past 200 KB (as on a full disk): one line, and the thread goes on later."""
-    import subprocess
     import sys
 
     from tests.cli_helpers import ROOT
