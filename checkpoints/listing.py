@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.sqlite import read_only
+from core.sqlite import read_only, tables
 
 INTERRUPT = "__interrupt__"
 RESUME = "__resume__"
@@ -53,7 +53,8 @@ def local_time(iso: str) -> str:
     return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def _metadata(raw: bytes | str | None) -> dict[str, Any]:
+def parse_metadata(raw: bytes | str | None) -> dict[str, Any]:
+    """A checkpoint's metadata as the saver stores it (JSON), or {} if there is none or it is unreadable."""
     try:
         data = json.loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError):
@@ -82,8 +83,7 @@ def quick_summaries(db: Path) -> list[ThreadSummary | str]:
     if not db.exists():
         return []
     with read_only(db) as conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"checkpoints", "writes"} <= tables:
+        if not {"checkpoints", "writes"} <= tables(conn):
             return []
         latest = conn.execute(_LATEST).fetchall()
         signals = conn.execute(_SIGNALS).fetchall()
@@ -92,7 +92,7 @@ def quick_summaries(db: Path) -> list[ThreadSummary | str]:
         waiting.setdefault((thread_id, checkpoint_id), set()).add(channel)
     out: list[ThreadSummary | str] = []
     for thread_id, checkpoint_id, kind, blob, meta in latest:
-        metadata = _metadata(meta)
+        metadata = parse_metadata(meta)
         values = _channel_values(kind, blob)
         marks = waiting.get((thread_id, checkpoint_id), set())
         if values is None or metadata.get("source") not in ("input", "loop") or RESUME in marks:

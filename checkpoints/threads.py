@@ -6,7 +6,6 @@ server records a run's context there too), so either side can resume the other's
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
-from checkpoints.listing import ThreadSummary, local_time
+from checkpoints.listing import ThreadSummary, local_time, parse_metadata
 from checkpoints.saver import DeepResearchSaver
 from core.errors import UserInputError
 from state.context import Context
@@ -67,13 +66,7 @@ async def latest_metadata(saver: DeepResearchSaver, thread_id: str) -> dict[str,
     """Metadata of a thread's newest checkpoint (run settings, graph id, thread name)."""
     rows = await saver.rows("SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
                             "ORDER BY checkpoint_id DESC LIMIT 1", [thread_id])
-    if not rows or rows[0][0] is None:
-        return {}
-    try:
-        data = json.loads(rows[0][0])
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return parse_metadata(rows[0][0] if rows else None)
 
 
 def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:

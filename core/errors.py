@@ -87,16 +87,17 @@ class SearchError(DeepResearchError):
         self.transient = transient
 
 
-class SearchUnavailable(SearchError):
+class SearchUnavailable(DeepResearchError):
     """The search backend cannot be reached at all (no network, DNS failure, connection refused).
 
-    Every query would fail the same way, so the run stops here, resumable once the backend is back.
+    Not a failed query (a SearchError): every query would fail the same way, so the run stops here,
+    resumable once the backend is back.
     """
 
     exit_code = 2
 
     def __init__(self, backend: str, detail: str) -> None:
-        super().__init__(f"cannot reach the search backend {backend}: {detail}", transient=True)
+        super().__init__(f"cannot reach the search backend {backend}: {detail}")
         self.backend = backend
         self.detail = detail
 

@@ -151,13 +151,17 @@ class Settings(BaseSettings):
         return self.home
 
 
+def one_line(exc: ValidationError, after_name: str = " ") -> str:
+    """The first problem of a validation error as one line: the field's name, what is wrong, what was given."""
+    first = exc.errors()[0]
+    name = ".".join(str(p) for p in first["loc"]) or "a setting"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"{name}{after_name}{message[0].lower() + message[1:]} (got {first.get('input')!r})"
+
+
 def load_settings() -> Settings:
     """Read and validate the environment; a bad value is one ConfigError naming the variable."""
     try:
-        settings = Settings()
+        return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "a setting"
-        message = str(first["msg"]).removeprefix("Value error, ")
-        raise ConfigError(f"{name} {message[0].lower() + message[1:]} (got {first.get('input')!r})") from None
-    return settings
+        raise ConfigError(one_line(exc)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,18 +31,32 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.02)
 
 
+# (file, setup) pairs this process has prepared: the journal mode and the tables are the file's own, so
+# they are set once, not on every connection
+_PREPARED: set[tuple[str, Callable[[sqlite3.Connection], None] | None]] = set()
+
+
 @contextmanager
-def connect(path: Path) -> Iterator[sqlite3.Connection]:
+def connect(path: Path, setup: Callable[[sqlite3.Connection], None] | None = None) -> Iterator[sqlite3.Connection]:
     """WAL journal and a busy timeout (readers and one writer at a time); commits on success, always closes.
 
-    Any SQLite failure becomes a StorageError naming the file.
+    The first connection of this process to a file (or to a file that does not exist yet) switches it to
+    WAL and runs ``setup`` (create tables, migrate); later connections go straight to work. Any SQLite
+    failure becomes a StorageError naming the file.
     """
+    key = (str(path.absolute()), setup)
+    fresh = key not in _PREPARED or not path.exists()
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
-        _use_wal(conn)
+        if fresh:
+            _use_wal(conn)
+            if setup is not None:
+                setup(conn)
+                conn.commit()
+            _PREPARED.add(key)
         yield conn
         conn.commit()
     except sqlite3.Error as exc:
@@ -67,3 +81,8 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
         raise StorageError(f"database {path}: {exc}") from exc
     finally:
         conn.close()
+
+
+def tables(conn: sqlite3.Connection) -> set[str]:
+    """The names of the tables in a database."""
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 StructuredMethod = Literal["json_schema", "tool_calling", "text"]
-STRUCTURED_METHODS: tuple[str, ...] = get_args(StructuredMethod)
 SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
 SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
 ModeName = Literal["iter"]

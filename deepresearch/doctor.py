@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.errors import EndpointError
 from core.settings import Settings
-from core.sqlite import read_only
+from core.sqlite import read_only, tables
 from tools.corpus import Corpus
 from tools.endpoint import list_models
 from tools.pages import PageStore
@@ -20,8 +20,7 @@ def _checkpoint_stats(settings: Settings) -> str:
     if not path.exists():
         return "no checkpoints yet"
     with read_only(path) as conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "checkpoints" not in tables:
+        if "checkpoints" not in tables(conn):
             return "no checkpoints yet"
         threads, rows = conn.execute("SELECT count(DISTINCT thread_id), count(*) FROM checkpoints").fetchone()
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,12 @@ def compile_graph(graph_id: str, saver: AsyncSqliteSaver) -> Graph:
 
 def thread_delta_channels(metadata: dict[str, Any]) -> dict[str, DeltaChannel[Any]]:
     """The delta channels of the graph that wrote a thread, for the saver's pruning."""
-    builder = GRAPHS.get(graph_id_of(metadata))
+    return _delta_channels(graph_id_of(metadata))
+
+
+@cache
+def _delta_channels(graph_id: str) -> dict[str, DeltaChannel[Any]]:
+    builder = GRAPHS.get(graph_id)  # built once per graph, not once per thread pruned
     if builder is None:
         return {}
     return {name: ch for name, ch in builder(Context).channels.items() if isinstance(ch, DeltaChannel)}

@@ -29,7 +29,8 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """
     ctx = runtime.context
     progress = bool(state.get("findings"))
-    retry = not progress and bool(failed_for_now(state))
+    failed = [] if progress else failed_for_now(state)
+    retry = bool(failed)
     stalls = 0 if progress else int(state.get("stalls", 0)) + (0 if retry else 1)
     reason = budget_reason(state, ctx)
     decision: Decision
@@ -38,7 +39,7 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     elif reason:
         decision = "answer"
     elif retry:
-        decision, reason = "plan", f"{len(failed_for_now(state))} failed for passing reasons: trying again"
+        decision, reason = "plan", f"{len(failed)} failed for passing reasons: trying again"
     elif stalls >= ctx.max_stalls:
         decision, reason = "answer", f"no new evidence in {stalls} rounds"
     elif not progress:

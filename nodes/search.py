@@ -7,7 +7,7 @@ from typing import Any, NotRequired
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from core.errors import SearchError, SearchUnavailable
+from core.errors import SearchError
 from state.context import Context
 from state.events import emit, step_key
 from state.records import Failure
@@ -39,9 +39,7 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
                                         box.search.search(query, ctx.results_per_query, locale))
     except Late as exc:
         return _search_failed(runtime, task, str(exc), transient=True)
-    except SearchUnavailable:
-        raise  # the backend is out of reach: every query would fail; the run stops, resumable
-    except SearchError as exc:
+    except SearchError as exc:  # (a backend out of reach, SearchUnavailable, is not caught: it ends the run)
         return _search_failed(runtime, task, str(exc), transient=exc.transient)
     emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
     return {"hits": hits, "queries_run": [query]}

@@ -15,20 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings
+from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
 from core.vocabulary import SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
-
-
-def one_line(exc: ValidationError) -> str:
-    """The first problem of a validation error, as one line naming the field."""
-    first = exc.errors()[0]
-    name = ".".join(str(p) for p in first["loc"]) or "context"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{name}: {message[0].lower() + message[1:]} (got {first.get('input')!r})"
 
 
 class Context(BaseModel):
@@ -124,7 +116,7 @@ class Context(BaseModel):
         try:
             return cls(**{k: v for k, v in given.items() if k in known and v is not None})
         except ValidationError as exc:
-            raise ConfigError(one_line(exc)) from None
+            raise ConfigError(one_line(exc, ": ")) from None
 
     @classmethod
     def parse_assignments(cls, items: list[str]) -> dict[str, Any]:
@@ -140,7 +132,7 @@ class Context(BaseModel):
         try:  # strings are converted to each field's type, then checked as any context is
             parsed = cls.model_validate_strings(raw)
         except ValidationError as exc:
-            raise ConfigError(one_line(exc)) from None
+            raise ConfigError(one_line(exc, ": ")) from None
         return {key: getattr(parsed, key) for key in raw}
 
     def to_dict(self) -> dict[str, Any]:

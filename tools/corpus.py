@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import DocumentError, UserInputError
-from core.sqlite import connect, read_only
+from core.sqlite import connect, read_only, tables
 from state.records import Hit
 from tools.documents import KINDS, parse_file
 from tools.passages import cjk_grams, split_passages, terms
@@ -76,13 +76,12 @@ class Corpus:
     def _db(self) -> Iterator[sqlite_utils.Database]:
         import sqlite_utils  # loaded with the first query: commands that never search do not pay for it
 
-        with connect(self.db_path) as conn:
-            db = sqlite_utils.Database(conn)
-            self._ensure_schema(db)
-            yield db
+        with connect(self.db_path, _prepare) as conn:
+            yield sqlite_utils.Database(conn)
 
     @staticmethod
     def _ensure_schema(db: sqlite_utils.Database) -> None:
+        """Create the tables and index, or migrate those of an earlier version (once per file and process)."""
         if "passages" in db.table_names():
             if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 Corpus._add_grams(db)
@@ -208,8 +207,7 @@ class Corpus:
         if not self.db_path.exists():
             return True
         with read_only(self.db_path) as conn:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            return "documents" not in tables or conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None
+            return "documents" not in tables(conn) or conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None
 
     def stats(self) -> dict[str, int]:
         """Documents, passages and database size."""
@@ -217,3 +215,9 @@ class Corpus:
             docs = db.table("documents").count
             passages = db.table("passages").count
         return {"documents": docs, "passages": passages, "bytes": self.db_path.stat().st_size}
+
+
+def _prepare(conn: sqlite3.Connection) -> None:
+    import sqlite_utils
+
+    Corpus._ensure_schema(sqlite_utils.Database(conn))

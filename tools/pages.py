@@ -39,6 +39,19 @@ def reading_key(page: str, model: str, *asked: str) -> str:
     return hashlib.sha256("\x1f".join([page, model, *asked]).encode("utf-8")).hexdigest()
 
 
+def _create_tables(conn: sqlite3.Connection) -> None:
+    conn.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS pages (hash TEXT PRIMARY KEY, text TEXT NOT NULL, chars INTEGER);
+        CREATE TABLE IF NOT EXISTS urls (
+            url TEXT PRIMARY KEY, hash TEXT NOT NULL REFERENCES pages(hash),
+            title TEXT, fetched_at REAL
+        );
+        CREATE TABLE IF NOT EXISTS readings (key TEXT PRIMARY KEY, reply TEXT NOT NULL, read_at REAL);
+        """
+    )
+
+
 class PageStore:
     """SQLite store of page text by hash, plus the URL -> latest hash mapping."""
 
@@ -47,17 +60,7 @@ class PageStore:
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
-        with connect(self.db_path) as conn:
-            conn.executescript(
-                """
-                CREATE TABLE IF NOT EXISTS pages (hash TEXT PRIMARY KEY, text TEXT NOT NULL, chars INTEGER);
-                CREATE TABLE IF NOT EXISTS urls (
-                    url TEXT PRIMARY KEY, hash TEXT NOT NULL REFERENCES pages(hash),
-                    title TEXT, fetched_at REAL
-                );
-                CREATE TABLE IF NOT EXISTS readings (key TEXT PRIMARY KEY, reply TEXT NOT NULL, read_at REAL);
-                """
-            )
+        with connect(self.db_path, _create_tables) as conn:
             yield conn
 
     def put(self, url: str, title: str, text: str) -> str:

@@ -54,6 +54,7 @@ def split_passages(text: str, max_chars: int = 1200) -> list[str]:
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Han (with extensions and compatibility ideographs), kana, Hangul syllables and jamo
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u1100-\u11ff]+")
+_CJK_RUNS = re.compile(f"({_CJK.pattern})")  # splits a word into its CJK runs and the rest, keeping both
 _COMMON_WORDS = frozenset(
     "a an and are as at be by did do does for from had has have how in is it its of on or that the this "
     "to was were what when where which who whom whose why will with".split()
@@ -78,7 +79,7 @@ def terms(text: str) -> list[str]:
             if word not in _COMMON_WORDS:
                 out.append(word)
             continue
-        for part in re.split(f"({_CJK.pattern})", word):
+        for part in _CJK_RUNS.split(word):
             if _CJK.fullmatch(part):
                 out.extend(bigrams(part))
             elif part and part not in _COMMON_WORDS:

@@ -80,7 +80,7 @@ class Quorums:
 
     async def run(self, key: str, total: int, floor: float, job: Awaitable[T]) -> T:
         """Run ``job`` as one of the ``total`` jobs of batch ``key``."""
-        quorum = self.batches.setdefault(key, Quorum(total, floor))
+        quorum = self.batches.get(key) or self.batches.setdefault(key, Quorum(total, floor))
         try:
             return await quorum.run(job)
         finally:
