@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -10,7 +11,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from state.budget import past_deadline, spent
-from state.citations import check_citations, numbered, sources_section, strip_model_sources
+from state.citations import check_citations, keep_source_links, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
@@ -55,14 +56,30 @@ def split_answer(text: str, fallback: str) -> tuple[str, str]:
     return " ".join(match.group(1).split()), (text[: match.start()] + text[match.end() :]).strip()
 
 
-def compose(question: str, answer: str, body: str, sources: list[Source]) -> tuple[str, int, tuple[int, ...]]:
-    """The final markdown: question, answer, body with valid citations only, and the sources cited."""
-    checked = check_citations(strip_model_sources(body), numbered(sources))
+@dataclass(frozen=True)
+class Composed:
+    """The final markdown, what was cited, and what had to be removed."""
+
+    report: str
+    answer: str
+    cited: tuple[int, ...]
+    invented_citations: int
+    foreign_links: int
+
+
+def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
+    """The final markdown: question, answer, body with valid citations and source links only, sources cited."""
+    retrieved = [s for s in sources if s["n"] is not None]
+    answer, answer_links = keep_source_links(answer, retrieved)
+    body, body_links = keep_source_links(strip_model_sources(body), retrieved)
+    checked = check_citations(body, numbered(sources))
     answer_checked = check_citations(answer, numbered(sources))
     cited = tuple(dict.fromkeys(answer_checked.cited + checked.cited))
-    parts = [f"# {question.strip()}", f"**Answer:** {answer_checked.text.strip() or 'not determined'}",
+    short = answer_checked.text.strip()
+    parts = [f"# {question.strip()}", f"**Answer:** {short or 'not determined'}",
              checked.text.strip(), sources_section(sources, cited)]
-    return "\n\n".join(p for p in parts if p) + "\n", checked.removed + answer_checked.removed, cited
+    return Composed("\n\n".join(p for p in parts if p) + "\n", short, cited,
+                    checked.removed + answer_checked.removed, answer_links + body_links)
 
 
 async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -89,8 +106,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
                                     error=outcome.error, transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
-    final, removed, cited = compose(state["question"], short, body, sources)
-    emit(runtime, "answer", state, answer=short, cited=list(cited), invented_citations=removed,
-         call_tokens=usage.tokens)
-    return {"answer": short or "not determined", "report": final, "done": True, "invented_citations": removed,
-            "failures": failures, "shown": AIMessage(final), **spent(usage)}
+    final = compose(state["question"], short, body, sources)
+    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited),
+         invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
+    return {"answer": final.answer or "not determined", "report": final.report, "done": True,
+            "invented_citations": final.invented_citations, "failures": failures, "shown": AIMessage(final.report),
+            **spent(usage)}

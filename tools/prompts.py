@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 # every section tag our prompts use; text from pages must not be able to open or close one
@@ -16,9 +17,15 @@ def fence(text: str) -> str:
     return _SECTION_TAG.sub(r"&lt;\1\2", text)
 
 
+_BREAKS = re.compile(r"[\r\n\t\v\f]+")
+
+
 def attribute(text: str) -> str:
-    """Text safe inside a double-quoted tag attribute (titles, URLs)."""
-    return fence(text).replace('"', "'").replace("\n", " ")
+    """Text safe inside a double-quoted tag attribute (titles, URLs, paths): ``&<>"'`` escaped, one line.
+
+    Nothing in it can close the attribute or the tag, so it cannot step out of the fence it labels.
+    """
+    return _BREAKS.sub(" ", html.escape(text, quote=True))
 
 
 def today() -> str:
