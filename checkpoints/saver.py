@@ -25,7 +25,7 @@ from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from core.errors import StorageError
-from core.sqlite import BUSY_TIMEOUT_S
+from core.sqlite import BUSY_TIMEOUT_S, read_only_uri, tables
 
 # a checkpoint's metadata -> the delta channels of the graph that wrote it (by name)
 DeltaChannels = Callable[[dict[str, Any]], dict[str, DeltaChannel[Any]]]
@@ -165,23 +165,47 @@ def _retag(meta: bytes | None, thread_id: str) -> bytes | None:
     return json.dumps(data).encode()
 
 
+def _read_only_target(path: Path) -> str:
+    """What a read-only saver opens: the file, or an empty database in memory if it has no checkpoints yet."""
+    if not path.exists():
+        return ":memory:"
+    uri = read_only_uri(path)
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        return uri if {"checkpoints", "writes"} <= tables(conn) else ":memory:"
+    finally:
+        conn.close()
+
+
 @asynccontextmanager
-async def open_saver(path: Path, delta_channels: DeltaChannels | None = None) -> AsyncIterator[DeepResearchSaver]:
+async def open_saver(path: Path, delta_channels: DeltaChannels | None = None, *,
+                     read_only: bool = False) -> AsyncIterator[DeepResearchSaver]:
     """Open (creating if needed) the checkpoint database: WAL journal, busy timeout, tables set up.
 
     ``delta_channels`` names each thread's delta channels for pruning (without it, nothing is snapshotted).
+    ``read_only`` (for commands that only read) creates nothing, neither the folder, the file nor its tables,
+    and leaves the journal mode alone, so it works in a read-only home; a database with no checkpoints yet
+    reads as empty.
     """
+    target = ""
     try:  # off the event loop: `langgraph dev` refuses blocking calls
-        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_S)
+        if read_only:
+            target = await asyncio.to_thread(_read_only_target, path)
+            conn = await aiosqlite.connect(target, uri=True, timeout=BUSY_TIMEOUT_S)
+        else:
+            await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_S)
     except (OSError, sqlite3.Error) as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
         try:
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
             saver = DeepResearchSaver(conn, delta_channels=delta_channels)
-            await saver.setup()
+            if target.startswith("file:"):
+                saver.is_setup = True  # the tables are there, and setting them up would write
+            else:
+                await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+                await saver.setup()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot use {path} as the checkpoint database: {exc}") from exc
         yield saver

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +24,20 @@ from core.vocabulary import StructuredMethod
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 DEFAULT_MODEL = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B"
 USER_AGENT = "deepresearch/0.1 (research agent; +https://github.com/Alibaba-NLP/DeepResearch)"
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What parsing one document may take: parsers run in a worker process held to these."""
+
+    timeout: float = 30.0  # wall seconds per document
+    memory_mb: int = 1024  # address space of a parser process
+    max_chars: int = 2_000_000  # characters of text kept per document
+    max_document_bytes: int = 50_000_000  # size of a file taken into the corpus
+    max_pdf_pages: int = 500
+    max_html_elements: int = 50_000  # more and the page is read by a simpler, linear extractor
+    max_docx_bytes: int = 20_000_000  # what a DOCX may expand to
+    max_table_rows: int = 500  # rows of a table or CSV kept
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,59 @@ def _networks(value: str) -> str:
     return value
 
 
+# an origin as DEEPRESEARCH_API_KEY_ORIGINS takes it: scheme, host and optional port, nothing more (no path, no
+# credentials), so reading it cannot go two ways
+_ORIGIN = re.compile(r"(https?)://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?/?", re.IGNORECASE)
+
+
+def _origin(scheme: str, host: str, port: int | None) -> str:
+    """``scheme://host:port`` in one spelling: lower case, IP addresses compressed, the default port written out."""
+    scheme, host = scheme.lower(), host.strip("[]").lower()
+    with suppress(ValueError):
+        host = ipaddress.ip_address(host).compressed
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
+
+
+def url_origin(url: str) -> str | None:
+    """The origin a request to ``url`` goes to, parsed as httpx (which sends it) parses it; None if it is no URL.
+
+    Credentials in the URL are not part of it: ``http://localhost:8000@example.com`` goes to example.com.
+    """
+    import httpx  # loaded only by the commands that talk to an endpoint
+
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        return None
+    return _origin(parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port)  # international names in IDNA
+
+
+def _valid_host(host: str) -> bool:
+    """A bracketed host must be an IPv6 address."""
+    if not host.startswith("["):
+        return True
+    try:
+        ipaddress.IPv6Address(host[1:-1])
+    except ValueError:
+        return False
+    return True
+
+
+def _origins(value: str) -> str:
+    """A comma list of origins such as ``https://api.example.com,http://10.0.0.5:8000``, kept normalised."""
+    found: list[str] = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        match = _ORIGIN.fullmatch(part)
+        port = int(match[3]) if match and match[3] else None
+        if match is None or (port is not None and not 0 < port < 65536) or not _valid_host(match[2]):
+            raise ValueError(f"must be a comma list of origins such as https://api.example.com ({part!r} is not one)")
+        found.append(_origin(match[1], match[2], port))
+    return ",".join(found)
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Seconds = Annotated[float, AfterValidator(_finite)]
 
@@ -88,6 +157,8 @@ class Settings(BaseSettings):
     base_url: HttpUrl = Field(DEFAULT_BASE_URL, validation_alias="DEEPRESEARCH_BASE_URL")
     model: str = Field(DEFAULT_MODEL, validation_alias="DEEPRESEARCH_MODEL")
     api_key: SecretStr = Field(SecretStr("EMPTY"), validation_alias="DEEPRESEARCH_API_KEY")
+    api_key_origins: Annotated[str, AfterValidator(_origins)] = Field(
+        "", validation_alias="DEEPRESEARCH_API_KEY_ORIGINS")
     structured_output: StructuredMethod = Field("json_schema", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
     request_timeout: Seconds = Field(300.0, ge=1, validation_alias="DEEPRESEARCH_TIMEOUT")
     max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
@@ -105,6 +176,11 @@ class Settings(BaseSettings):
     fetch_timeout: Seconds = Field(WebSettings.fetch_timeout, ge=1, validation_alias="DEEPRESEARCH_FETCH_TIMEOUT")
     page_ttl_hours: Seconds = Field(WebSettings.page_ttl / 3600, ge=0, validation_alias="DEEPRESEARCH_PAGE_TTL_HOURS")
     fetch_per_host: int = Field(WebSettings.per_host, ge=1, le=1000, validation_alias="DEEPRESEARCH_FETCH_PER_HOST")
+    parse_timeout: Seconds = Field(ParseLimits.timeout, ge=1, validation_alias="DEEPRESEARCH_PARSE_TIMEOUT")
+    parse_memory_mb: int = Field(ParseLimits.memory_mb, ge=256, validation_alias="DEEPRESEARCH_PARSE_MEMORY_MB")
+    max_document_mb: Seconds = Field(ParseLimits.max_document_bytes / 1e6, ge=0.001,
+                                     validation_alias="DEEPRESEARCH_MAX_DOCUMENT_MB")
+    max_document_chars: int = Field(ParseLimits.max_chars, ge=1000, validation_alias="DEEPRESEARCH_MAX_DOCUMENT_CHARS")
 
     @field_validator("model", mode="after")
     @classmethod
@@ -117,6 +193,12 @@ class Settings(BaseSettings):
         return value.expanduser()
 
     @cached_property
+    def parsing(self) -> ParseLimits:
+        """The limits of document parsing, as the readers, the parse tool and ingest take them."""
+        return ParseLimits(timeout=self.parse_timeout, memory_mb=self.parse_memory_mb,
+                           max_chars=self.max_document_chars, max_document_bytes=int(self.max_document_mb * 1e6))
+
+    @cached_property
     def web(self) -> WebSettings:
         """The web part, as the fetcher, readers and search backends take it."""
         return WebSettings(
@@ -126,6 +208,17 @@ class Settings(BaseSettings):
             jina_base_url=self.jina_base_url, allow_private_network=self.allow_private_network.strip(),
             respect_robots=self.respect_robots, max_page_bytes=int(self.max_page_mb * 1_000_000),
             fetch_timeout=self.fetch_timeout, page_ttl=self.page_ttl_hours * 3600, per_host=self.fetch_per_host)
+
+    def api_key_for(self, base_url: str) -> str:
+        """The key to send to the model endpoint at ``base_url``.
+
+        DEEPRESEARCH_API_KEY goes only to the origin (scheme, host, port) of DEEPRESEARCH_BASE_URL and to the
+        origins in DEEPRESEARCH_API_KEY_ORIGINS; any other base URL (``--set base_url=...``, the context of a
+        Studio or API run) gets ``EMPTY``, what a vLLM started without ``--api-key`` accepts.
+        """
+        origin = url_origin(base_url)
+        keyed = {url_origin(self.base_url), *self.api_key_origins.split(",")}
+        return self.api_key.get_secret_value() if origin is not None and origin in keyed else "EMPTY"
 
     @property
     def checkpoints_db(self) -> Path:

@@ -65,14 +65,40 @@ def connect(path: Path, setup: Callable[[sqlite3.Connection], None] | None = Non
         conn.close()
 
 
+def read_only_uri(path: Path) -> str:
+    """The URI that opens an existing database for reading only, creating nothing, even in a read-only folder.
+
+    ``mode=ro`` first. SQLite cannot read a WAL database that way when its ``-shm`` file is gone (the last
+    connection closed cleanly) and the folder is read-only: it would have to create the file, and answers
+    SQLITE_READONLY_DIRECTORY. Such a file then holds every committed transaction itself, and nothing can
+    write it while the folder stays read-only, so it is opened ``immutable=1`` (no locks, no WAL index),
+    which reads the same data. Not when a ``-wal`` file with content is there: immutable would ignore the
+    transactions in it, so the error stands. (With both files there, ``mode=ro`` works.)
+    """
+    uri = path.resolve().as_uri()
+    try:
+        probe = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.OperationalError as exc:
+        wal = Path(f"{path}-wal")
+        if exc.sqlite_errorname != "SQLITE_READONLY_DIRECTORY" or (wal.exists() and wal.stat().st_size):
+            raise
+        return uri + "?immutable=1"
+    return uri + "?mode=ro"
+
+
 @contextmanager
 def read_only(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that reads and never writes, not even the journal mode; always closes.
 
-    Any SQLite failure becomes a StorageError naming the file.
+    Works in a read-only home too (see ``read_only_uri``). Any SQLite failure becomes a StorageError
+    naming the file.
     """
     try:
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
@@ -86,3 +112,24 @@ def read_only(path: Path) -> Iterator[sqlite3.Connection]:
 def tables(conn: sqlite3.Connection) -> set[str]:
     """The names of the tables in a database."""
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def quick_check(path: Path) -> str | None:
+    """The first problem SQLite's quick check finds in an existing database file, or None if it is sound.
+
+    A file that is not SQLite at all (random bytes, a truncated header) fails, and so does a zero-length
+    one, which SQLite would silently take for a new, empty database.
+    """
+    if path.stat().st_size == 0:
+        return "empty file"
+    try:
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return "not a SQLite database" if exc.sqlite_errorname == "SQLITE_NOTADB" else str(exc)
+    # problems come as lines, under a '*** in database main ***' heading
+    lines = [line for row in rows for line in str(row[0]).splitlines() if line and not line.startswith("***")]
+    return None if lines == ["ok"] else (lines[0] if lines else "quick check found problems")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from core.errors import EndpointError
+from collections.abc import Callable
+from pathlib import Path
+
+from core.errors import EndpointError, StorageError
 from core.settings import Settings
-from core.sqlite import read_only, tables
+from core.sqlite import quick_check, read_only, tables
 from tools.corpus import Corpus
 from tools.endpoint import list_models
 from tools.pages import PageStore
@@ -15,22 +18,64 @@ def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
 
-def _checkpoint_stats(settings: Settings) -> str:
-    path = settings.checkpoints_db
+def _checkpoint_stats(path: Path) -> str:
     if not path.exists():
         return "no checkpoints yet"
     with read_only(path) as conn:
         if "checkpoints" not in tables(conn):
             return "no checkpoints yet"
         threads, rows = conn.execute("SELECT count(DISTINCT thread_id), count(*) FROM checkpoints").fetchone()
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    with path.open("rb") as file:  # the header, not PRAGMA journal_mode: that says 'delete' for a file read immutable
+        mode = "wal" if file.read(20)[18:20] == b"\x02\x02" else "rollback"
     return f"{threads} threads, {rows} checkpoints, {_mb(path.stat().st_size)}, journal {mode}"
 
 
-async def doctor_report(settings: Settings) -> tuple[bool, list[str]]:
-    """Lines describing each check, and whether a run could start."""
+def _corpus_stats(path: Path) -> str:
+    corpus = Corpus(path).stats()
+    return (f"{corpus['documents']} documents, {corpus['passages']} passages, {_mb(corpus['bytes'])}"
+            + ("" if corpus["documents"] else " (add some with `deepresearch ingest PATH`)"))
+
+
+def _pages_stats(path: Path) -> str:
+    pages = PageStore(path).stats()
+    return f"{pages['pages']} pages stored for {pages['urls']} URLs ({pages['chars']:,} chars)"
+
+
+def _databases(settings: Settings) -> tuple[bool, list[str]]:
+    """Each database's stats, then one line with each one's integrity: ok, none yet, or its first problem.
+
+    A database that fails SQLite's quick check (or is not SQLite at all) gets one line saying so instead of
+    its stats, and makes the report fail.
+    """
     ok = True
-    lines = [f"home        {settings.home}"]
+    lines: list[str] = []
+    verdicts: list[str] = []
+    databases: list[tuple[str, Path, Callable[[Path], str]]] = [
+        ("corpus", settings.corpus_db, _corpus_stats), ("pages", settings.pages_db, _pages_stats),
+        ("checkpoints", settings.checkpoints_db, _checkpoint_stats)]
+    for label, path, stats in databases:
+        problem = quick_check(path) if path.exists() else None
+        if problem is None:
+            try:
+                lines.append(f"{label:<11} {stats(path)}")
+            except StorageError as exc:  # sound, yet unreadable (e.g. locked for longer than the busy timeout)
+                problem = str(exc)
+        if problem is not None:
+            ok = False
+            lines.append(f"{label:<11} not read: {path.name} is damaged")
+        verdict = f"DAMAGED: {problem}" if problem is not None else "ok" if path.exists() else "none yet"
+        verdicts.append(f"{path.name} {verdict}")
+    return ok, [*lines, "integrity   " + "; ".join(verdicts)]
+
+
+async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
+    """Lines describing each check, and the exit code: 0 if a run could start, 2 if the endpoint or model cannot.
+
+    1 if a database is damaged or the home is not a folder. The checks only read: they work in a read-only home.
+    """
+    ok = True
+    home_ok = settings.home.is_dir() or not settings.home.exists()  # read-only commands do not create it
+    lines = [f"home        {settings.home}" + ("" if home_ok else ": NOT a folder (DEEPRESEARCH_HOME)")]
     try:
         served = await list_models(settings.base_url, settings.api_key.get_secret_value())
         lines.append(f"endpoint    {settings.base_url}: reachable")
@@ -55,10 +100,5 @@ async def doctor_report(settings: Settings) -> tuple[bool, list[str]]:
     robots = "respected" if web.respect_robots else "ignored"
     lines.append(f"web         pages read by the {reader}; robots.txt {robots}; "
                  f"private addresses: {web.allow_private_network or 'refused'}")
-    corpus = Corpus(settings.corpus_db).stats()
-    lines.append(f"corpus      {corpus['documents']} documents, {corpus['passages']} passages, {_mb(corpus['bytes'])}"
-                 + ("" if corpus["documents"] else " (add some with `deepresearch ingest PATH`)"))
-    pages = PageStore(settings.pages_db).stats()
-    lines.append(f"pages       {pages['pages']} pages stored for {pages['urls']} URLs ({pages['chars']:,} chars)")
-    lines.append(f"checkpoints {_checkpoint_stats(settings)}")
-    return ok, lines
+    sound, stats = _databases(settings)
+    return 2 if not ok else 0 if sound and home_ok else 1, lines + stats

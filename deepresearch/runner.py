@@ -93,9 +93,12 @@ def _delta_channels(graph_id: str) -> dict[str, DeltaChannel[Any]]:
     return {name: ch for name, ch in builder(Context).channels.items() if isinstance(ch, DeltaChannel)}
 
 
-def saver_for(path: Path) -> AbstractAsyncContextManager[DeepResearchSaver]:
-    """The shared SQLite saver, told which channels of each thread are delta channels."""
-    return open_saver(path, thread_delta_channels)
+def saver_for(path: Path, read_only: bool = False) -> AbstractAsyncContextManager[DeepResearchSaver]:
+    """The shared SQLite saver, told which channels of each thread are delta channels.
+
+    ``read_only`` for what only reads: it creates and changes nothing (see ``open_saver``).
+    """
+    return open_saver(path, thread_delta_channels, read_only=read_only)
 
 
 def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> RunnableConfig:
@@ -202,8 +205,8 @@ async def _reopen(graph: Graph, thread_id: str, snapshot: StateSnapshot, ctx: Co
 
 
 async def load(settings: Settings, ref: str) -> RunResult:
-    """A thread's current result or progress, without running anything."""
-    async with saver_for(settings.checkpoints_db) as saver:
+    """A thread's current result or progress, without running anything (or writing: a read-only home will do)."""
+    async with saver_for(settings.checkpoints_db, read_only=True) as saver:
         thread_id = await resolve_thread(saver, ref)
         graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
@@ -212,7 +215,7 @@ async def load(settings: Settings, ref: str) -> RunResult:
 
 async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
     """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
-    async with saver_for(settings.checkpoints_db) as saver:
+    async with saver_for(settings.checkpoints_db, read_only=True) as saver:
         graphs: dict[str, Graph] = {}
         out = []
         for thread_id in wanted:

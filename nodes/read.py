@@ -104,7 +104,8 @@ async def _read(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict
     ctx = runtime.context
     hit = task["hit"]
     try:
-        page = await box.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars)
+        page = await box.reader.read(hit["url"], f"{task['goal']} {task['question']}", ctx.max_page_chars,
+                                     ctx.deadline_at)
     except ReadError as exc:
         return _failed(runtime, task, str(exc), transient=exc.transient)
     source = Source(url=hit["url"], title=page.title or hit["title"], page_hash=page.page_hash, n=None,

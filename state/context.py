@@ -32,7 +32,8 @@ class Context(BaseModel):
     model: str = Field(DEFAULT_MODEL, min_length=1, description="Model name served by the endpoint "
                        "(default: DEEPRESEARCH_MODEL as the CLI or server started).")
     base_url: str = Field(DEFAULT_BASE_URL, description="OpenAI-compatible base URL "
-                          "(default: DEEPRESEARCH_BASE_URL as the CLI or server started).")
+                          "(default: DEEPRESEARCH_BASE_URL as the CLI or server started). The API key goes only "
+                          "to that URL's origin and those in DEEPRESEARCH_API_KEY_ORIGINS; any other gets none.")
     extraction_model: str = Field("", description="Model that reads pages and extracts evidence. "
                                   "Empty: the main model.")
     structured_output: StructuredMethod = Field(

@@ -167,10 +167,14 @@ def test_corrupt_databases_get_one_line(home: Path, run_cli: InProcess) -> None:
     for name in ("checkpoints.db", "corpus.db"):
         (home / name).write_bytes(b"this is not a database" * 100)
     env = cli_env(home)
-    for args in (["threads"], ["show", "x"], ["run", "q"], ["doctor"]):
+    for args in (["threads"], ["show", "x"], ["run", "q"]):
         done = run_cli(env, *args)
         assert done.returncode != 0 and "Traceback" not in done.stderr, (args, done.stderr)
         assert "not a database" in done.stderr.strip().splitlines()[-1]
+    doctor = run_cli(env, "doctor")  # reports each database (tests/test_stores.py)
+    assert doctor.returncode != 0 and "Traceback" not in doctor.stderr
+    assert ("integrity   corpus.db DAMAGED: not a SQLite database; pages.db none yet; "
+            "checkpoints.db DAMAGED: not a SQLite database") in doctor.stdout
 
 
 def test_report_that_cannot_be_written_stays_in_the_thread(env: dict[str, str], run_cli: InProcess) -> None:

@@ -3,10 +3,11 @@ from pathlib import Path
 import pytest
 
 from core.errors import UserInputError
+from core.settings import ParseLimits
 from tests.fakes.pdf import make_pdf
 from tools.corpus import Corpus, fts_query, iter_files
-from tools.documents import parse_file
-from tools.passages import focus_text, split_passages
+from tools.parse_pool import parse_file
+from tools.passages import split_passages
 
 
 def test_ingest_all_kinds_and_search(tmp_path: Path, corpus_dir: Path) -> None:
@@ -70,16 +71,17 @@ def test_long_documents_are_cut_around_the_focus(tmp_path: Path) -> None:
     (tmp_path / "book.pdf").write_bytes(make_pdf(pages, "Long Book"))
     corpus = Corpus(tmp_path / "c.db")
     corpus.ingest([tmp_path / "book.pdf"])
-    doc = corpus.document(str((tmp_path / "book.pdf").resolve()))
-    assert doc is not None and len(doc.text) > 20_000
-    cut = focus_text(doc.text, "Arvid Sund born", 3000)
+    assert corpus.documents()[0].chars > 20_000
+    doc = corpus.excerpt(str((tmp_path / "book.pdf").resolve()), "Arvid Sund born", 3000)
+    assert doc is not None
+    cut = doc.text
     assert len(cut) <= 3000
     assert "Arvid Sund was born in 1899" in cut
     assert cut.startswith("Filler paragraph 0")
 
 
 def test_html_text_and_title(corpus_dir: Path) -> None:
-    doc = parse_file(corpus_dir / "ilse_marrow.html")
+    doc = parse_file(corpus_dir / "ilse_marrow.html", ParseLimits())
     assert doc.title.startswith("Ilse Marrow")
     assert "born in 1921" in doc.text and "Home | Architects" not in doc.text
 
@@ -87,7 +89,7 @@ def test_html_text_and_title(corpus_dir: Path) -> None:
 def test_non_utf8_text_is_decoded(tmp_path: Path) -> None:
     path = tmp_path / "latin.txt"
     path.write_bytes("Café au lait à Genève, très célèbre, déjà vu.".encode("cp1252"))
-    assert "Genève" in parse_file(path).text
+    assert "Genève" in parse_file(path, ParseLimits()).text
 
 
 def test_split_passages_respects_limit() -> None:
@@ -100,9 +102,9 @@ def test_split_passages_respects_limit() -> None:
 def test_tiny_page_limit_still_reads_the_best_passage(tmp_path: Path, corpus_dir: Path) -> None:
     corpus = Corpus(tmp_path / "c.db")
     corpus.ingest([corpus_dir])
-    doc = corpus.document(str((corpus_dir / "glass_harbor.md").resolve()))
+    doc = corpus.excerpt(str((corpus_dir / "glass_harbor.md").resolve()), "premiered Velmora", 150)
     assert doc is not None
-    cut = focus_text(doc.text, "premiered Velmora", 150)
+    cut = doc.text
     assert 0 < len(cut) <= 150 and "premiered" in cut
 
 

@@ -144,11 +144,13 @@ async def test_other_structured_output_methods(model_server: ModelServer, corpus
     assert {c.method for c in model_server.calls() if c.role != "final"} == {method}
 
 
-async def test_page_text_lives_in_the_page_store_not_in_checkpoints(model_server: ModelServer, corpus: Path,
-                                                                    home: Path) -> None:
+async def test_page_text_lives_in_the_stores_not_in_checkpoints(model_server: ModelServer, corpus: Path,
+                                                             home: Path) -> None:
     await research()
     unused_sentence = b"Critics praised the photography of the harbour scenes"
-    assert unused_sentence in b"".join(p.read_bytes() for p in home.glob("pages.db*"))
+    # a corpus document stays in the corpus: it is not copied into the page store either
+    assert unused_sentence in b"".join(p.read_bytes() for p in home.glob("corpus.db*"))
+    assert unused_sentence not in b"".join(p.read_bytes() for p in home.glob("pages.db*"))
     checkpoint_bytes = b"".join(p.read_bytes() for p in home.glob("checkpoints.db*"))
     assert unused_sentence not in checkpoint_bytes
     assert b"Glass Harbor premiered in Velmora" in checkpoint_bytes  # evidence quotes do live in state

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from core.settings import WebSettings
+from core.settings import ParseLimits, WebSettings
 from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import WebServer
@@ -16,7 +16,7 @@ LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4)
 async def test_parse_file_tool_on_files_and_urls(web: WebServer, tmp_path: Path) -> None:
     (tmp_path / "notes.csv").write_text("name,born\nIlse Marrow,1921\n")
     (tmp_path / "paper.pdf").write_bytes(make_pdf([["A paper about lighthouses."]], "Lighthouses"))
-    tool = parse_file_tool(Fetcher(make_clients(LOCAL).pages, LOCAL), roots=[tmp_path])
+    tool = parse_file_tool(Fetcher(make_clients(LOCAL).pages, LOCAL), ParseLimits(), roots=[tmp_path])
     assert tool.name == "parse_file" and tool.args_schema is not None
     out = await tool.ainvoke({"files": [str(tmp_path / "notes.csv"), str(tmp_path / "paper.pdf"),
                                         web.url("/guide.pdf"), str(tmp_path / "missing.docx"),
@@ -24,7 +24,7 @@ async def test_parse_file_tool_on_files_and_urls(web: WebServer, tmp_path: Path)
     assert "| Ilse Marrow | 1921 |" in out
     assert 'title="Lighthouses"' in out and "lighthouses" in out
     assert "designed by Ilse Marrow" in out
-    assert "missing.docx: no such file" in out
+    assert 'missing.docx" title="">\ncould not be parsed: no such file' in out
     assert "10.0.0.1 is a private address" in out
     outside = await tool.ainvoke({"files": ["/etc/hostname"]})
     assert "only files under" in outside

@@ -103,17 +103,20 @@ def test_hostile_documents_are_document_errors() -> None:
     import zipfile
 
     from core.errors import DocumentError
-    from tools.documents import decode_text, parse_bytes
+    from core.settings import ParseLimits
+    from tools.charsets import decode_text
+    from tools.documents import parse_bytes
 
+    limits = ParseLimits()
     with pytest.raises(DocumentError, match="CSV"):
-        parse_bytes(b'a,b\n"' + b"x" * 200_000 + b'",1\n', "csv", "big.csv")
+        parse_bytes(b'a,b\n"' + b"x" * 200_000 + b'",1\n', "csv", "big.csv", limits)
     bomb = io.BytesIO()
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("word/document.xml", b"<w:document>" + b" " * 150_000_000 + b"</w:document>")
     with pytest.raises(DocumentError, match="expand"):
-        parse_bytes(bomb.getvalue(), "docx", "bomb.docx")
+        parse_bytes(bomb.getvalue(), "docx", "bomb.docx", limits)
     with pytest.raises(DocumentError):
-        parse_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> trailer <<>>", "pdf", "broken.pdf")
+        parse_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> trailer <<>>", "pdf", "broken.pdf", limits)
     assert "Genève" in decode_text("Genève".encode("latin-1"), "punycode")  # a non-text codec is ignored
 
 

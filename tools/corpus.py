@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sqlite3
 import time
@@ -13,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import DocumentError, UserInputError
+from core.settings import ParseLimits
 from core.sqlite import connect, read_only, tables
 from state.records import Hit
-from tools.documents import KINDS, parse_file
-from tools.passages import cjk_grams, split_passages, terms
+from tools.documents import KINDS, read_document
+from tools.parse_pool import parse_limited
+from tools.passages import cjk_grams, focus_text, split_passages, terms
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -24,25 +27,41 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 2  # 1: words only; 2: CJK bigrams in a column of their own
 FTS_COLUMNS = ["title", "text", "grams"]
+WHOLE_CHARS = 200_000  # documents up to this size are loaded whole to be focused; larger ones by passage
+BEST_PASSAGES = 64
 
 
 @dataclass
 class IngestReport:
-    """What one ingest did, file by file."""
+    """What one ingest did, file by file (full paths), with the reason each failed file failed."""
 
     added: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class CorpusDocument:
-    """A stored document: its path as ingested, title and text."""
+class CorpusExcerpt:
+    """What a reader is shown of a stored document, and the document's content hash."""
 
     path: str
     title: str
     text: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One document of the corpus, as `corpus list` shows it."""
+
+    path: str
+    title: str
+    kind: str
+    chars: int
+    passages: int
+    ingested_at: float
 
 
 def fts_query(text: str) -> str:
@@ -112,8 +131,12 @@ class Corpus:
                                         replace=True)
         db.table("passages").rebuild_fts()
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    def ingest(self, paths: Iterable[Path]) -> IngestReport:
-        """Index files and folders; unchanged files are skipped, changed ones replaced, bad ones reported."""
+    def ingest(self, paths: Iterable[Path], limits: ParseLimits | None = None) -> IngestReport:
+        """Index files and folders; unchanged files are skipped, changed ones replaced, bad ones reported.
+
+        Each file is read within ``limits`` (size, then the parse's time, memory and output).
+        """
+        limits = limits or ParseLimits()
         report = IngestReport()
         targets = [Path(p).expanduser() for p in paths]
         for path in targets:
@@ -123,26 +146,26 @@ class Corpus:
             for file in iter_files(targets):
                 key = str(file.resolve())
                 try:
-                    outcome = self._ingest_file(db, file, key)
+                    outcome, warnings = self._ingest_file(db, file, key, limits)
                 except DocumentError as exc:
                     report.failed.append((key, str(exc)))
                     continue
                 getattr(report, outcome).append(key)
+                report.warnings += [(key, w) for w in warnings]
         return report
 
-    def _ingest_file(self, db: sqlite_utils.Database, file: Path, key: str) -> str:
-        try:
-            digest = hashlib.sha256(file.read_bytes()).hexdigest()
-        except OSError as exc:
-            raise DocumentError(f"{file}: cannot read ({exc.strerror})") from exc
+    def _ingest_file(self, db: sqlite_utils.Database, file: Path, key: str,
+                     limits: ParseLimits) -> tuple[str, tuple[str, ...]]:
+        kind, data = read_document(file, limits)
+        digest = hashlib.sha256(data).hexdigest()
         existing = list(db.table("documents").rows_where("path = ?", [key], limit=1))
         if existing and existing[0]["hash"] == digest:
-            return "unchanged"
+            return "unchanged", ()
         old_id = existing[0]["id"] if existing else None
         try:
-            doc = parse_file(file)
+            doc = parse_limited(data, kind, file.name, limits)
             if not doc.text.strip():
-                raise DocumentError(f"{file}: no text could be extracted")
+                raise DocumentError("no text could be extracted")
         except DocumentError:
             if old_id is not None:  # the file changed into something unreadable: its old text is no longer true
                 with db.conn:
@@ -150,7 +173,7 @@ class Corpus:
                     db.conn.execute("DELETE FROM documents WHERE id = ?", [old_id])
             raise
         self._store(db.conn, key, digest, doc.title, doc.kind, doc.text, old_id)
-        return "updated" if existing else "added"
+        return "updated" if existing else "added", doc.warnings
 
     @staticmethod
     def _store(conn: sqlite3.Connection, key: str, digest: str, title: str, kind: str, text: str,
@@ -194,13 +217,70 @@ class Corpus:
                     break
         return hits
 
-    def document(self, path: str) -> CorpusDocument | None:
-        """A document's full text, by the path it was ingested under."""
+    def excerpt(self, path: str, focus: str, max_chars: int) -> CorpusExcerpt | None:
+        """What of a document (by the path it was ingested under) a reader with ``focus`` needs, in order.
+
+        A document that fits is shown whole; a longer one by its opening and best-matching passages, and
+        only those passages are loaded (a large document is never read whole).
+        """
         with self._db() as db:
-            rows = db.execute("SELECT title, text FROM passages WHERE path = ? ORDER BY seq", [path]).fetchall()
-        if not rows:
-            return None
-        return CorpusDocument(path, rows[0][0], "\n\n".join(r[1] for r in rows))
+            row = db.execute("SELECT id, title, hash, chars FROM documents WHERE path = ?", [path]).fetchone()
+            if row is None:
+                return None
+            doc_id, title, digest, chars = row
+            if chars <= max(WHOLE_CHARS, max_chars):
+                texts = [r[0] for r in db.execute("SELECT text FROM passages WHERE doc_id = ? ORDER BY seq",
+                                                  [doc_id])]
+                return CorpusExcerpt(path, title, focus_text("\n\n".join(texts), focus, max_chars), digest)
+            return CorpusExcerpt(path, title, self._best_passages(db, doc_id, focus, max_chars), digest)
+
+    @staticmethod
+    def _best_passages(db: sqlite_utils.Database, doc_id: int, focus: str, max_chars: int) -> str:
+        match = fts_query(focus)
+        ranked = db.execute(
+            "SELECT p.seq, p.text FROM passages_fts JOIN passages p ON p.rowid = passages_fts.rowid "
+            "WHERE passages_fts MATCH ? AND p.doc_id = ? ORDER BY bm25(passages_fts, 3.0, 1.0, 1.0) LIMIT ?",
+            [match, doc_id, BEST_PASSAGES]).fetchall() if match else []
+        opening = db.execute("SELECT seq, text FROM passages WHERE doc_id = ? ORDER BY seq LIMIT ?",
+                             [doc_id, BEST_PASSAGES]).fetchall()
+        chosen: dict[int, str] = {}
+        used = 0
+        for seq, text in ranked + opening:  # the best matches first, then the document's opening
+            if seq not in chosen and used + len(text) + 3 <= max_chars:
+                chosen[seq] = text
+                used += len(text) + 3
+        if opening and opening[0][0] not in chosen and max_chars - used > 100:  # what the document is: its start
+            chosen[opening[0][0]] = str(opening[0][1])[: max_chars - used - 3]
+        if not chosen:  # one passage longer than the limit
+            return str((ranked or opening)[0][1])[:max_chars] if ranked or opening else ""
+        return "\n…\n".join(chosen[seq] for seq in sorted(chosen))
+
+    def documents(self) -> list[StoredDocument]:
+        """Every document, by path (a quick read: it neither creates nor migrates the database)."""
+        if not self.db_path.exists():
+            return []
+        with read_only(self.db_path) as conn:
+            if "documents" not in tables(conn):
+                return []
+            rows = conn.execute(
+                "SELECT d.path, d.title, d.kind, d.chars, (SELECT count(*) FROM passages p WHERE p.doc_id = d.id), "
+                "d.ingested_at FROM documents d ORDER BY d.path").fetchall()
+        return [StoredDocument(*row) for row in rows]
+
+    def remove(self, target: Path) -> list[str]:
+        """Remove a document, or every document under a folder, by the path it was ingested from.
+
+        The file need not exist any more. Returns the paths removed (none: nothing was ingested from there).
+        """
+        key = str(target.expanduser().resolve())
+        under = os.path.join(key, "")  # the folder's own path and a separator: /a/b/ holds /a/b/c, not /a/bc
+        with self._db() as db, db.conn:
+            rows = db.execute("SELECT id, path FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
+                              [key, len(under), under]).fetchall()
+            for doc_id, _ in rows:
+                db.conn.execute("DELETE FROM passages WHERE doc_id = ?", [doc_id])
+                db.conn.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+        return sorted(path for _, path in rows)
 
     def is_empty(self) -> bool:
         """Whether no document was ingested yet (a quick read: it neither creates nor migrates the database)."""
@@ -210,10 +290,13 @@ class Corpus:
             return "documents" not in tables(conn) or conn.execute("SELECT 1 FROM documents LIMIT 1").fetchone() is None
 
     def stats(self) -> dict[str, int]:
-        """Documents, passages and database size."""
-        with self._db() as db:
-            docs = db.table("documents").count
-            passages = db.table("passages").count
+        """Documents, passages and database size (a quick read: it neither creates nor migrates the database)."""
+        if not self.db_path.exists():
+            return {"documents": 0, "passages": 0, "bytes": 0}
+        with read_only(self.db_path) as conn:
+            names = tables(conn)
+            docs, passages = (conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] if name in names else 0
+                              for name in ("documents", "passages"))
         return {"documents": docs, "passages": passages, "bytes": self.db_path.stat().st_size}
 
 

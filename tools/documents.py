@@ -1,81 +1,66 @@
-"""Parse documents (Markdown, text, HTML, PDF, DOCX, CSV) into a title and plain text.
+"""Parse documents (Markdown, text, HTML, PDF, DOCX, CSV) into a title and plain text, within limits.
 
+Every parser stops early where a hostile document would make it work without end: PDF pages and
+characters, DOCX expanded size and table rows, HTML elements (beyond the limit a linear extractor
+reads the page), CSV rows. Time and memory as a whole are bounded by the worker process that runs the
+PDF, DOCX and HTML parsers (``tools.parse_pool``); text, Markdown and CSV are read in linear time here.
 The parsers are imported when first used: a command that parses nothing does not pay for them.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
+import itertools
 import re
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import DocumentError
+from core.settings import ParseLimits
+from tools.charsets import check_text, decode_text
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
-CSV_MAX_ROWS = 500
-ZIP_MAX_BYTES = 100_000_000
+ISOLATED = frozenset({"html", "pdf", "docx"})  # kinds whose parsers run in the worker process
 ZIP_MAX_RATIO = 100
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+_BLOCKS = ("p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre",
+           "blockquote", "table", "ul", "ol", "dt", "dd", "header", "footer")
 
 
 @dataclass(frozen=True)
 class ParsedDocument:
-    """A document's title and clean text."""
+    """A document's title and clean text, and what its parser complained about."""
 
     title: str
     text: str
     kind: str
+    warnings: tuple[str, ...] = ()
 
 
-# among near-equal detections, the encodings most used on the web win (short Western text is
-# otherwise often taken for a Baltic or Central European code page)
-_COMMON = ("cp1252", "iso8859_1", "iso8859_15", "cp1251", "gb18030", "big5", "cp932", "euc_jp", "euc_kr")
-_NEAR = 0.05
+class _Room:
+    """How much more a parser may produce (characters) and until when it may work (soft deadline)."""
+
+    def __init__(self, limits: ParseLimits, stop_at: float | None) -> None:
+        self.chars = limits.max_chars
+        self.stop_at = stop_at
+
+    def late(self) -> bool:
+        return self.stop_at is not None and time.monotonic() > self.stop_at
+
+    def take(self, text: str) -> str:
+        kept = text[: max(self.chars, 0)]
+        self.chars -= len(text)
+        return kept
 
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
-
-
-def _decode_as(data: bytes, charset: str | None) -> str | None:
-    """Decode with a declared charset if it names a real text encoding (not e.g. 'punycode' or 'rot13')."""
-    if not charset:
-        return None
-    try:
-        info = codecs.lookup(charset.strip().strip("'\""))
-        if not getattr(info, "_is_text_encoding", True) or info.name in ("punycode", "idna"):
-            return None
-        return data.decode(info.name, errors="replace")
-    except (LookupError, UnicodeError):
-        return None
-
-
-def decode_text(data: bytes, declared: str | None = None) -> str:
-    """Decode bytes: UTF-8 if valid, else the declared charset, else the detected one.
-
-    The declared charset comes from the HTTP header, then from an HTML meta tag.
-    """
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        meta = _META_CHARSET.search(data[:4096])
-        for charset in (declared, meta.group(1).decode("ascii") if meta else None):
-            text = _decode_as(data, charset)
-            if text is not None:
-                return text
-        from charset_normalizer import from_bytes
-
-        matches = list(from_bytes(data))
-        if not matches:
-            return data.decode("utf-8", errors="replace")
-        least = min(m.chaos for m in matches)
-        near = [m for m in matches if m.chaos <= least + _NEAR]
-        common = sorted((m for m in near if m.encoding in _COMMON), key=lambda m: _COMMON.index(m.encoding))
-        return str(common[0] if common else near[0])
+def _clip(text: str, limits: ParseLimits) -> str:
+    if len(text) <= limits.max_chars:
+        return text
+    return text[: limits.max_chars] + f"\n\n[cut at {limits.max_chars:,} characters]"
 
 
 def _stem_title(name: str) -> str:
@@ -83,65 +68,107 @@ def _stem_title(name: str) -> str:
 
 
 def _parse_markdown(text: str, name: str) -> ParsedDocument:
-    heading = _HEADING.search(text)
+    heading = _HEADING.search(text[:100_000])
     return ParsedDocument(heading.group(1).strip() if heading else _stem_title(name), text.strip(), "markdown")
 
 
-def _parse_html(data: bytes, name: str, charset: str | None = None) -> ParsedDocument:
-    import trafilatura
+def _html_elements(data: bytes) -> int:
+    """An upper bound on the elements of an HTML page, counted without parsing it."""
+    return data.count(b"<") - data.count(b"</")
 
+
+def _linear_html(html: str) -> tuple[str, str]:
+    """(title, text) of a page too big for trafilatura (whose time grows with the square of its elements)."""
+    import lxml.html
+    from lxml import etree
+
+    root = lxml.html.document_fromstring(html)
+    title = (root.findtext(".//title") or "").strip()
+    etree.strip_elements(root, "script", "style", "noscript", "template", "head", with_tail=False)
+    for element in root.iter(*_BLOCKS):
+        element.tail = "\n\n" + (element.tail or "")
+    lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
+    return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+def _parse_html(data: bytes, name: str, limits: ParseLimits, charset: str | None) -> ParsedDocument:
+    check_text(data)
     html = decode_text(data, charset)
-    text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True)
-    if not text:
-        text = trafilatura.html2txt(html) or ""
-    meta = trafilatura.extract_metadata(html)
-    title = (meta.title if meta is not None and meta.title else "") or _stem_title(name)
-    return ParsedDocument(title.strip(), text.strip(), "html")
+    if _html_elements(data) > limits.max_html_elements:
+        title, text = _linear_html(html)
+    else:
+        import trafilatura
+
+        text = trafilatura.extract(html, include_comments=False, include_tables=True, favor_recall=True) or ""
+        if not text:
+            text = trafilatura.html2txt(html) or ""
+        meta = trafilatura.extract_metadata(html)
+        title = meta.title if meta is not None and meta.title else ""
+    return ParsedDocument(title.strip() or _stem_title(name), _clip(text.strip(), limits), "html")
 
 
-def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
+def _parse_pdf(data: bytes, name: str, limits: ParseLimits, stop_at: float | None) -> ParsedDocument:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    room = _Room(limits, stop_at)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
-            raise DocumentError(f"{name}: the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
+            raise DocumentError("the PDF is encrypted")
+        total, texts, note = len(reader.pages), [], ""
+        for number, page in enumerate(reader.pages):
+            stop = ("page limit" if number >= limits.max_pdf_pages else "character limit" if room.chars <= 0
+                    else "time limit" if room.late() else "")
+            if stop:
+                note = f"\n\n[only the first {number} of {total} pages read: {stop}]"
+                break
+            texts.append(room.take((page.extract_text() or "").strip()))
         title = reader.metadata.title if reader.metadata is not None and reader.metadata.title else ""
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise DocumentError(f"{name}: not a readable PDF ({exc})") from exc
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    return ParsedDocument(str(title).strip() or _stem_title(name), text, "pdf")
+        raise DocumentError(f"not a readable PDF ({exc})") from exc
+    text = "\n\n".join(t for t in texts if t)
+    return ParsedDocument(str(title).strip() or _stem_title(name), text + note if text else "", "pdf")
 
 
-def _check_zip(data: bytes, name: str) -> None:
+def _check_zip(data: bytes, limits: ParseLimits) -> None:
     """Refuse zip bombs before a parser inflates them: total size and compression ratio are bounded."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile as exc:
-        raise DocumentError(f"{name}: not a readable DOCX file ({exc})") from exc
-    if total > ZIP_MAX_BYTES or total > ZIP_MAX_RATIO * max(len(data), 1):
-        raise DocumentError(f"{name}: refused, it would expand to {total:,} bytes")
+        raise DocumentError(f"not a readable DOCX file ({exc})") from exc
+    if total > limits.max_docx_bytes or total > ZIP_MAX_RATIO * max(len(data), 1):
+        raise DocumentError(f"refused: it would expand to {total:,} bytes (the limit is "
+                            f"{limits.max_docx_bytes:,}, or {ZIP_MAX_RATIO}x its size)")
 
 
-def _parse_docx(data: bytes, name: str) -> ParsedDocument:
+def _parse_docx(data: bytes, name: str, limits: ParseLimits, stop_at: float | None) -> ParsedDocument:
     import docx
     from lxml import etree
 
-    _check_zip(data, name)
+    _check_zip(data, limits)
     try:
         doc = docx.Document(io.BytesIO(data))
     except (ValueError, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
-        raise DocumentError(f"{name}: not a readable DOCX file ({exc})") from exc
-    blocks = [p.text.strip() for p in doc.paragraphs if p.text.strip()]
+        raise DocumentError(f"not a readable DOCX file ({exc})") from exc
+    room = _Room(limits, stop_at)
+    blocks = []
+    for paragraph in doc.paragraphs:
+        if room.chars <= 0 or room.late():
+            break
+        if paragraph.text.strip():
+            blocks.append(room.take(paragraph.text.strip()))
     for table in doc.tables:
-        rows = [[cell.text.strip() for cell in row.cells] for row in table.rows]
+        if room.chars <= 0 or room.late():
+            break
+        rows = [[cell.text.strip() for cell in row.cells]
+                for row in itertools.islice(table.rows, limits.max_table_rows + 1)]
         if rows:
-            blocks.append(markdown_table(rows))
+            more = len(table.rows) - len(rows)
+            blocks.append(room.take(markdown_table(rows) + (f"\n\n({more} more rows not shown)" if more else "")))
     title = (doc.core_properties.title or "").strip() or _stem_title(name)
-    return ParsedDocument(title, "\n\n".join(blocks), "docx")
+    return ParsedDocument(title, _clip("\n\n".join(blocks), limits), "docx")
 
 
 def markdown_table(rows: list[list[str]]) -> str:
@@ -153,58 +180,70 @@ def markdown_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _parse_csv(data: bytes, name: str, charset: str | None = None) -> ParsedDocument:
+def _parse_csv(data: bytes, name: str, limits: ParseLimits, charset: str | None) -> ParsedDocument:
     text = decode_text(data, charset)
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
-    try:
-        rows = [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    try:  # the rows shown are kept; the rest are only counted
+        rows = (row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row))
+        shown = list(itertools.islice(rows, limits.max_table_rows + 1))
+        more = sum(1 for _ in rows)
     except csv.Error as exc:  # e.g. a field over the csv module's size limit
-        raise DocumentError(f"{name}: not a readable CSV file ({exc})") from exc
-    if not rows:
+        raise DocumentError(f"not a readable CSV file ({exc})") from exc
+    if not shown:
         return ParsedDocument(_stem_title(name), "", "csv")
-    shown = rows[: CSV_MAX_ROWS + 1]
-    note = f"\n\n({len(rows) - len(shown)} more rows not shown)" if len(rows) > len(shown) else ""
-    return ParsedDocument(_stem_title(name), markdown_table(shown) + note, "csv")
+    note = f"\n\n({more} more rows not shown)" if more else ""
+    return ParsedDocument(_stem_title(name), _clip(markdown_table(shown), limits) + note, "csv")
 
 
-def parse_bytes(data: bytes, kind: str, name: str, charset: str | None = None) -> ParsedDocument:
-    """Parse a document's bytes given its kind (markdown, text, html, pdf, docx or csv).
+def parse_bytes(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
+                stop_at: float | None = None) -> ParsedDocument:
+    """Parse a document's bytes given its kind (markdown, text, html, pdf, docx or csv), in this process.
 
-    Any failure of a parser on these (untrusted) bytes is a DocumentError.
+    ``stop_at`` (a ``time.monotonic()`` value) is when parsers that work page by page stop and return what
+    they have. Any failure of a parser on these (untrusted) bytes is a DocumentError with the reason only
+    (the caller names the document).
     """
     try:
-        return _parse_kind(data, kind, name, charset)
+        return _parse_kind(data, kind, name, limits, charset, stop_at)
     except DocumentError:
         raise
+    except MemoryError:
+        raise DocumentError("refused: parsing it needs more memory than the parser may use") from None
     except Exception as exc:  # noqa: BLE001 - third-party parsers on untrusted bytes can raise anything
-        raise DocumentError(f"{name}: could not be parsed as {kind} ({type(exc).__name__}: {exc})") from exc
+        raise DocumentError(f"could not be parsed as {kind} ({type(exc).__name__}: {exc})") from exc
 
 
-def _parse_kind(data: bytes, kind: str, name: str, charset: str | None) -> ParsedDocument:
+def _parse_kind(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None,
+                stop_at: float | None) -> ParsedDocument:
     if kind == "pdf":
-        return _parse_pdf(data, name)
+        return _parse_pdf(data, name, limits, stop_at)
     if kind == "html":
-        return _parse_html(data, name, charset)
+        return _parse_html(data, name, limits, charset)
     if kind == "docx":
-        return _parse_docx(data, name)
+        return _parse_docx(data, name, limits, stop_at)
+    check_text(data)
     if kind == "csv":
-        return _parse_csv(data, name, charset)
-    text = decode_text(data, charset)
+        return _parse_csv(data, name, limits, charset)
+    text = _clip(decode_text(data, charset), limits)
     if kind == "markdown":
         return _parse_markdown(text, name)
     return ParsedDocument(_stem_title(name), text.strip(), "text")
 
 
-def parse_file(path: Path) -> ParsedDocument:
-    """Read and parse one file; unsupported or unreadable files raise DocumentError."""
+def read_document(path: Path, limits: ParseLimits) -> tuple[str, bytes]:
+    """A local document's kind and bytes; unsupported, unreadable or too large files raise DocumentError."""
     kind = KINDS.get(path.suffix.lower())
     if kind is None:
-        raise DocumentError(f"{path}: unsupported file type (use {', '.join(sorted(KINDS))})")
+        raise DocumentError(f"unsupported file type (use {', '.join(sorted(KINDS))})")
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size > limits.max_document_bytes:
+            raise DocumentError(f"{size:,} bytes is over the {limits.max_document_bytes:,}-byte limit for one "
+                                "document")
+        with path.open("rb") as handle:  # never more than the limit, even if the file grows meanwhile
+            return kind, handle.read(limits.max_document_bytes + 1)[: limits.max_document_bytes]
     except OSError as exc:
-        raise DocumentError(f"{path}: cannot read ({exc.strerror})") from exc
-    return parse_bytes(data, kind, path.name)
+        raise DocumentError(f"cannot read ({exc.strerror})") from exc

@@ -14,7 +14,11 @@ import httpx
 import openai
 
 from core.errors import EndpointError, EndpointUnreachable
-from tools.http import tls
+from tools.http import redirect_target, tls
+
+# which key an endpoint was sent (Settings.api_key_for): said when one rejects it
+KEY_SOURCE = ("(DEEPRESEARCH_API_KEY, sent only to DEEPRESEARCH_BASE_URL's origin and those in "
+              "DEEPRESEARCH_API_KEY_ORIGINS; any other base URL gets EMPTY)")
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,22 @@ class ServedModel:
 
 
 async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list[ServedModel]:
-    """GET {base_url}/models once, quickly; unreachable endpoints raise EndpointUnreachable."""
+    """GET {base_url}/models once, quickly; unreachable endpoints raise EndpointUnreachable.
+
+    A redirect is not followed (the key would go along): it is an EndpointError naming where it points.
+    """
     try:
-        async with httpx.AsyncClient(timeout=timeout, verify=tls()) as client:
+        async with httpx.AsyncClient(timeout=timeout, verify=tls(), follow_redirects=False) as client:
             response = await client.get(f"{base_url}/models", headers={"Authorization": f"Bearer {api_key}"})
     except httpx.TimeoutException as exc:
         raise EndpointUnreachable(base_url, f"no answer within {timeout:g}s") from exc
     except httpx.HTTPError as exc:
         raise EndpointUnreachable(base_url, type(exc).__name__) from exc
+    if 300 <= response.status_code < 400:
+        raise EndpointError(redirected(base_url, response.status_code, str(response.url),
+                                       response.headers.get("location", "")))
     if response.status_code in (401, 403):
-        raise EndpointError(f"{base_url} rejected the API key (DEEPRESEARCH_API_KEY)")
+        raise EndpointError(f"{base_url} rejected the API key {KEY_SOURCE}")
     if response.status_code >= 400:
         raise EndpointError(f"{base_url}/models answered HTTP {response.status_code}; is this an OpenAI-compatible "
                             "base URL (usually ending in /v1)?")
@@ -48,6 +58,12 @@ async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list
         raise EndpointError(f"{base_url}/models did not return a model list; is this an OpenAI-compatible base URL?")
     return [ServedModel(str(m.get("id", "")), m["max_model_len"] if isinstance(m.get("max_model_len"), int) else None)
             for m in data if isinstance(m, dict)]
+
+
+def redirected(base_url: str, status: int, url: str, location: str) -> str:
+    """The message for an endpoint that answered with a redirect, which is never followed."""
+    return (f"{base_url} answered with a redirect (HTTP {status}) to {redirect_target(url, location)}; set "
+            "DEEPRESEARCH_BASE_URL (or base_url) to the final address")
 
 
 class UnusableResponse(openai.APIError):

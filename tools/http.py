@@ -1,7 +1,9 @@
 """HTTP clients: a safe client for pages and a plain one for search APIs.
 
 Search APIs and the Jina reader are endpoints the user configured (a self-hosted SearXNG often lives
-on a private address), so only page fetching goes through the address policy.
+on a private address), so only page fetching goes through the address policy. The API client follows no
+redirect: httpx drops only ``Authorization`` when a redirect leaves the origin, so a key sent in another
+header (Serper's ``X-API-KEY``) would go wherever the redirect points.
 """
 
 from __future__ import annotations
@@ -43,13 +45,16 @@ def timeouts(web: WebSettings) -> httpx.Timeout:
 
 
 def make_clients(web: WebSettings) -> Clients:
-    """Fresh clients: connection reuse, bounded pools, no environment proxies for page fetching."""
+    """Fresh clients: connection reuse, bounded pools, no environment proxies for page fetching.
+
+    Neither follows redirects by itself: the page fetcher checks every hop, and the API client carries keys.
+    """
     limits = httpx.Limits(max_connections=web.max_connections, max_keepalive_connections=web.max_connections)
     headers = {"User-Agent": web.user_agent}
     policy = AddressPolicy.parse(web.allow_private_network)
     pages = httpx.AsyncClient(transport=SafeTransport(policy, limits, tls()),
                               timeout=timeouts(web), headers=headers, follow_redirects=False)
-    api = httpx.AsyncClient(timeout=timeouts(web), headers=headers, limits=limits, follow_redirects=True,
+    api = httpx.AsyncClient(timeout=timeouts(web), headers=headers, limits=limits, follow_redirects=False,
                             verify=tls())
     return Clients(pages, api)
 
@@ -60,7 +65,9 @@ async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service
     """One call to a JSON API (search backends, Jina), retrying 429, 5xx, timeouts and dropped connections.
 
     Failures are raised as ``fail(message, transient)``, so each caller keeps its own error type; when no
-    connection could be made at all and ``unreachable`` is given, as ``unreachable(message)``.
+    connection could be made at all and ``unreachable`` is given, as ``unreachable(message)``. A redirect is
+    not followed (it would take the key along): the base URL is not the service's own address, so every
+    call would fail alike, and it is raised as ``unreachable(message)`` if given, else as a lasting failure.
     """
 
     async def attempt() -> Any:
@@ -74,6 +81,11 @@ async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service
             raise Transient(f"connection failed ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:  # redirect loops, undecodable bodies
             raise fail(f"{service} answered unusably ({type(exc).__name__})", False) from exc
+        if 300 <= response.status_code < 400:
+            message = (f"{service} answered with a redirect (HTTP {response.status_code}) to "
+                       f"{redirect_target(str(response.url), response.headers.get('location', ''))}; set its base URL "
+                       "to the final address")
+            raise unreachable(message) if unreachable is not None else fail(message, False)
         if response.status_code == 429 or response.status_code >= 500:
             raise Transient(f"HTTP {response.status_code}", retry_after(response.headers.get("retry-after")))
         if response.status_code in (401, 403):
@@ -92,6 +104,18 @@ async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service
         if exc.unreachable and unreachable is not None:
             raise unreachable(str(exc)) from exc
         raise fail(f"{service} failed after retries: {exc}", True) from exc
+
+
+def redirect_target(url: str, location: str) -> str:
+    """Where a redirect from ``url`` points, for a message: without its query or credentials (they may be secret)."""
+    if not location:
+        return "nowhere (no Location header)"
+    try:
+        target = httpx.URL(url).join(location).copy_with(query=None, fragment=None, userinfo=b"")
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "an invalid address"
+    shown = str(target)
+    return shown if len(shown) <= 200 else shown[:199] + "…"
 
 
 def _cause(exc: httpx.HTTPError) -> str:

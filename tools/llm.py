@@ -30,7 +30,7 @@ from core.errors import (
     StructuredOutputError,
 )
 from core.vocabulary import StructuredMethod
-from tools.endpoint import UnusableResponse, check_completion
+from tools.endpoint import KEY_SOURCE, UnusableResponse, check_completion, redirected
 from tools.http import tls
 from tools.structured import parse_reply, schema_hint, strip_think
 
@@ -96,6 +96,9 @@ async def close_models() -> None:
 
 
 def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
+    # follow_redirects=False: the key goes to the endpoint's own address only (the SDK passes a per-request
+    # follow_redirects only for the Vertex and Bedrock providers, so the client's setting holds; a 3xx becomes
+    # an APIStatusError, turned into an EndpointError below)
     return ChatOpenAI(
         model=endpoint.model,
         base_url=endpoint.base_url,
@@ -106,8 +109,10 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         timeout=endpoint.timeout,
         max_retries=endpoint.max_retries,
         stream_usage=True,
-        http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}, verify=tls()),
-        http_client=httpx.Client(verify=tls()),  # never used (calls are async); spares building a default one
+        http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}, verify=tls(),
+                                            follow_redirects=False),
+        # never used (calls are async); spares building a default one
+        http_client=httpx.Client(verify=tls(), follow_redirects=False),
     )
 
 
@@ -171,7 +176,10 @@ def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, refusable: boo
     """
     text = _brief(exc)
     if isinstance(exc, openai.AuthenticationError):
-        return EndpointError(f"{endpoint.base_url} rejected the API key (DEEPRESEARCH_API_KEY)")
+        return EndpointError(f"{endpoint.base_url} rejected the API key {KEY_SOURCE}")
+    if 300 <= exc.status_code < 400:  # not followed: the key would go along
+        return EndpointError(redirected(endpoint.base_url, exc.status_code, str(exc.response.url),
+                                        exc.response.headers.get("location", "")))
     if isinstance(exc, openai.NotFoundError):
         return EndpointError(f"model {endpoint.model!r} is not served at {endpoint.base_url} (DEEPRESEARCH_MODEL)")
     if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.sqlite import connect
+from core.sqlite import connect, read_only, tables
 
 
 @dataclass(frozen=True)
@@ -105,8 +105,12 @@ class PageStore:
                          (key, reply, time.time()))
 
     def stats(self) -> dict[str, int]:
-        """Pages, URLs and bytes of text stored."""
-        with self._conn() as conn:
+        """Pages, URLs and bytes of text stored (a quick read: it creates nothing)."""
+        if not self.db_path.exists():
+            return {"pages": 0, "urls": 0, "chars": 0}
+        with read_only(self.db_path) as conn:
+            if not {"pages", "urls"} <= tables(conn):
+                return {"pages": 0, "urls": 0, "chars": 0}
             pages, chars = conn.execute("SELECT count(*), coalesce(sum(chars), 0) FROM pages").fetchone()
             urls = conn.execute("SELECT count(*) FROM urls").fetchone()[0]
         return {"pages": pages, "urls": urls, "chars": chars}

@@ -13,8 +13,10 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from core.errors import DocumentError, ReadError
-from tools.documents import ParsedDocument, parse_bytes, parse_file
+from core.settings import ParseLimits
+from tools.documents import ParsedDocument, read_document
 from tools.fetch import Fetcher, url_name
+from tools.parse_pool import parse_async
 from tools.prompts import attribute, fence
 
 PER_FILE_CHARS = 60_000
@@ -30,32 +32,36 @@ class Parsed:
     error: str = ""
 
 
-async def parse_document(source: str, fetcher: Fetcher, roots: list[Path] | None = None) -> ParsedDocument:
-    """Parse a local file path or an http(s) URL (fetched safely) into title and text.
+async def parse_document(source: str, fetcher: Fetcher, limits: ParseLimits,
+                         roots: list[Path] | None = None) -> ParsedDocument:
+    """Parse a local file path or an http(s) URL (fetched safely) into title and text, within ``limits``.
 
     With ``roots``, local files must lie under one of them (a model choosing paths cannot read the disk).
+    Failures are DocumentError or ReadError with the reason only.
     """
     if source.lower().startswith(("http://", "https://")):
         fetched = await fetcher.fetch(source)
-        return await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, url_name(fetched.final_url),
-                                       fetched.charset)
+        return await parse_async(fetched.data, fetched.kind, url_name(fetched.final_url), limits, fetched.charset)
     path = Path(source).expanduser().resolve()
     if roots is not None and not any(path.is_relative_to(root.resolve()) for root in roots):
-        raise DocumentError(f"{source}: only files under {', '.join(map(str, roots)) or 'no folder'} may be read")
+        raise DocumentError(f"only files under {', '.join(map(str, roots)) or 'no folder'} may be read")
     if not path.is_file():
-        raise DocumentError(f"{source}: no such file")
-    return await asyncio.to_thread(parse_file, path)
+        raise DocumentError("no such file")
+    kind, data = await asyncio.to_thread(read_document, path, limits)
+    return await parse_async(data, kind, path.name, limits)
 
 
-async def parse_many(sources: list[str], fetcher: Fetcher, max_chars: int = PER_FILE_CHARS,
+async def parse_many(sources: list[str], fetcher: Fetcher, limits: ParseLimits, max_chars: int = PER_FILE_CHARS,
                      roots: list[Path] | None = None) -> list[Parsed]:
     """Parse several sources concurrently; each failure is reported in its own result."""
 
     async def one(source: str) -> Parsed:
         try:
-            doc = await parse_document(source, fetcher, roots)
-        except (DocumentError, ReadError) as exc:
+            doc = await parse_document(source, fetcher, limits, roots)
+        except DocumentError as exc:
             return Parsed(source, "", "", str(exc))
+        except ReadError as exc:  # its message names the URL already
+            return Parsed(source, "", "", str(exc).removeprefix(f"{source}: "))
         text = doc.text if len(doc.text) <= max_chars else doc.text[:max_chars] + "\n\n[truncated]"
         return Parsed(source, doc.title, text)
 
@@ -77,11 +83,12 @@ class ParseFileArgs(BaseModel):
     files: list[str] = Field(min_length=1, description="Local file paths or http(s) URLs of documents to read.")
 
 
-def parse_file_tool(fetcher: Fetcher, roots: list[Path], max_chars: int = PER_FILE_CHARS) -> StructuredTool:
+def parse_file_tool(fetcher: Fetcher, limits: ParseLimits, roots: list[Path],
+                    max_chars: int = PER_FILE_CHARS) -> StructuredTool:
     """The `parse_file` tool for agents: parses URLs, and local files under ``roots`` (the user's files)."""
 
     async def run(files: list[str]) -> str:
-        return format_parsed(await parse_many(files, fetcher, max_chars, roots))
+        return format_parsed(await parse_many(files, fetcher, limits, max_chars, roots))
 
     return StructuredTool.from_function(
         coroutine=run, name="parse_file", args_schema=ParseFileArgs,

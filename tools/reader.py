@@ -7,6 +7,7 @@ or repeated run does not fetch again); the reader model sees the part that fits,
 from __future__ import annotations
 
 import asyncio
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -15,12 +16,13 @@ import httpcore
 import httpx
 
 from core.errors import DocumentError, ReadError, RefusedURL, StorageError
+from core.settings import ParseLimits
 from tools.corpus import Corpus
-from tools.documents import parse_bytes
 from tools.fetch import Fetcher, url_name
 from tools.http import call_json
 from tools.netsafety import AddressPolicy, check_url, resolve
 from tools.pages import PageStore
+from tools.parse_pool import TimeLimit, parse_async
 from tools.passages import focus_text
 
 
@@ -37,67 +39,79 @@ class Page:
 class Reader(Protocol):
     """Anything that turns a URL or path into a Page."""
 
-    async def read(self, url: str, focus: str, max_chars: int) -> Page:
-        """The page at ``url``; long pages are cut to ``max_chars`` keeping what matches ``focus``."""
+    async def read(self, url: str, focus: str, max_chars: int, until: float | None = None) -> Page:
+        """The page at ``url``; long pages are cut to ``max_chars`` keeping what matches ``focus``.
+
+        ``until`` (Unix time) is when the run's own deadline ends: no parse goes on past it.
+        """
         ...
 
 
 class CorpusReader:
-    """Reads documents of the local corpus by the path they were ingested under."""
+    """Reads documents of the local corpus by the path they were ingested under.
 
-    def __init__(self, corpus: Corpus, pages: PageStore) -> None:
+    Only the passages the reader is shown are loaded (a large document is never read whole), and the
+    document is not copied into the page store: the corpus keeps it, under its content hash.
+    """
+
+    def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
-        self.pages = pages
 
-    async def read(self, url: str, focus: str, max_chars: int) -> Page:
-        """The document's text, or ReadError if it is not in the corpus."""
+    async def read(self, url: str, focus: str, max_chars: int, until: float | None = None) -> Page:
+        """The document's passages that match ``focus``, or ReadError if it is not in the corpus."""
         try:
-            doc = await asyncio.to_thread(self.corpus.document, url)
+            doc = await asyncio.to_thread(self.corpus.excerpt, url, focus, max_chars)
         except StorageError as exc:
             raise ReadError(f"cannot read {url} from the corpus: {exc}", transient=True) from exc
         if doc is None or not doc.text.strip():
             raise ReadError(f"{url} is not in the local corpus")
-        key = await asyncio.to_thread(self.pages.put, url, doc.title, doc.text)
-        return Page(doc.path, doc.title, focus_text(doc.text, focus, max_chars), key)
+        return Page(doc.path, doc.title, doc.text, doc.hash)
 
 
 class _CachedWebReader(ABC):
     """Shared by the web readers: the page store is consulted first and filled after a fetch."""
 
-    def __init__(self, pages: PageStore, ttl: float) -> None:
+    def __init__(self, pages: PageStore, ttl: float, limits: ParseLimits | None) -> None:
         self.pages = pages
         self.ttl = ttl
+        self.limits = limits or ParseLimits()
 
-    async def read(self, url: str, focus: str, max_chars: int) -> Page:
-        """The page from the store if fresh, else fetched, parsed and stored."""
+    async def read(self, url: str, focus: str, max_chars: int, until: float | None = None) -> Page:
+        """The page from the store if fresh, else fetched, parsed and stored (at most ``limits.max_chars``)."""
         cached = await asyncio.to_thread(self.pages.lookup, url, self.ttl)
         if cached is not None:
             return Page(url, cached.title, focus_text(cached.text, focus, max_chars), cached.page_hash)
-        title, text = await self._load(url)
+        title, text = await self._load(url, until)
+        text = text[: self.limits.max_chars]
         if not text.strip():
             raise ReadError(f"{url}: no text could be extracted")
         key = await asyncio.to_thread(self.pages.put, url, title, text)
         return Page(url, title, focus_text(text, focus, max_chars), key)
 
     @abstractmethod
-    async def _load(self, url: str) -> tuple[str, str]:
+    async def _load(self, url: str, until: float | None) -> tuple[str, str]:
         """(title, text) of the page, fetched."""
 
 
 class WebReader(_CachedWebReader):
     """Fetches pages itself (httpx, safe) and turns HTML, PDF, DOCX, CSV and text into plain text."""
 
-    def __init__(self, fetcher: Fetcher, pages: PageStore, ttl: float) -> None:
-        super().__init__(pages, ttl)
+    def __init__(self, fetcher: Fetcher, pages: PageStore, ttl: float, limits: ParseLimits | None = None) -> None:
+        super().__init__(pages, ttl, limits)
         self.fetcher = fetcher
 
-    async def _load(self, url: str) -> tuple[str, str]:
+    async def _load(self, url: str, until: float | None) -> tuple[str, str]:
         fetched = await self.fetcher.fetch(url)
-        try:  # PDF parsing is CPU-bound: keep the event loop free
-            doc = await asyncio.to_thread(parse_bytes, fetched.data, fetched.kind, url_name(fetched.final_url),
-                                          fetched.charset)
+        seconds = self.limits.timeout if until is None else min(self.limits.timeout, until - time.time())
+        if seconds <= 0:
+            raise ReadError(f"{url}: no time left to parse it", transient=True)
+        try:  # in a worker process that is killed when the time is up or the read is cancelled
+            doc = await parse_async(fetched.data, fetched.kind, url_name(fetched.final_url), self.limits,
+                                    fetched.charset, seconds)
+        except TimeLimit as exc:  # the document's own limit is final; the run's deadline is not the page's fault
+            raise ReadError(f"{url}: {exc}", transient=not exc.limit) from exc
         except DocumentError as exc:
-            raise ReadError(str(exc)) from exc
+            raise ReadError(f"{url}: {exc}") from exc
         return doc.title, doc.text
 
 
@@ -105,14 +119,14 @@ class JinaReader(_CachedWebReader):
     """Jina's reader service (JINA_API_KEY) fetches and cleans the page; private URLs are never sent to it."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str, policy: AddressPolicy,
-                 pages: PageStore, ttl: float) -> None:
-        super().__init__(pages, ttl)
+                 pages: PageStore, ttl: float, limits: ParseLimits | None = None) -> None:
+        super().__init__(pages, ttl, limits)
         self.client = client
         self.base_url = base_url
         self.api_key = api_key
         self.policy = policy
 
-    async def _load(self, url: str) -> tuple[str, str]:
+    async def _load(self, url: str, until: float | None) -> tuple[str, str]:
         check_url(url)
         try:  # the URL sent is the one checked: parsed once, by httpx, and re-serialised
             parsed = httpx.URL(url)
@@ -148,7 +162,7 @@ class RoutingReader:
         self.corpus = corpus
         self.web = web
 
-    async def read(self, url: str, focus: str, max_chars: int) -> Page:
+    async def read(self, url: str, focus: str, max_chars: int, until: float | None = None) -> Page:
         """Read with whichever reader owns the URL."""
         is_web = url.lower().startswith(("http://", "https://"))
-        return await (self.web if is_web else self.corpus).read(url, focus, max_chars)
+        return await (self.web if is_web else self.corpus).read(url, focus, max_chars, until)

@@ -41,20 +41,26 @@ def web_reader(settings: Settings, clients: Clients, pages: PageStore) -> Reader
     web = settings.web
     if web.jina_api_key:
         return JinaReader(clients.api, web.jina_base_url, web.jina_api_key,
-                          AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl)
-    return WebReader(Fetcher(clients.pages, web), pages, web.page_ttl)
+                          AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl, settings.parsing)
+    return WebReader(Fetcher(clients.pages, web), pages, web.page_ttl, settings.parsing)
 
 
 def build(ctx: Context, settings: Settings) -> Toolbox:
-    """Everything a run needs, from its context and the process settings."""
-    def endpoint(model: str) -> Endpoint:
-        return Endpoint(ctx.base_url, model, settings.api_key.get_secret_value(), ctx.structured_output,
-                        ctx.temperature, ctx.max_output_tokens, settings.request_timeout, settings.max_retries)
+    """Everything a run needs, from its context and the process settings.
+
+    The environment's model key goes only where ``Settings.api_key_for`` allows: a base URL given for one run
+    (``--set base_url=...``, a Studio or API run's context) gets none.
+    """
+    api_key = settings.api_key_for(ctx.base_url)
+
+    def endpoint(model: str) -> Endpoint:  # the main model and the extraction model share the base URL and its key
+        return Endpoint(ctx.base_url, model, api_key, ctx.structured_output, ctx.temperature, ctx.max_output_tokens,
+                        settings.request_timeout, settings.max_retries)
 
     settings.ensure_home()
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
-    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db), pages), web_reader(settings, clients, pages))
+    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web_reader(settings, clients, pages))
     search = make_backend(ctx.search, settings, clients.api)
     return Toolbox(endpoint(ctx.model), endpoint(ctx.extraction_model), search, reader, pages, clients)
 

@@ -69,12 +69,16 @@ SetOpt = Annotated[list[str] | None, typer.Option(
     + " (defaults and meanings: README, Configuration).")]
 
 
-def settings() -> Settings:
-    """Process settings, read from the environment (once per command), with the data home created."""
+def settings(create_home: bool = True) -> Settings:
+    """Process settings, read from the environment (once per command), with the data home created.
+
+    Commands that only read (`threads`, `show`, `doctor`) create nothing: ``create_home=False``.
+    """
     from core.settings import load_settings
 
     loaded = load_settings()
-    loaded.ensure_home()
+    if create_home:
+        loaded.ensure_home()
     return loaded
 
 

@@ -54,12 +54,13 @@ def parse(
     from tools.http import make_clients
     from tools.parse import format_parsed, parse_many
 
-    web = settings().web
+    loaded = settings()
+    web = loaded.web
 
     async def go() -> list[Parsed]:
         clients = make_clients(web)
         try:
-            return await parse_many(sources, Fetcher(clients.pages, web), max_chars)
+            return await parse_many(sources, Fetcher(clients.pages, web), loaded.parsing, max_chars)
         finally:
             await clients.pages.aclose()
             await clients.api.aclose()
@@ -67,24 +68,26 @@ def parse(
     results = asyncio.run(go())
     print(format_parsed(results))
     for failed in (r for r in results if r.error):
-        err.print(f"[yellow]failed[/] {escape(failed.error)}")
+        err.print(f"[yellow]failed[/] {escape(failed.source)}: {escape(failed.error)}")
     if all(r.error for r in results):
         raise typer.Exit(1)
 
 
 @app.command()
 def doctor() -> None:
-    """Check the endpoint, the served model and context length, search, the corpus and the checkpoint store.
+    """Check the endpoint, the served model and context length, search, and each database's stats and integrity.
+
+    Exits 2 if the endpoint or model cannot be used, 1 if a database is damaged.
 
     Example: deepresearch doctor
     """
     from deepresearch.doctor import doctor_report
 
-    ok, lines = asyncio.run(doctor_report(settings()))
+    code, lines = asyncio.run(doctor_report(settings(create_home=False)))
     for line in lines:
         print(line)
-    if not ok:
-        raise typer.Exit(2)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -58,7 +58,7 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
     from core.errors import EndpointError
     from tools.endpoint import list_models
 
-    names = [m.id for m in await list_models(ctx.base_url, loaded.api_key.get_secret_value())]
+    names = [m.id for m in await list_models(ctx.base_url, loaded.api_key_for(ctx.base_url))]
     for model in dict.fromkeys((ctx.model, ctx.extraction_model)):
         if names and model not in names:
             shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
@@ -149,7 +149,7 @@ def show(thread: ThreadArg, as_json: JsonFlag = False) -> None:
     """
     from deepresearch import runner
 
-    result = asyncio.run(runner.load(settings(), thread))
+    result = asyncio.run(runner.load(settings(create_home=False), thread))
     if as_json:
         print(json.dumps({**result.to_json(), "status": result.status, "failures": result.failures},
                          ensure_ascii=False, indent=2))

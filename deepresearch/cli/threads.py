@@ -27,7 +27,7 @@ def threads(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
         return
     from deepresearch.catalog import list_all
 
-    rows = asyncio.run(list_all(settings()))
+    rows = asyncio.run(list_all(settings(create_home=False)))
     if as_json:
         print(json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False, indent=2))
         return

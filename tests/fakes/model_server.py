@@ -56,6 +56,7 @@ class Faults:
     junk: list[str] = field(default_factory=list)  # next replies: these bodies with HTTP 200, in order
     fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
     hold_when: dict[str, threading.Event] = field(default_factory=dict)  # prompt substring -> held until set
+    redirect_to: str = ""  # every request answers 307 to this base URL plus its own path
 
 
 class ModelServer:
@@ -68,6 +69,7 @@ class ModelServer:
         self.max_model_len = max_model_len
         self.faults = Faults()
         self.log: list[Logged] = []
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers of every request
         self.blocked = threading.Event()  # set while a gated request is waiting
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
@@ -184,7 +186,22 @@ class ModelServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _recorded_or_redirected(self) -> bool:
+                """Record the request's headers; True if it was answered with the injected redirect."""
+                with server._lock:
+                    server.requests.append((self.command, self.path, dict(self.headers)))
+                if not server.faults.redirect_to:
+                    return False
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(307)
+                self.send_header("Location", server.faults.redirect_to.rstrip("/") + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+
             def do_GET(self) -> None:
+                if self._recorded_or_redirected():
+                    return
                 if self.path.rstrip("/") == "/v1/models":
                     self._send_json(200, {"object": "list", "data": [
                         {"id": server.model, "object": "model", "max_model_len": server.max_model_len}]})
@@ -192,6 +209,8 @@ class ModelServer:
                     self._send_json(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:
+                if self._recorded_or_redirected():
+                    return
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if self.path.rstrip("/") != "/v1/chat/completions":

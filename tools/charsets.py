@@ -1,0 +1,72 @@
+"""Bytes to text: the right encoding, and refusal of bytes that are not text at all."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from core.errors import DocumentError
+
+# among near-equal detections, the encodings most used on the web win (short Western text is
+# otherwise often taken for a Baltic or Central European code page)
+_COMMON = ("cp1252", "iso8859_1", "iso8859_15", "cp1251", "gb18030", "big5", "cp932", "euc_jp", "euc_kr")
+_NEAR = 0.05
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
+_SAMPLE = 65_536
+# C0 control bytes that no text file holds (tab, line feed, form feed, carriage return and escape are text)
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_MAX_CONTROL_SHARE = 0.01
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _decode_as(data: bytes, charset: str | None) -> str | None:
+    """Decode with a declared charset if it names a real text encoding (not e.g. 'punycode' or 'rot13')."""
+    if not charset:
+        return None
+    try:
+        info = codecs.lookup(charset.strip().strip("'\""))
+        if not getattr(info, "_is_text_encoding", True) or info.name in ("punycode", "idna"):
+            return None
+        return data.decode(info.name, errors="replace")
+    except (LookupError, UnicodeError):
+        return None
+
+
+def check_text(data: bytes) -> None:
+    """Refuse bytes that are not text (an executable, an image, random data): DocumentError says so.
+
+    Text holds no NUL bytes (unless it is UTF-16, which starts with its byte-order mark) and almost no
+    other control bytes, in any encoding.
+    """
+    sample = data[:_SAMPLE]
+    if sample.startswith(_UTF16_BOMS):
+        return
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    if b"\x00" in sample or controls > _MAX_CONTROL_SHARE * max(len(sample), 1):
+        raise DocumentError("binary content, not text (refused)")
+
+
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode bytes: UTF-8 if valid, else the declared charset, else the detected one.
+
+    The declared charset comes from the HTTP header, then from an HTML meta tag.
+    """
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        meta = _META_CHARSET.search(data[:4096])
+        for charset in (declared, meta.group(1).decode("ascii") if meta else None):
+            text = _decode_as(data, charset)
+            if text is not None:
+                return text
+        from charset_normalizer import from_bytes
+
+        matches = list(from_bytes(data))
+        if not matches:
+            return data.decode("utf-8", errors="replace")
+        least = min(m.chaos for m in matches)
+        near = [m for m in matches if m.chaos <= least + _NEAR]
+        common = sorted((m for m in near if m.encoding in _COMMON), key=lambda m: _COMMON.index(m.encoding))
+        return str(common[0] if common else near[0])
