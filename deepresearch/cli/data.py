@@ -1,44 +1,18 @@
-"""`ingest`, `parse`, `doctor` and `graph`: the corpus, documents, the setup, and the graphs' shape."""
+"""`parse`, `doctor` and `graph`: documents, the setup, and the graphs' shape."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from core.errors import UserInputError
 from core.vocabulary import MODES, ModeName
 from deepresearch.cli.common import app, err, settings
 
 if TYPE_CHECKING:
     from tools.parse import Parsed
-
-
-@app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")]) -> None:
-    """Index .md, .txt, .html, .pdf, .docx and .csv files into the local corpus (unchanged files are skipped).
-
-    Example: deepresearch ingest ~/papers notes.md
-    """
-    from tools.corpus import Corpus, iter_files
-
-    loaded = settings()
-    for path in paths:
-        if not path.expanduser().exists():
-            raise UserInputError(f"no such file or folder: {path}")
-    if not any(True for _ in iter_files(p.expanduser() for p in paths)):
-        raise UserInputError("no .md, .txt, .html, .pdf, .docx or .csv files found in " + ", ".join(map(str, paths)))
-    report = Corpus(loaded.corpus_db).ingest(paths)
-    for _path, reason in report.failed:
-        err.print(f"[yellow]skipped[/] {escape(reason)}")
-    stats = Corpus(loaded.corpus_db).stats()
-    print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
-          f"failed {len(report.failed)}; corpus: {stats['documents']} documents, {stats['passages']} passages")
-    if report.failed and not (report.added or report.updated or report.unchanged):
-        raise typer.Exit(1)
 
 
 @app.command()
@@ -69,7 +43,7 @@ def parse(
     print(format_parsed(results))
     for failed in (r for r in results if r.error):
         err.print(f"[yellow]failed[/] {escape(failed.source)}: {escape(failed.error)}")
-    if all(r.error for r in results):
+    if any(r.error for r in results):  # as `ingest`: any document that could not be read exits 1
         raise typer.Exit(1)
 
 
