@@ -70,6 +70,10 @@ def test_html_with_a_huge_number_of_elements_is_read_in_linear_time() -> None:
     doc = parse_limited(many_elements_html(200_000), "html", "many.html", ParseLimits(timeout=15))
     assert doc.title == "Many" and "para 0 text here\n\npara 1 text here" in doc.text
     assert doc.text.endswith("[cut at 2,000,000 characters]")
+    rows = b"".join(b"<tr><td>row %d</td><td>%d</td></tr>" % (i, i * 7) for i in range(60_000))
+    doc = parse_limited(b"<html><body><table>" + rows + b"</table></body></html>", "html", "rows.html",
+                        ParseLimits(timeout=15))
+    assert "row 59999 | 419993 |" in doc.text
 
 
 @pytest.mark.parametrize("data", [os.urandom(200_000), Path(sys.executable).read_bytes()[:300_000],

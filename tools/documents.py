@@ -87,6 +87,8 @@ def _linear_html(html: str) -> tuple[str, str]:
     etree.strip_elements(root, "script", "style", "noscript", "template", "head", with_tail=False)
     for element in root.iter(*_BLOCKS):
         element.tail = "\n\n" + (element.tail or "")
+    for cell in root.iter("td", "th"):  # a table row stays one line, its cells apart
+        cell.tail = " | " + (cell.tail or "")
     lines = (" ".join(line.split()) for line in root.text_content().split("\n"))
     return title, re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
 
