@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import json
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -80,6 +81,20 @@ def settings(create_home: bool = True) -> Settings:
     if create_home:
         loaded.ensure_home()
     return loaded
+
+
+def listed_elsewhere(rows: Sequence[Any], as_json: bool, empty: str) -> bool:
+    """Print dataclass ``rows`` as JSON when asked, or ``empty`` on stderr when there are none.
+
+    False: the caller prints its table.
+    """
+    if as_json:
+        print(json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return True
+    if not rows:
+        err.print(empty)
+        return True
+    return False
 
 
 def check_out(out: Path | None) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from core.errors import UserInputError
-from deepresearch.cli.common import app, err, settings
+from deepresearch.cli.common import app, err, listed_elsewhere, settings
 
 corpus_app = typer.Typer(help="List and remove the documents of the local corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
@@ -58,11 +56,7 @@ def list_documents(as_json: Annotated[bool, typer.Option(
     from tools.corpus import Corpus
 
     documents = Corpus(settings(create_home=False).corpus_db).documents()
-    if as_json:
-        print(json.dumps([dataclasses.asdict(d) for d in documents], ensure_ascii=False, indent=2))
-        return
-    if not documents:
-        err.print("the corpus is empty; add documents with `deepresearch ingest PATH`")
+    if listed_elsewhere(documents, as_json, "the corpus is empty; add documents with `deepresearch ingest PATH`"):
         return
     print(f"{'KIND':<8} {'CHARS':>10} {'PASSAGES':>8}  {'INGESTED':<16}  PATH — TITLE")
     for d in documents:

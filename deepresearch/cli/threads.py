@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 from typing import Annotated
 
 import typer
 
 from core.sqlite import connect
-from deepresearch.cli.common import ThreadArg, app, err, settings
+from deepresearch.cli.common import ThreadArg, app, listed_elsewhere, settings
 
 threads_app = typer.Typer(help="List, delete and prune research threads.", no_args_is_help=False)
 app.add_typer(threads_app, name="threads")
@@ -28,11 +26,7 @@ def threads(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
     from deepresearch.catalog import list_all
 
     rows = asyncio.run(list_all(settings(create_home=False)))
-    if as_json:
-        print(json.dumps([dataclasses.asdict(row) for row in rows], ensure_ascii=False, indent=2))
-        return
-    if not rows:
-        err.print("no threads yet; start one with `deepresearch run \"QUESTION\"`")
+    if listed_elsewhere(rows, as_json, "no threads yet; start one with `deepresearch run \"QUESTION\"`"):
         return
     print(f"{'THREAD':<36}  {'STATUS':<10} {'ROUNDS':>6}  {'UPDATED':<16}  QUESTION")
     for row in rows:
