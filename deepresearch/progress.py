@@ -110,7 +110,8 @@ class Progress:
         kind = ev.get("event")
         if kind == "plan":
             waiting = " [dim](for review)[/]" if ev.get("review") else ""
-            self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{_tok(ev)}{waiting}")
+            source = " [dim](planned with the last report)[/]" if ev.get("proposed") else _tok(ev)
+            self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{source}{waiting}")
             for query in [] if ev.get("review") else ev.get("queries", []) or ["(no new queries)"]:
                 self.line(f"  [cyan]search[/]  {_short(query)}")
         elif kind == "review":  # the plan as approved: only now are its queries searched

@@ -1,4 +1,9 @@
-"""Write the final cited report; citations to anything not retrieved in this thread are removed and counted."""
+"""The final cited report; citations to anything not retrieved in this thread are removed and counted.
+
+When the research answered the question, the report is built from the evolving report, with no further
+model call (IterResearch's answer is the workspace's). A long report (``report_length="long"``), or a
+research stopped before it was settled, gets one more call that writes it.
+"""
 
 from __future__ import annotations
 
@@ -94,7 +99,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     usage = Usage()
     failures: list[Failure] = []
     text = ""
-    if int(state.get("llm_calls", 0)) < ctx.max_llm_calls and not past_deadline(ctx):
+    built = bool(state.get("answered")) and ctx.report_length == "short"
+    if not built and int(state.get("llm_calls", 0)) < ctx.max_llm_calls and not past_deadline(ctx):
         messages = [SystemMessage(SYSTEM.format(date=today(), status=status)),
                     HumanMessage(USER.format(question=state["question"], report=fence(report or "(empty)"),
                                              sources=fence(listing or "(none)")))]
@@ -107,7 +113,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                     error=outcome.error, transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = compose(state["question"], short, body, sources)
-    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited),
+    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
     return {"answer": final.answer or "not determined", "report": final.report, "done": True,
             "invented_citations": final.invented_citations, "failures": failures, "shown": AIMessage(final.report),

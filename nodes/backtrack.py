@@ -16,4 +16,4 @@ def backtrack(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Drop the round's branch: remember its goal and queries as a dead end (the newest few are kept)."""
     dead = DeadEnd(round=int(state.get("round", 0)), goal=state.get("goal", ""), queries=list(state.get("queries", [])))
     emit(runtime, "backtrack", state, goal=dead["goal"], queries=dead["queries"])
-    return {"dead_ends": [dead]}
+    return {"dead_ends": [dead], "next_goal": "", "next_queries": []}  # the next plan is the planner's own

@@ -44,6 +44,8 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         decision, reason = "answer", f"no new evidence in {stalls} rounds"
     elif not progress:
         decision, reason = "backtrack", "the round found nothing new"
+    elif state.get("backtrack"):
+        decision, reason = "backtrack", state["backtrack"]
     else:
         decision, reason = "plan", state.get("missing") or "more to find"
     emit(runtime, "decide", state, decision=decision, reason=reason)

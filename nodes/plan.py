@@ -1,4 +1,8 @@
-"""Plan a round: from the question, the report, the last round and the dead ends, set a goal and queries."""
+"""Plan a round: take over the report writer's proposal, or ask the model for a goal and queries.
+
+The model is called only when there is no usable proposal: the first round, after a backtrack, or when
+every proposed query was already run (IterResearch: one main call per round).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from state.events import emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries, question_problem
 from state.records import Failure
+from state.workspace import dead_ends, last_round
 from tools.llm import Usage, complete_json, guarded
 from tools.prompts import fence, today
 from tools.toolbox import toolbox
@@ -64,25 +69,6 @@ class Plan(BaseModel):
     queries: list[str] = Field(min_length=1, description="Short keyword search queries.")
 
 
-def _last_round(state: State) -> str:
-    if not state.get("round"):
-        return "(first round)"
-    lines = [f"goal: {state.get('goal', '')}", "queries: " + ("; ".join(state.get("queries", [])) or "(none)")]
-    findings = state.get("findings", [])
-    lines.append("found:" if findings else "found: nothing new")
-    by_url = {s["url"]: s["n"] for s in state.get("sources", [])}
-    lines += [f"- [{by_url.get(f['url'])}] {f['evidence']}" for f in findings]
-    if state.get("missing"):
-        lines.append(f"still missing: {state['missing']}")
-    return "\n".join(lines)
-
-
-def _dead_ends(state: State) -> str:
-    ends = state.get("dead_ends", [])
-    lines = [f"- round {d['round']}: {d['goal']} (queries: {'; '.join(d['queries'])})" for d in ends]
-    return "\n".join(lines) or "(none)"
-
-
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Start a round: goal and new queries (never one already run in this thread).
 
@@ -99,11 +85,14 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     failures: list[Failure] = []
     # without a usable plan: the last round's goal stands (its failed reads are retried)
     goal, queries = state.get("goal") or f"answer the question: {state['question']}", []
-    if may_call(state, ctx):
+    proposed = fresh_queries(state.get("next_queries") or [], seen, ctx.queries_per_round)
+    if proposed:  # the round's plan came with the last report: no call
+        goal, queries = state.get("next_goal") or goal, proposed
+    elif may_call(state, ctx):
         messages: list[BaseMessage] = [
             SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=box.search.description)),
             HumanMessage(USER.format(question=state["question"], report=fence(state.get("report") or "(empty)"),
-                                     last_round=fence(_last_round(state)), dead_ends=fence(_dead_ends(state)))),
+                                     last_round=fence(last_round(state)), dead_ends=fence(dead_ends(state)))),
         ]
         for _ in range(2):  # ask again only when every query repeats one already run
             left = calls_left(state, ctx) - usage.calls
@@ -126,9 +115,11 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]
     emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
-         llm_calls=int(state.get("llm_calls", 0)) + usage.calls, review=ctx.review_plan and bool(queries))
+         llm_calls=int(state.get("llm_calls", 0)) + usage.calls, review=ctx.review_plan and bool(queries),
+         proposed=bool(proposed))
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
-            "findings": Overwrite([]), "selected": [], "failures": failures, **spent(usage)}
+            "findings": Overwrite([]), "selected": [], "failures": failures, "next_goal": "", "next_queries": [],
+            "backtrack": "", **spent(usage)}
 
 
 def dispatch_searches(state: State) -> list[Send] | str:

@@ -1,4 +1,9 @@
-"""Rewrite the evolving report from the old report and this round's findings, and judge if it answers."""
+"""The round's one main call: rewrite the evolving report, judge whether it answers, and plan what comes next.
+
+As in IterResearch, one reply carries the new report, the verdict and, when the question is still open,
+the next round's goal and queries (or a reason to abandon this line of inquiry): the planner only calls
+the model when there is no usable plan to take over.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +20,9 @@ from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding
+from state.workspace import dead_ends, last_round
 from tools.llm import Usage, complete_json, guarded
-from tools.prompts import fence, today
+from tools.prompts import attribute, fence, today
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.
@@ -32,8 +38,14 @@ with theirs. Use only the source numbers shown; never invent one.
 - Then judge whether the report now answers the question fully, with support for every part. \
 reasoning: why or why not. answered: true or false. answer: the short answer when answered, else "". \
 missing: when not answered, the next unknown to look for, concretely.
+- When not answered, plan the next round: next_goal, what it must find out (one sentence), and \
+next_queries, up to {k} short keyword queries (3 to 8 words) for a search engine that covers {backend}. \
+Build on the names, places and dates the report established; never repeat a query under <last_round> \
+or <dead_ends>. If this line of inquiry has failed (the findings contradict it or lead nowhere), give \
+backtrack: why, and no queries.
 
-Reply as JSON: {{"report": "...", "reasoning": "...", "answered": false, "answer": "", "missing": "..."}}"""
+Reply as JSON: {{"report": "...", "reasoning": "...", "answered": false, "answer": "", "missing": "...", \
+"next_goal": "...", "next_queries": ["..."], "backtrack": ""}}"""
 
 USER = """<question>
 {question}
@@ -45,7 +57,15 @@ USER = """<question>
 
 <findings round="{round}" goal="{goal}">
 {findings}
-</findings>"""
+</findings>
+
+<last_round>
+{last_round}
+</last_round>
+
+<dead_ends>
+{dead_ends}
+</dead_ends>"""
 
 
 class Synthesis(BaseModel):
@@ -56,6 +76,10 @@ class Synthesis(BaseModel):
     answered: bool = Field(default=False, description="Whether the question is fully answered.")
     answer: str = Field(default="", description="The short answer, when answered.")
     missing: str = Field(default="", description="What to look for next, when not answered.")
+    next_goal: str = Field(default="", description="When not answered: what the next round must find out.")
+    next_queries: list[str] = Field(default_factory=list, description="When not answered: the next round's "
+                                    "short keyword search queries.")
+    backtrack: str = Field(default="", description="Why this line of inquiry failed, if it did (then no queries).")
 
 
 def format_findings(findings: list[Finding], numbers: dict[str, int | None]) -> str:
@@ -80,6 +104,15 @@ def _failure(state: State, error: str) -> Failure:
                    transient=True)
 
 
+def next_round(result: Synthesis, answered: bool) -> dict[str, Any]:
+    """The plan the reply proposes for the next round (nothing once answered; no queries when backtracking)."""
+    if answered:
+        return {}
+    why = result.backtrack.strip()
+    queries = [] if why else [q.strip() for q in result.next_queries if q.strip()]
+    return {"next_goal": result.next_goal.strip(), "next_queries": queries, "backtrack": why}
+
+
 def cap_words(text: str, words: int) -> str:
     """Hard cap on the report's length (the prompt asks for it; this guarantees it)."""
     tokens = text.split(" ")
@@ -96,31 +129,36 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     ctx = runtime.context
     numbers = {src["url"]: src["n"] for src in state.get("sources", [])}
     old = state.get("report", "")
-    messages = [
-        SystemMessage(SYSTEM.format(date=today(), words=ctx.report_max_words)),
-        HumanMessage(USER.format(question=state["question"], report=fence(old or "(empty)"),
-                                 round=state.get("round", 0), goal=state.get("goal", "").replace('"', "'"),
-                                 findings=format_findings(findings, numbers))),
-    ]
     update: dict[str, Any] = {}
     usage = Usage()
     report = fallback_report(old, findings, numbers)
     if not may_call(state, ctx):
         update["failures"] = [_failure(state, "budget spent: new evidence appended to the report unedited")]
     else:
-        endpoint = (await toolbox(ctx)).endpoint
+        box = await toolbox(ctx)
+        messages = [
+            SystemMessage(SYSTEM.format(date=today(), words=ctx.report_max_words, k=ctx.queries_per_round,
+                                        backend=box.search.description)),
+            HumanMessage(USER.format(question=state["question"], report=fence(old or "(empty)"),
+                                     round=state.get("round", 0), goal=attribute(state.get("goal", "")),
+                                     findings=format_findings(findings, numbers),
+                                     last_round=fence(last_round(state, findings=False)),
+                                     dead_ends=fence(dead_ends(state)))),
+        ]
         left = calls_left(state, ctx)
-        outcome = await guarded(partial(complete_json, endpoint, messages, Synthesis, repair=left >= 2,
+        outcome = await guarded(partial(complete_json, box.endpoint, messages, Synthesis, repair=left >= 2,
                                         deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
         usage, result = outcome.usage, outcome.value
         if result is None:
             update["failures"] = [_failure(state, outcome.error)]
         else:
             report = result.report
-            update = {"answered": result.answered and bool(result.answer.strip()),
-                      "candidate": result.answer.strip(), "missing": result.missing.strip()}
+            answered = result.answered and bool(result.answer.strip())
+            update = {"answered": answered, "candidate": result.answer.strip(), "missing": result.missing.strip(),
+                      **next_round(result, answered)}
     checked = check_citations(report, numbered(state.get("sources", [])))
     report = cap_words(checked.text.strip(), ctx.report_max_words) or old
     emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
-         call_tokens=usage.tokens, invented_citations=checked.removed)
+         call_tokens=usage.tokens, invented_citations=checked.removed, next_queries=update.get("next_queries", []),
+         backtrack=update.get("backtrack", ""))
     return {"report": report, "invented_citations": checked.removed, **update, **spent(usage)}

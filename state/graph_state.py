@@ -52,6 +52,10 @@ class State(TypedDict, total=False):
     answered: bool
     candidate: str
     missing: str
+    # the next round as the report writer proposed it (taken over by the planner when usable)
+    next_goal: str
+    next_queries: list[str]
+    backtrack: str
     dead_ends: Annotated[list[DeadEnd], keep_last(DEAD_ENDS_KEPT)]
     stalls: int
     decision: str

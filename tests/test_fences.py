@@ -73,5 +73,5 @@ async def test_hostile_titles_paths_and_links_change_nothing(model_server: Model
         assert "document" in sections(call.user)
     assert result.answer == "1921" and "HACKED" not in result.report
     # the link came through the evidence and the report, and stops at the final report
-    assert any("evil.example" in c.user for c in model_server.calls("final"))
+    assert any("evil.example" in c.user for c in model_server.calls("writer"))
     assert "evil.example" not in result.report and "the archive" in result.report

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import EndpointError, ModelCallError, SearchUnavailable, StorageError, UserInputError
+from core.vocabulary import ReportLength
 from deepresearch import __version__
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
@@ -57,12 +58,15 @@ ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique
 RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "search", "max_rounds",
                 "max_question_chars", "queries_per_round", "results_per_query", "pages_per_round", "max_stalls",
                 "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
-                "report_max_words", "temperature", "max_output_tokens", "review_plan")
+                "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length")
 MaxRounds = Annotated[int | None, typer.Option(
     "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+ReportOpt = Annotated[ReportLength | None, typer.Option(
+    "--report", show_default=False, help="short (default): the final report is built from the research's own, "
+    "with no further model call; long: one more call writes it at length.")]
 ReviewFlag = Annotated[bool, typer.Option("--review", help="Stop after each plan to edit or approve its queries.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", metavar="KEY=VALUE", show_default=False,

@@ -18,6 +18,7 @@ from deepresearch.cli.common import (
     MaxRounds,
     OutOpt,
     QuietFlag,
+    ReportOpt,
     ReviewFlag,
     SetOpt,
     ThreadArg,
@@ -79,6 +80,7 @@ def run(
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
     review: ReviewFlag = False,
+    report: ReportOpt = None,
     settings_: SetOpt = None,
 ) -> None:
     """Research QUESTION and print a cited markdown report.
@@ -95,7 +97,7 @@ def run(
     loaded = settings()
     bound = Context.bind(loaded)
     ctx = bound.build(bound.parse_assignments(settings_ or []), **flags(
-        search=search, max_rounds=max_rounds, review_plan=review))
+        search=search, max_rounds=max_rounds, review_plan=review, report_length=report))
     problem = question_problem(question, ctx.max_question_chars)
     if problem:
         raise UserInputError(problem)
@@ -121,6 +123,7 @@ def resume(
     as_json: JsonFlag = False,
     quiet: QuietFlag = False,
     review: ReviewFlag = False,
+    report: ReportOpt = None,
     settings_: SetOpt = None,
 ) -> None:
     """Continue a thread from its last checkpoint (finished rounds are not redone).
@@ -136,7 +139,8 @@ def resume(
 
     loaded = settings()
     progress = Progress(err, enabled=not quiet)
-    overrides = {**Context.parse_assignments(settings_ or []), **flags(max_rounds=max_rounds, review_plan=review)}
+    overrides = {**Context.parse_assignments(settings_ or []), **flags(max_rounds=max_rounds, review_plan=review,
+                                                                     report_length=report)}
     result = run_guarded(thread, lambda: runner.resume(loaded, thread, progress, terminal_reviewer, **overrides))
     emit(result, out, as_json)
 

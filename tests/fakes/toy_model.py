@@ -165,8 +165,11 @@ class ToyModel:
         if missing is None:
             return {"report": report, "reasoning": "every hop is established", "answered": True,
                     "answer": self.s.answer.format(**known), "missing": ""}
+        # the next round, planned in the same reply from the new report (as IterResearch does)
+        nxt = self.plan({**parts, "report": report})
         return {"report": report, "reasoning": f"the {missing.name} is still unknown", "answered": False,
-                "answer": "", "missing": f"the {missing.name}"}
+                "answer": "", "missing": f"the {missing.name}", "next_goal": nxt["goal"],
+                "next_queries": nxt["queries"], "backtrack": ""}
 
     def final(self, parts: dict[str, str]) -> str:
         report = parts.get("report", "")

@@ -1,0 +1,28 @@
+"""The workspace a round's prompts show: what the last round looked for and found, and the dead ends."""
+
+from __future__ import annotations
+
+from state.graph_state import State
+
+
+def last_round(state: State, findings: bool = True) -> str:
+    """The last round's goal and queries, with what it found (``findings``) and what is still missing."""
+    if not state.get("round"):
+        return "(first round)"
+    lines = [f"goal: {state.get('goal', '')}", "queries: " + ("; ".join(state.get("queries", [])) or "(none)")]
+    if not findings:
+        return "\n".join(lines)
+    found = state.get("findings", [])
+    lines.append("found:" if found else "found: nothing new")
+    by_url = {s["url"]: s["n"] for s in state.get("sources", [])}
+    lines += [f"- [{by_url.get(f['url'])}] {f['evidence']}" for f in found]
+    if state.get("missing"):
+        lines.append(f"still missing: {state['missing']}")
+    return "\n".join(lines)
+
+
+def dead_ends(state: State) -> str:
+    """The lines of inquiry abandoned so far (the newest few), one per line."""
+    ends = state.get("dead_ends", [])
+    lines = [f"- round {d['round']}: {d['goal']} (queries: {'; '.join(d['queries'])})" for d in ends]
+    return "\n".join(lines) or "(none)"

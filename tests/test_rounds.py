@@ -1,0 +1,98 @@
+"""One main model call per round: the report writer plans the next round, the planner only steps in
+without a usable plan, and an answered question's report is built without another call."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli_helpers import InProcess, cli_env
+from tests.conftest import QUESTION, glass_harbor
+from tests.fakes.model_server import ModelServer
+from tests.fakes.toy_model import ToyModel
+from tests.test_iterresearch import corpus, kinds, research  # noqa: F401 - the corpus fixture
+
+
+class Writer(ToyModel):
+    """The toy model with a report writer that proposes what a test wants."""
+
+    def __init__(self, propose: Any) -> None:
+        super().__init__(glass_harbor())
+        self.propose = propose
+
+    def synthesize(self, parts: dict[str, str], system: str) -> dict[str, Any]:
+        reply = super().synthesize(parts, system)
+        return reply if reply["answered"] else {**reply, **self.propose(parts, reply)}
+
+
+@pytest.fixture
+def server_with(home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    started: list[ModelServer] = []
+
+    def start(brain: ToyModel) -> ModelServer:
+        server = ModelServer(brain).__enter__()
+        started.append(server)
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__()
+
+
+async def test_an_answered_question_needs_no_final_call(model_server: ModelServer, corpus: Path) -> None:  # noqa: F811
+    result, rec = await research()
+    assert result.answer == "1921" and not model_server.calls("final")
+    body = result.report.split("## Sources")[0]
+    assert body.startswith(f"# {QUESTION}\n\n**Answer:** 1921\n\n- Glass Harbor premiered in Velmora")
+    assert "[1]" in body and "[2]" in body and "[3]" in body  # the report's cited findings
+    answer = kinds(rec, "answer")[0]
+    assert answer["written"] is False and answer["call_tokens"] == 0
+
+
+async def test_a_long_report_is_one_more_call(model_server: ModelServer, corpus: Path) -> None:  # noqa: F811
+    short, _ = await research("short")
+    calls = len(model_server.calls())
+    long, rec = await research("long", report_length="long")
+    assert long.answer == "1921" and len(model_server.calls("final")) == 1
+    assert long.llm_calls == short.llm_calls + 1 == len(model_server.calls()) - calls
+    assert "The answer is 1921." in long.report and kinds(rec, "answer")[0]["written"] is True
+
+
+async def test_queries_already_run_send_the_round_to_the_planner(server_with: Any, corpus: Path) -> None:  # noqa: F811
+    def again(parts: dict[str, str], reply: dict[str, Any]) -> dict[str, Any]:  # the round's own queries
+        queries = parts["last_round"].split("queries: ", 1)[1].splitlines()[0].split("; ")
+        return {"next_goal": "the same again", "next_queries": queries}
+
+    server = server_with(Writer(again))
+    result, rec = await research()
+    assert result.answer == "1921"
+    plans = kinds(rec, "plan")
+    assert not any(p["proposed"] for p in plans) and len(server.calls("planner")) == len(plans) == result.rounds
+    assert all(p["goal"] != "the same again" for p in plans)
+
+
+async def test_the_writer_can_abandon_a_line_of_inquiry(server_with: Any, corpus: Path) -> None:  # noqa: F811
+    def abandon(parts: dict[str, str], reply: dict[str, Any]) -> dict[str, Any]:
+        if "round 1:" in parts.get("dead_ends", ""):
+            return {}
+        return {"next_queries": ["should not run"], "backtrack": "these premiere records are unreliable"}
+
+    server = server_with(Writer(abandon))
+    result, rec = await research()
+    assert result.answer == "1921"
+    decided = kinds(rec, "decide")[0]
+    assert decided["decision"] == "backtrack" and decided["reason"] == "these premiere records are unreliable"
+    assert "round 1: find the premiere town" in server.calls("planner")[1].user  # the dead end, shown
+    assert all("should not run" not in p["queries"] for p in kinds(rec, "plan"))
+
+
+def test_report_flag_on_the_command_line(model_server: ModelServer, corpus_dir: Path, home: Path,
+                                         run_cli: InProcess) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    done = run_cli(env, "run", QUESTION, "--report", "long", "--quiet")
+    assert done.returncode == 0 and "The answer is 1921." in done.stdout
+    assert len(model_server.calls("final")) == 1
+    bad = run_cli(env, "run", QUESTION, "--report", "huge")
+    assert bad.returncode == 2 and "huge" in bad.stderr
