@@ -204,6 +204,7 @@ async def open_saver(path: Path, delta_channels: DeltaChannels | None = None, *,
                 saver.is_setup = True  # the tables are there, and setting them up would write
             else:
                 await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute("PRAGMA synchronous=NORMAL")
                 await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
                 await saver.setup()
         except sqlite3.Error as exc:

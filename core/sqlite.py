@@ -51,6 +51,9 @@ def connect(path: Path, setup: Callable[[sqlite3.Connection], None] | None = Non
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open {path}: {exc}") from exc
     try:
+        # WAL with NORMAL: a commit survives the process being killed (what resume relies on), without an
+        # fsync per commit; only a power cut may lose the last commits
+        conn.execute("PRAGMA synchronous=NORMAL")
         if fresh:
             _use_wal(conn)
             if setup is not None:

@@ -1,6 +1,6 @@
-"""IterResearch: plan -> review -> parallel search -> select -> parallel read -> synthesize -> decide.
+"""IterResearch: plan -> (review) -> parallel search -> select -> parallel read -> synthesize -> decide.
 
-decide loops back to plan, backtracks, or answers.
+decide loops back to plan, backtracks, or answers; review is a step only when plans are reviewed.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from langgraph.graph import END, START, StateGraph
 from nodes.answer import answer
 from nodes.backtrack import backtrack
 from nodes.decide import decide, route_decision
-from nodes.plan import dispatch_searches, plan
+from nodes.plan import after_plan, dispatch_searches, plan
 from nodes.read import ReadTask, read
 from nodes.review import review
 from nodes.search import SearchTask, search
@@ -35,7 +35,7 @@ def build_graph(context_schema: type[Context] = Context) -> StateGraph[State, Co
     builder.add_node("answer", answer)
 
     builder.add_edge(START, "plan")
-    builder.add_edge("plan", "review")
+    builder.add_conditional_edges("plan", after_plan, ["review", "search", "select"])
     builder.add_conditional_edges("review", dispatch_searches, ["search", "select"])
     builder.add_edge("search", "select")
     builder.add_conditional_edges("select", dispatch_reads, ["read", "decide"])

@@ -119,7 +119,14 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
          proposed=bool(proposed))
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
             "findings": Overwrite([]), "selected": [], "failures": failures, "next_goal": "", "next_queries": [],
-            "backtrack": "", **spent(usage)}
+            "backtrack": "", "reviewing": ctx.review_plan, **spent(usage)}
+
+
+def after_plan(state: State) -> list[Send] | str:
+    """To review when a person approves plans, else straight to the searches (no step in between)."""
+    if state.get("reviewing") and state.get("queries"):
+        return "review"
+    return dispatch_searches(state)
 
 
 def dispatch_searches(state: State) -> list[Send] | str:

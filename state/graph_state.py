@@ -43,6 +43,7 @@ class State(TypedDict, total=False):
     round: int
     goal: str
     queries: list[str]
+    reviewing: bool  # the round's plan waits for a person's review (review_plan)
     hits: Annotated[list[Hit], operator.add]
     selected: list[Hit]
     read_allowance: int

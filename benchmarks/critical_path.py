@@ -1,0 +1,84 @@
+"""The critical path of a research run: model calls, sequential waves and wall time per question.
+
+For relay questions of 2, 3 and 4 hops (benchmarks/relay.py: one round per hop), against the local fake
+endpoint (in a process of its own, as a real endpoint is) with every model call taking ``--latency``
+seconds (300 ms by default), and again with an instant model. What is not model time is orchestration
+(graph steps, checkpoints, search, page store, the model client), shown per round and as a share of the
+run's wall time (``--latency 1`` gives the share at 1 s per call).
+
+    python -m benchmarks.critical_path [--hops 2 3 4] [--latency 0.3]
+
+A wave is a group of calls that overlapped in time (a round's parallel reads are one wave); calls in
+different waves could not overlap. IterResearch as the paper runs it needs 2h + 1 waves for h hops:
+round 1's plan, then per round the reads and one report-and-plan call, and no call for the final report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.relay import NAMES, Clock, RemoteModel, question, waves, write_corpus
+
+
+async def one(hops: int, latency: float, home: Path) -> dict[str, float]:
+    """Answer one h-hop question; its calls, waves, rounds and wall time."""
+    from core.settings import load_settings
+    from deepresearch import runner
+    from state.context import Context
+
+    clock = Clock()
+    with RemoteModel(hops, latency) as server:
+        os.environ["DEEPRESEARCH_BASE_URL"] = server.base_url
+        settings = load_settings()
+        ctx = Context.bind(settings)(max_rounds=hops + 4, pages_per_round=3, queries_per_round=1,
+                                     results_per_query=2, max_llm_calls=1000)
+        started = time.perf_counter()
+        result = await runner.start(settings, f"bench-{hops}-{latency}-{time.time_ns()}", question(hops), "iter",
+                                    ctx, clock)
+        wall = time.perf_counter() - started
+    calls = server.calls
+    return {"calls": len(calls), "waves": waves(calls), "rounds": result.rounds, "wall": wall,
+            "right": float(result.answer == NAMES[hops])}
+
+
+async def run(hop_counts: list[int], latency: float) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-critical-"))
+    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
+    from tools.corpus import Corpus
+
+    write_corpus(work / "corpus", paragraphs=4, guides=True)
+    (work / "home").mkdir()
+    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    await one(1, 0.0, work)  # warm-up: what the first run of a process loads is not a round's cost
+    print(f"critical path, every model call taking {latency * 1000:.0f} ms (and 0 ms: orchestration alone)\n")
+    print(f"{'hops':>4} {'right':>5} {'rounds':>6} {'calls':>5} {'waves':>5} {'2h+1':>5} {'wall s':>7} "
+          f"{'waves x lat s':>13} {'overhead/round ms':>17} {'share':>6} {'0 ms: wall/round ms':>19}")
+    for hops in hop_counts:
+        slow = await one(hops, latency, work)
+        fast = await one(hops, 0.0, work)
+        ideal = slow["waves"] * latency
+        per_round = (slow["wall"] - ideal) / max(1, slow["rounds"])
+        share = (slow["wall"] - ideal) / slow["wall"]
+        print(f"{hops:>4} {'yes' if slow['right'] else 'NO':>5} {slow['rounds']:>6.0f} {slow['calls']:>5.0f} "
+              f"{slow['waves']:>5.0f} {2 * hops + 1:>5} {slow['wall']:>7.2f} {ideal:>13.2f} {per_round * 1000:>17.0f} "
+              f"{share:>6.1%} {fast['wall'] / max(1, fast['rounds']) * 1000:>19.0f}")
+    print("\nwaves x lat: the wall time if only the model took time; overhead: the rest (graph steps, checkpoints, "
+          "search, page store,\nthe model client), per round and as a share of the wall time; 0 ms: the whole run "
+          "with an instant model, per round.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--hops", type=int, nargs="+", default=[2, 3, 4])
+    parser.add_argument("--latency", type=float, default=0.3)
+    args = parser.parse_args()
+    asyncio.run(run(args.hops, args.latency))
+
+
+if __name__ == "__main__":
+    main()
