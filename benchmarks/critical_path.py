@@ -6,7 +6,7 @@ seconds (300 ms by default), and again with an instant model. What is not model 
 (graph steps, checkpoints, search, page store, the model client), shown per round and as a share of the
 run's wall time (``--latency 1`` gives the share at 1 s per call).
 
-    python -m benchmarks.critical_path [--hops 2 3 4] [--latency 0.3]
+    python -m benchmarks.critical_path [--hops 2 3 4] [--latency 0.3] [--format json|native]
 
 A wave is a group of calls that overlapped in time (a round's parallel reads are one wave); calls in
 different waves could not overlap. IterResearch as the paper runs it needs 2h + 1 waves for h hops:
@@ -25,7 +25,7 @@ from pathlib import Path
 from benchmarks.relay import NAMES, Clock, RemoteModel, question, waves, write_corpus
 
 
-async def one(hops: int, latency: float, home: Path) -> dict[str, float]:
+async def one(hops: int, latency: float, home: Path, prompt_format: str = "json") -> dict[str, float]:
     """Answer one h-hop question; its calls, waves, rounds and wall time."""
     from core.settings import load_settings
     from deepresearch import runner
@@ -36,7 +36,7 @@ async def one(hops: int, latency: float, home: Path) -> dict[str, float]:
         os.environ["DEEPRESEARCH_BASE_URL"] = server.base_url
         settings = load_settings()
         ctx = Context.bind(settings)(max_rounds=hops + 4, pages_per_round=3, queries_per_round=1,
-                                     results_per_query=2, max_llm_calls=1000)
+                                     results_per_query=2, max_llm_calls=1000, prompt_format=prompt_format)
         started = time.perf_counter()
         result = await runner.start(settings, f"bench-{hops}-{latency}-{time.time_ns()}", question(hops), "iter",
                                     ctx, clock)
@@ -46,7 +46,7 @@ async def one(hops: int, latency: float, home: Path) -> dict[str, float]:
             "right": float(result.answer == NAMES[hops])}
 
 
-async def run(hop_counts: list[int], latency: float) -> None:
+async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-critical-"))
     os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
     from tools.corpus import Corpus
@@ -55,12 +55,13 @@ async def run(hop_counts: list[int], latency: float) -> None:
     (work / "home").mkdir()
     Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
     await one(1, 0.0, work)  # warm-up: what the first run of a process loads is not a round's cost
-    print(f"critical path, every model call taking {latency * 1000:.0f} ms (and 0 ms: orchestration alone)\n")
+    print(f"critical path, {prompt_format} prompts, every model call taking {latency * 1000:.0f} ms "
+          "(and 0 ms: orchestration alone)\n")
     print(f"{'hops':>4} {'right':>5} {'rounds':>6} {'calls':>5} {'waves':>5} {'2h+1':>5} {'wall s':>7} "
           f"{'waves x lat s':>13} {'overhead/round ms':>17} {'share':>6} {'0 ms: wall/round ms':>19}")
     for hops in hop_counts:
-        slow = await one(hops, latency, work)
-        fast = await one(hops, 0.0, work)
+        slow = await one(hops, latency, work, prompt_format)
+        fast = await one(hops, 0.0, work, prompt_format)
         ideal = slow["waves"] * latency
         per_round = (slow["wall"] - ideal) / max(1, slow["rounds"])
         share = (slow["wall"] - ideal) / slow["wall"]
@@ -76,8 +77,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--hops", type=int, nargs="+", default=[2, 3, 4])
     parser.add_argument("--latency", type=float, default=0.3)
+    parser.add_argument("--format", choices=["json", "native"], default="json", help="prompt_format of the runs")
     args = parser.parse_args()
-    asyncio.run(run(args.hops, args.latency))
+    asyncio.run(run(args.hops, args.latency, args.format))
 
 
 if __name__ == "__main__":

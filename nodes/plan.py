@@ -15,14 +15,15 @@ from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
 from core.errors import UserInputError
+from nodes import native
 from state.budget import calls_left, may_call, spent
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries, question_problem
 from state.records import Failure
-from state.workspace import dead_ends, last_round
-from tools.llm import Usage, complete_json, guarded
+from state.workspace import dead_ends, last_call, last_round, round_result
+from tools.llm import Endpoint, Usage, complete_json, guarded
 from tools.prompts import fence, today
 from tools.toolbox import toolbox
 
@@ -69,6 +70,28 @@ class Plan(BaseModel):
     queries: list[str] = Field(min_length=1, description="Short keyword search queries.")
 
 
+def _messages(state: State, ctx: Context, backend: str) -> list[BaseMessage]:
+    """The planner's prompt, in the run's prompt format."""
+    report, ends = fence(state.get("report") or "(empty)"), fence(dead_ends(state))
+    if ctx.prompt_format == "native":
+        return [HumanMessage(native.render(
+            "plan", date=today(), question=state["question"], report=report, backend=backend,
+            k=ctx.queries_per_round, last_call=last_call(state), last_response=fence(round_result(state)),
+            dead_ends=ends))]
+    return [SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=backend)),
+            HumanMessage(USER.format(question=state["question"], report=report, last_round=fence(last_round(state)),
+                                     dead_ends=ends))]
+
+
+async def _ask(endpoint: Endpoint, ctx: Context, messages: list[BaseMessage], tries: int) -> tuple[Plan, Usage]:
+    """One plan from the model in at most ``tries`` calls (a JSON reply, or a native one read into its shape)."""
+    if ctx.prompt_format == "native":
+        reply, usage = await native.complete_native(endpoint, messages, "plan", deadline=ctx.deadline_at,
+                                                    attempts=tries)
+        return Plan(goal=reply.goal, queries=reply.queries), usage
+    return await complete_json(endpoint, messages, Plan, repair=tries >= 2, deadline=ctx.deadline_at)
+
+
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Start a round: goal and new queries (never one already run in this thread).
 
@@ -89,17 +112,12 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if proposed:  # the round's plan came with the last report: no call
         goal, queries = state.get("next_goal") or goal, proposed
     elif may_call(state, ctx):
-        messages: list[BaseMessage] = [
-            SystemMessage(SYSTEM.format(date=today(), k=ctx.queries_per_round, backend=box.search.description)),
-            HumanMessage(USER.format(question=state["question"], report=fence(state.get("report") or "(empty)"),
-                                     last_round=fence(last_round(state)), dead_ends=fence(dead_ends(state)))),
-        ]
+        messages = _messages(state, ctx, box.search.description)
         for _ in range(2):  # ask again only when every query repeats one already run
             left = calls_left(state, ctx) - usage.calls
             if left < 1:
                 break
-            outcome = await guarded(partial(complete_json, box.endpoint, list(messages), Plan, repair=left >= 2,
-                                            deadline=ctx.deadline_at))
+            outcome = await guarded(partial(_ask, box.endpoint, ctx, list(messages), tries=min(3, left)))
             usage += outcome.usage
             if outcome.value is None:
                 failures.append(Failure(round=round_no, action="plan", target="planner", error=outcome.error,
@@ -109,8 +127,9 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             queries = fresh_queries(outcome.value.queries, seen, ctx.queries_per_round)
             if queries:
                 break
-            messages += [AIMessage(outcome.value.model_dump_json()),
-                         HumanMessage(REPEATED.format(queries="; ".join(outcome.value.queries)))]
+            echo = (native.call_text(outcome.value.queries, outcome.value.goal) if ctx.prompt_format == "native"
+                    else outcome.value.model_dump_json())
+            messages += [AIMessage(echo), HumanMessage(REPEATED.format(queries="; ".join(outcome.value.queries)))]
     if not queries and not seen:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]

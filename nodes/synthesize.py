@@ -14,14 +14,15 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
+from nodes import native
 from state.budget import calls_left, may_call, spent
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding
-from state.workspace import dead_ends, last_round
-from tools.llm import Usage, complete_json, guarded
+from state.workspace import dead_ends, last_call, last_round
+from tools.llm import Endpoint, Usage, complete_json, guarded
 from tools.prompts import attribute, fence, today
 from tools.toolbox import toolbox
 
@@ -104,6 +105,32 @@ def _failure(state: State, error: str) -> Failure:
                    transient=True)
 
 
+async def _ask_json(endpoint: Endpoint, ctx: Context, state: State, backend: str, findings: str,
+                    tries: int) -> tuple[Synthesis, Usage]:
+    messages = [
+        SystemMessage(SYSTEM.format(date=today(), words=ctx.report_max_words, k=ctx.queries_per_round,
+                                    backend=backend)),
+        HumanMessage(USER.format(question=state["question"], report=fence(state.get("report") or "(empty)"),
+                                 round=state.get("round", 0), goal=attribute(state.get("goal", "")),
+                                 findings=findings, last_round=fence(last_round(state, findings=False)),
+                                 dead_ends=fence(dead_ends(state)))),
+    ]
+    return await complete_json(endpoint, messages, Synthesis, repair=tries >= 2, deadline=ctx.deadline_at)
+
+
+async def _ask_native(endpoint: Endpoint, ctx: Context, state: State, backend: str, findings: str,
+                      tries: int) -> tuple[Synthesis, Usage]:
+    """The round in the native format: the findings are the last search's response."""
+    prompt = native.render("round", date=today(), question=state["question"],
+                           report=fence(state.get("report") or ""), backend=backend, k=ctx.queries_per_round,
+                           words=ctx.report_max_words, last_call=last_call(state), last_response=findings,
+                           dead_ends=fence(dead_ends(state)))
+    reply, usage = await native.complete_native(endpoint, [HumanMessage(prompt)], "round", deadline=ctx.deadline_at,
+                                                attempts=tries)
+    return Synthesis(report=reply.report, answered=bool(reply.answer), answer=reply.answer, next_goal=reply.goal,
+                     next_queries=reply.queries, backtrack=reply.backtrack), usage
+
+
 def next_round(result: Synthesis, answered: bool) -> dict[str, Any]:
     """The plan the reply proposes for the next round (nothing once answered; no queries when backtracking)."""
     if answered:
@@ -136,18 +163,11 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         update["failures"] = [_failure(state, "budget spent: new evidence appended to the report unedited")]
     else:
         box = await toolbox(ctx)
-        messages = [
-            SystemMessage(SYSTEM.format(date=today(), words=ctx.report_max_words, k=ctx.queries_per_round,
-                                        backend=box.search.description)),
-            HumanMessage(USER.format(question=state["question"], report=fence(old or "(empty)"),
-                                     round=state.get("round", 0), goal=attribute(state.get("goal", "")),
-                                     findings=format_findings(findings, numbers),
-                                     last_round=fence(last_round(state, findings=False)),
-                                     dead_ends=fence(dead_ends(state)))),
-        ]
         left = calls_left(state, ctx)
-        outcome = await guarded(partial(complete_json, box.endpoint, messages, Synthesis, repair=left >= 2,
-                                        deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
+        ask = _ask_native if ctx.prompt_format == "native" else _ask_json
+        outcome = await guarded(partial(ask, box.endpoint, ctx, state, box.search.description,
+                                        format_findings(findings, numbers), tries=min(3, left)),
+                                attempts=2 if left >= 3 else 1)
         usage, result = outcome.usage, outcome.value
         if result is None:
             update["failures"] = [_failure(state, outcome.error)]

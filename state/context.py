@@ -16,7 +16,7 @@ from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
 from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
-from core.vocabulary import ReportLength, SearchBackendName, StructuredMethod
+from core.vocabulary import PromptFormat, ReportLength, SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
@@ -64,6 +64,9 @@ class Context(BaseModel):
     temperature: float = Field(0.6, ge=0, le=2, allow_inf_nan=False, description="Sampling temperature.")
     max_output_tokens: int = Field(8192, ge=1, description="Completion tokens per model call.")
     review_plan: bool = Field(False, description="Stop after each plan so a person can edit or approve the queries.")
+    prompt_format: PromptFormat = Field(
+        "json", description="How the round's main call is asked: json (a JSON reply per step) or native (the "
+        "workspace format IterResearch was trained on: <report>, <tool_call>, <tool_response>, <answer>).")
     report_length: ReportLength = Field(
         "short", description="The final report: short is built from the evolving report when the research "
         "answered the question (no further model call); long is written at length by one more call "

@@ -9,16 +9,26 @@ def last_round(state: State, findings: bool = True) -> str:
     """The last round's goal and queries, with what it found (``findings``) and what is still missing."""
     if not state.get("round"):
         return "(first round)"
-    lines = [f"goal: {state.get('goal', '')}", "queries: " + ("; ".join(state.get("queries", [])) or "(none)")]
-    if not findings:
-        return "\n".join(lines)
+    lines = f"goal: {state.get('goal', '')}\nqueries: " + ("; ".join(state.get("queries", [])) or "(none)")
+    return f"{lines}\n{round_result(state)}" if findings else lines
+
+
+def round_result(state: State) -> str:
+    """What the last round found, by citation number, and what is still missing."""
     found = state.get("findings", [])
-    lines.append("found:" if found else "found: nothing new")
+    lines = ["found:" if found else "found: nothing new"]
     by_url = {s["url"]: s["n"] for s in state.get("sources", [])}
     lines += [f"- [{by_url.get(f['url'])}] {f['evidence']}" for f in found]
     if state.get("missing"):
         lines.append(f"still missing: {state['missing']}")
     return "\n".join(lines)
+
+
+def last_call(state: State) -> dict[str, object] | None:
+    """The last round's action as a native tool call (None in the first round)."""
+    if not state.get("round"):
+        return None
+    return {"name": "search", "arguments": {"query": list(state.get("queries", [])), "goal": state.get("goal", "")}}
 
 
 def dead_ends(state: State) -> str:

@@ -8,7 +8,8 @@ import re
 
 # every section tag our prompts use; text from pages must not be able to open or close one
 _SECTION_TAG = re.compile(
-    r"<\s*(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file)\b", re.I
+    r"<\s*(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file|tools?|tool_call"
+    r"|tool_response|answer|think|backtrack)\b", re.I
 )
 
 

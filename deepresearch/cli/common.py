@@ -58,7 +58,8 @@ ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique
 RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "search", "max_rounds",
                 "max_question_chars", "queries_per_round", "results_per_query", "pages_per_round", "max_stalls",
                 "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
-                "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length")
+                "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length",
+                "prompt_format")
 MaxRounds = Annotated[int | None, typer.Option(
     "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]

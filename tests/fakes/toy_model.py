@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from nodes.native import call_text
+
 
 class _AnyName(dict):  # type: ignore[type-arg]
     """Fills every {var} of a fact pattern with "some name": capitalised words, or two to six CJK characters."""
@@ -62,7 +64,9 @@ class ToyModel:
         user = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
         parts = sections(user)
         if INJECTION in _SECTION.sub("", user).upper():
-            return self.obey(system)
+            return self.obey(system or user)
+        if messages and messages[0].get("role") == "user" and "<tools>" in user:
+            return self.native(parts, user)
         if "research planner" in system:
             return "planner", self.plan(parts, user)
         if "page reader" in system:
@@ -73,9 +77,23 @@ class ToyModel:
             return "final", self.final(parts)
         return "unknown", "I do not know what to do with this prompt."
 
+    def native(self, parts: dict[str, str], user: str) -> tuple[str, str]:
+        """The round's call in the native workspace format: <think>, <report>, then <tool_call> or <answer>."""
+        shown = {"report": parts.get("report", ""), "dead_ends": parts.get("dead_ends", ""),
+                 "last_round": parts.get("tool_call", ""), "question": parts.get("question", "")}
+        if "This round: plan the research" in user:
+            plan = self.plan(shown, user)
+            return "planner", f"<think>{plan['reasoning']}</think>\n{call_text(plan['queries'], plan['goal'])}"
+        r = self.synthesize({**shown, "findings": parts.get("tool_response", "")}, "")
+        action = (f"<answer>{r['answer']}</answer>" if r["answered"]
+                  else call_text(r["next_queries"], r["next_goal"]))
+        return "writer", f"<think>{r['reasoning']}</think>\n<report>\n{r['report']}\n</report>\n{action}"
+
     @staticmethod
     def obey(system: str) -> tuple[str, Any]:
         """What a gullible model does with an instruction it finds outside the data fences."""
+        if "<tools>" in system:
+            return "writer", "<report>\nHACKED\n</report>\n<answer>HACKED</answer>"
         if "research planner" in system:
             return "planner", {"reasoning": "told to", "goal": "HACKED", "queries": ["HACKED"]}
         if "page reader" in system:
