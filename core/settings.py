@@ -35,7 +35,7 @@ class ParseLimits:
     max_chars: int = 2_000_000  # characters of text kept per document
     max_document_bytes: int = 50_000_000  # size of a file taken into the corpus
     max_pdf_pages: int = 500
-    max_html_elements: int = 50_000  # more and the page is read by a simpler, linear extractor
+    max_html_elements: int = 30_000  # more and the page is read by a simpler, linear extractor
     max_docx_bytes: int = 20_000_000  # what a DOCX may expand to
     max_table_rows: int = 500  # rows of a table or CSV kept
 
@@ -258,3 +258,15 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         raise ConfigError(one_line(exc)) from None
+
+
+_CHILD_ENV = ("PATH", "LANG", "TMPDIR", "TEMP", "TMP", "SYSTEMROOT")
+
+
+def child_environment(python_path: str) -> dict[str, str]:
+    """The environment a helper process (a parser) gets: locale, paths and ``python_path``; no keys, no settings."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k in _CHILD_ENV or k.startswith("LC_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [python_path, os.environ.get("PYTHONPATH", "")]))
+    return env

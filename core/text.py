@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\w+")
+# C0 and C1 control characters and DEL: terminal escapes, bells, cursor moves (tab and line feed are text)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def squash(text: str) -> str:
@@ -13,3 +15,8 @@ def squash(text: str) -> str:
     Two queries with the same key are the same query; a quote whose key is inside a page's key is on the page.
     """
     return " ".join(_WORD.findall(text.lower()))
+
+
+def printable(text: str) -> str:
+    """Text safe to show on a terminal: control characters (escape sequences among them) become spaces."""
+    return _CONTROLS.sub(" ", text)

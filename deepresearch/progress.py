@@ -15,6 +15,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.spinner import Spinner
 
+from core.text import printable
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,7 @@ def _tok(ev: dict[str, Any]) -> str:
 
 
 def _short(text: str, limit: int = 90) -> str:
-    text = " ".join(str(text).split())
+    text = " ".join(printable(str(text)).split())
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
 
 

@@ -16,10 +16,11 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
 from state.budget import past_deadline, spent
-from state.citations import check_citations, keep_source_links, numbered, sources_section, strip_model_sources
+from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
+from state.links import keep_source_links
 from state.records import Failure, Source
 from tools.llm import Usage, complete_text, guarded
 from tools.prompts import fence, today
@@ -75,14 +76,14 @@ class Composed:
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
     """The final markdown: question, answer, body with valid citations and source links only, sources cited."""
     retrieved = [s for s in sources if s["n"] is not None]
-    answer, answer_links = keep_source_links(answer, retrieved)
-    body, body_links = keep_source_links(strip_model_sources(body), retrieved)
-    checked = check_citations(body, numbered(sources))
+    checked = check_citations(strip_model_sources(body), numbered(sources))  # [n](url) becomes [n] first
     answer_checked = check_citations(answer, numbered(sources))
+    body, body_links = keep_source_links(checked.text, retrieved)
+    short, answer_links = keep_source_links(answer_checked.text, retrieved)
+    short = short.strip()
     cited = tuple(dict.fromkeys(answer_checked.cited + checked.cited))
-    short = answer_checked.text.strip()
     parts = [f"# {question.strip()}", f"**Answer:** {short or 'not determined'}",
-             checked.text.strip(), sources_section(sources, cited)]
+             body.strip(), sources_section(sources, cited)]
     return Composed("\n\n".join(p for p in parts if p) + "\n", short, cited,
                     checked.removed + answer_checked.removed, answer_links + body_links)
 

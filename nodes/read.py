@@ -112,7 +112,7 @@ async def _read(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict
                     round=task["round"])
     messages = [
         SystemMessage(SYSTEM.format(date=today())),
-        HumanMessage(USER.format(question=task["question"], goal=task["goal"], title=attribute(source["title"]),
+        HumanMessage(USER.format(question=task["question"], goal=fence(task["goal"]), title=attribute(source["title"]),
                                  url=attribute(hit["url"]), text=fence(page.text))),
     ]
     thread = runtime.execution_info.thread_id if runtime.execution_info else None

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from state.links import literal_title
 from state.records import Source
 
 # [3], [ 3 ], [3, 5], [3 and 5], [3][5], [2-4], and number-only links [3](http://...) whose URL the model
@@ -21,14 +22,6 @@ _HEADING = rf"(?:#{{1,6}}[ \t]*{_LABEL}[ \t]*:?|\*\*{_LABEL}:?\*\*:?)"
 _MODEL_SOURCES = re.compile(rf"\n{_HEADING}[ \t]*\n(?:(?!\n#{{1,6}}\s).)*\Z", re.I | re.S)
 # a line listing a numbered source with a link, as models write their own reference lists
 _SOURCE_LINE = re.compile(r"^[ \t]*(?:[-*][ \t]*)?\[\d+\][^\n]*(?:https?://|www\.)[^\n]*\n?", re.M)
-# links a report can carry: markdown links and images, <autolinks>, and bare addresses
-_MD_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(\s*<?([^()\s<>]*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)")
-_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^<>\s]*)>", re.I)
-_BARE = re.compile(r"(?:\b(?:https?|ftp)://|\bwww\.)[^\s<>()\[\]\"'`]+", re.I)
-_TRAILING = ".,;:!?*_~"
-LINK_REMOVED = "(link removed)"
-
-
 @dataclass(frozen=True)
 class CheckedText:
     """Text with invalid citations removed, how many were removed, and the numbers still cited."""
@@ -88,48 +81,9 @@ def strip_model_sources(text: str) -> str:
     return _SOURCE_LINE.sub("", text).strip()
 
 
-def keep_source_links(text: str, sources: Iterable[Source]) -> tuple[str, int]:
-    """Remove every link whose address is not a retrieved source's (text copied from pages can carry any).
-
-    A markdown link to elsewhere keeps its words, an image or bare address to elsewhere is dropped;
-    returns the text and how many links were removed.
-    """
-    allowed = {_plain(src["url"]) for src in sources}
-    removed = 0
-
-    def judge(url: str) -> bool:
-        nonlocal removed
-        keep = _plain(url) in allowed
-        removed += not keep
-        return keep
-
-    def markdown(match: re.Match[str]) -> str:
-        if judge(match.group(3)):
-            return match.group(0)
-        return "" if match.group(1) else match.group(2)
-
-    def bare(match: re.Match[str]) -> str:
-        url = match.group(0).rstrip(_TRAILING)
-        tail = match.group(0)[len(url):]
-        return match.group(0) if judge(url) else LINK_REMOVED + tail
-
-    text = _MD_LINK.sub(markdown, text)
-    text = _AUTOLINK.sub(lambda m: m.group(0) if judge(m.group(1)) else LINK_REMOVED, text)
-    return _BARE.sub(bare, text), removed
-
-
-def _literal(title: str) -> str:
-    """A page's title as markdown shows it literally: it cannot become a link, an image or a tag."""
-    return " ".join(title.split()).replace("[", "\\[").replace("]", "\\]").replace("<", "&lt;")
-
-
-def _plain(url: str) -> str:
-    return url.strip().rstrip("/").lower()
-
-
 def sources_section(sources: Iterable[Source], cited: Iterable[int]) -> str:
     """Markdown list of the cited sources, in citation-number order."""
     by_n = numbered(sources)
-    lines = [f"- [{n}] {_literal(by_n[n]['title'] or by_n[n]['url'])} — {by_n[n]['url']}"
+    lines = [f"- [{n}] {literal_title(by_n[n]['title'] or by_n[n]['url'])} — {by_n[n]['url']}"
              for n in sorted(set(cited)) if n in by_n]
     return "## Sources\n\n" + "\n".join(lines) if lines else ""

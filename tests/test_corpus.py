@@ -6,7 +6,8 @@ from core.errors import UserInputError
 from core.settings import ParseLimits
 from tests.fakes.pdf import make_pdf
 from tools.corpus import Corpus, fts_query, iter_files
-from tools.parse_pool import parse_file
+from tools.documents import ParsedDocument, read_document
+from tools.parse_pool import parse_limited
 from tools.passages import split_passages
 
 
@@ -78,6 +79,11 @@ def test_long_documents_are_cut_around_the_focus(tmp_path: Path) -> None:
     assert len(cut) <= 3000
     assert "Arvid Sund was born in 1899" in cut
     assert cut.startswith("Filler paragraph 0")
+
+
+def parse_file(path: Path, limits: ParseLimits) -> ParsedDocument:
+    kind, data = read_document(path, limits)
+    return parse_limited(data, kind, path.name, limits)
 
 
 def test_html_text_and_title(corpus_dir: Path) -> None:

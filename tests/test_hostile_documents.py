@@ -31,7 +31,7 @@ def test_a_pdf_that_would_take_minutes_is_stopped_at_its_time_limit() -> None:
     started = time.monotonic()
     with pytest.raises(TimeLimit, match="not parsed within 2s") as caught:
         parse_limited(heavy_pdf(2, 100_000), "pdf", "heavy.pdf", limits)  # about 30 s of pypdf per page
-    assert time.monotonic() - started < 6 and caught.value.limit
+    assert time.monotonic() - started < 6 and caught.value.permanent
     # the worker was replaced: the next document parses
     assert "hello" in parse_limited(make_pdf([["hello there"]]), "pdf", "ok.pdf", limits).text
 
@@ -39,7 +39,7 @@ def test_a_pdf_that_would_take_minutes_is_stopped_at_its_time_limit() -> None:
 def test_a_caller_deadline_shorter_than_the_limit_is_not_the_documents_fault() -> None:
     with pytest.raises(TimeLimit) as caught:
         parse_limited(heavy_pdf(1, 100_000), "pdf", "heavy.pdf", ParseLimits(timeout=30), seconds=1)
-    assert not caught.value.limit
+    assert not caught.value.permanent
 
 
 def test_pdf_pages_and_characters_are_capped() -> None:
@@ -120,39 +120,54 @@ def test_a_large_corpus_document_is_read_by_passage(tmp_path: Path) -> None:
     assert excerpt.text.startswith("# Big Book") and "Arvid Sund was born in 1899" in excerpt.text
 
 
-def _workers_of(marker: str) -> list[int]:
-    """Parser processes whose environment carries ``marker`` (Linux)."""
-    found = []
+def _workers_of(parent: int) -> set[int]:
+    """The parser processes whose parent is ``parent`` (Linux)."""
+    found = set()
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            stat = Path(f"/proc/{pid}/stat").read_text()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if marker.encode() in environ and b"tools.parse_worker" in cmdline:
-            found.append(int(pid))
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"tools.parse_worker" in cmdline:
+            found.add(int(pid))
     return found
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-async def test_cancelling_a_parse_kills_its_worker_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+async def test_cancelling_a_parse_kills_its_worker_at_once() -> None:
     import asyncio
 
-    marker = f"cancel-{os.getpid()}-{time.time()}"
-    monkeypatch.setenv("DEEPRESEARCH_TEST_MARKER", marker)
-    task = asyncio.ensure_future(parse_async(heavy_pdf(1, 100_000), "pdf", "heavy.pdf", ParseLimits(timeout=60)))
-    for _ in range(100):
+    before = _workers_of(os.getpid())
+    limits = ParseLimits(timeout=60, max_pdf_pages=499)  # a pool of its own
+    task = asyncio.ensure_future(parse_async(heavy_pdf(1, 100_000), "pdf", "heavy.pdf", limits))
+    for _ in range(200):
         await asyncio.sleep(0.05)
-        if _workers_of(marker):
+        if _workers_of(os.getpid()) - before:
             break
-    assert _workers_of(marker), "the parse runs in a worker"
+    (worker,) = _workers_of(os.getpid()) - before
+    await asyncio.sleep(0.3)  # parsing
     started = time.monotonic()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    while _workers_of(marker) and time.monotonic() - started < 5:
+    while _running(worker) and time.monotonic() - started < 5:
         await asyncio.sleep(0.05)
-    assert not _workers_of(marker) and time.monotonic() - started < 2
+    assert not _running(worker) and time.monotonic() - started < 2
+    # a cancel that comes after the parse finished leaves the pooled worker alone
+    from tools.parse_pool import Job, pool_for
+
+    job = Job()
+    pool_for(limits).parse(make_pdf([["done"]]), "pdf", "ok.pdf", None, time.monotonic() + 30, job)
+    job.cancel()
+    assert "next" in parse_limited(make_pdf([["next"]]), "pdf", "next.pdf", limits).text
 
 
 HEAVY = "/velmora-library-architect.pdf"
@@ -178,24 +193,70 @@ async def test_a_page_over_the_parse_limit_is_a_permanent_failure(model_server: 
     assert web.hits(HEAVY) == 1  # never fetched again: later rounds (and a resume) skip it
 
 
-@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_ctrl_c_during_a_long_parse_stops_the_run_at_once(model_server: ModelServer, web: WebServer,
                                                           home: Path) -> None:
     heavy_site(web)
-    marker = f"ctrl-c-{os.getpid()}-{time.time()}"
     env = cli_env(home, model_server.base_url, DEEPRESEARCH_ALLOW_PRIVATE_NETWORK="127.0.0.1",
-                  SEARXNG_URL=web.url("/searxng"), DEEPRESEARCH_PARSE_TIMEOUT="300", DEEPRESEARCH_TEST_MARKER=marker)
+                  SEARXNG_URL=web.url("/searxng"), DEEPRESEARCH_PARSE_TIMEOUT="300")
     process = spawn(env, "run", QUESTION, "--search", "searxng", "--thread", "interrupted",
                     "--set", "pages_per_round=3")
     deadline = time.monotonic() + 60
-    while not _workers_of(marker) or web.hits(HEAVY) == 0:
+    workers: set[int] = set()
+    while web.hits(HEAVY) == 0 or not workers:
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        workers |= _workers_of(process.pid)
         time.sleep(0.05)
     time.sleep(0.5)  # the heavy page is being parsed
+    workers |= _workers_of(process.pid)
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=10)
     assert time.monotonic() - started < 2, "Ctrl-C stops the run within a second or two"
     assert process.returncode == 130 and "deepresearch resume interrupted" in stderr
     time.sleep(0.2)
-    assert not _workers_of(marker), "no parser process outlives the run"
+    assert not any(_running(pid) for pid in workers), "no parser process outlives the run"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """kill -9 of the parent mid-parse: the worker notices it is orphaned and ends within a second."""
+    import subprocess
+
+    from tests.cli_helpers import ROOT
+
+    (tmp_path / "heavy.pdf").write_bytes(heavy_pdf(1, 100_000))
+    script = ("import sys; from pathlib import Path; from core.settings import ParseLimits; "
+              "from tools.parse_pool import parse_limited; "
+              "parse_limited(Path(sys.argv[1]).read_bytes(), 'pdf', 'heavy.pdf', ParseLimits(timeout=120))")
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "heavy.pdf")], cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while not (workers := _workers_of(parent.pid)):
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.05)
+    time.sleep(0.5)
+    parent.kill()
+    parent.wait()
+    killed = time.monotonic()
+    while any(_running(pid) for pid in workers) and time.monotonic() - killed < 5:
+        time.sleep(0.05)
+    assert not any(_running(pid) for pid in workers) and time.monotonic() - killed < 2
+
+
+def test_the_worker_never_imports_from_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "tools.py").write_text("open('PWNED', 'w').write('x')\n")
+    monkeypatch.chdir(tmp_path)
+    doc = parse_limited(b"<html><title>Safe</title><p>text</p></html>", "html", "a.html",
+                        ParseLimits(max_pdf_pages=498))  # a fresh pool: its workers start here
+    assert doc.title == "Safe" and not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_workers_get_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPRESEARCH_API_KEY", "sk-secret-key")
+    monkeypatch.setenv("SERPER_API_KEY", "serper-secret")
+    before = _workers_of(os.getpid())
+    parse_limited(b"<html><p>x</p></html>", "html", "a.html", ParseLimits(max_pdf_pages=497))
+    (worker,) = _workers_of(os.getpid()) - before
+    environ = Path(f"/proc/{worker}/environ").read_bytes()
+    assert b"secret" not in environ and b"DEEPRESEARCH" not in environ

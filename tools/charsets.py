@@ -12,11 +12,13 @@ from core.errors import DocumentError
 _COMMON = ("cp1252", "iso8859_1", "iso8859_15", "cp1251", "gb18030", "big5", "cp932", "euc_jp", "euc_kr")
 _NEAR = 0.05
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.I)
-_SAMPLE = 65_536
-# C0 control bytes that no text file holds (tab, line feed, form feed, carriage return and escape are text)
-_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+# C0 control bytes that no text file holds (tab, line feed, vertical tab, form feed, carriage return and
+# escape occur in text: FileMaker writes VT for line breaks inside a CSV field)
+_CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _MAX_CONTROL_SHARE = 0.01
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# UTF-32 first: its little-endian mark starts with UTF-16's
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def _decode_as(data: bytes, charset: str | None) -> str | None:
@@ -32,17 +34,27 @@ def _decode_as(data: bytes, charset: str | None) -> str | None:
         return None
 
 
-def check_text(data: bytes) -> None:
+def _wide(data: bytes, declared: str | None) -> str | None:
+    """The UTF-16 or UTF-32 codec the bytes are in, by their byte-order mark or their declared charset."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return codec
+    name = (declared or "").strip().strip("'\"").lower().replace("_", "-")
+    return name if name.startswith(("utf-16", "utf-32", "ucs-2", "ucs-4")) and _decode_as(b"", name) is not None \
+        else None
+
+
+def check_text(data: bytes, declared: str | None = None) -> None:
     """Refuse bytes that are not text (an executable, an image, random data): DocumentError says so.
 
-    Text holds no NUL bytes (unless it is UTF-16, which starts with its byte-order mark) and almost no
-    other control bytes, in any encoding.
+    Text holds no NUL bytes (unless it is UTF-16 or UTF-32, by its byte-order mark or declared charset)
+    and almost no other control bytes, in any encoding. The whole document is checked: text followed by
+    binary data is not text.
     """
-    sample = data[:_SAMPLE]
-    if sample.startswith(_UTF16_BOMS):
+    if _wide(data, declared):
         return
-    controls = len(sample) - len(sample.translate(None, _CONTROL))
-    if b"\x00" in sample or controls > _MAX_CONTROL_SHARE * max(len(sample), 1):
+    controls = len(data) - len(data.translate(None, _CONTROL))
+    if b"\x00" in data or controls > _MAX_CONTROL_SHARE * max(len(data), 1):
         raise DocumentError("binary content, not text (refused)")
 
 
@@ -51,8 +63,9 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
 
     The declared charset comes from the HTTP header, then from an HTML meta tag.
     """
-    if data.startswith(_UTF16_BOMS):
-        return data.decode("utf-16", errors="replace")
+    wide = _wide(data, declared)
+    if wide:
+        return data.decode(wide, errors="replace").lstrip("\ufeff")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

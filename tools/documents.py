@@ -15,18 +15,22 @@ import itertools
 import re
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import DocumentError
 from core.settings import ParseLimits
+from core.text import printable
 from tools.charsets import check_text, decode_text
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
 ISOLATED = frozenset({"html", "pdf", "docx"})  # kinds whose parsers run in the worker process
 ZIP_MAX_RATIO = 100
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)
+# the notes a capped parser leaves at the end of the text (a document read only in part says so)
+_CUT_NOTE = re.compile(r"[\[(]((?:cut at [\d,]+ characters|only the first \d+ of \d+ pages read: [a-z ]+"
+                       r"|\d+ more rows not shown))[\])]\s*\Z")
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]{0,200}\?>")  # lxml refuses it in a string it parses
 _BLOCKS = ("p", "div", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "pre",
            "blockquote", "table", "ul", "ol", "dt", "dd", "header", "footer")
 
@@ -67,9 +71,20 @@ def _stem_title(name: str) -> str:
     return Path(name).stem.replace("_", " ").replace("-", " ").strip() or name
 
 
+def _heading(text: str) -> str:
+    """The first ATX heading (``# Title``) of Markdown, read line by line (no regex to backtrack on)."""
+    for line in text[:100_000].splitlines():
+        body = line.lstrip(" ")
+        hashes = len(body) - len(body.lstrip("#"))
+        if len(line) - len(body) <= 3 and 1 <= hashes <= 6 and body[hashes : hashes + 1] in (" ", "\t"):
+            title = body[hashes:].strip().rstrip("#").strip()
+            if title:
+                return title
+    return ""
+
+
 def _parse_markdown(text: str, name: str) -> ParsedDocument:
-    heading = _HEADING.search(text[:100_000])
-    return ParsedDocument(heading.group(1).strip() if heading else _stem_title(name), text.strip(), "markdown")
+    return ParsedDocument(_heading(text) or _stem_title(name), text.strip(), "markdown")
 
 
 def _html_elements(data: bytes) -> int:
@@ -82,7 +97,7 @@ def _linear_html(html: str) -> tuple[str, str]:
     import lxml.html
     from lxml import etree
 
-    root = lxml.html.document_fromstring(html)
+    root = lxml.html.document_fromstring(_XML_DECLARATION.sub("", html, count=1))
     title = (root.findtext(".//title") or "").strip()
     etree.strip_elements(root, "script", "style", "noscript", "template", "head", with_tail=False)
     for element in root.iter(*_BLOCKS):
@@ -94,7 +109,7 @@ def _linear_html(html: str) -> tuple[str, str]:
 
 
 def _parse_html(data: bytes, name: str, limits: ParseLimits, charset: str | None) -> ParsedDocument:
-    check_text(data)
+    check_text(data, charset)
     html = decode_text(data, charset)
     if _html_elements(data) > limits.max_html_elements:
         title, text = _linear_html(html)
@@ -209,7 +224,10 @@ def parse_bytes(data: bytes, kind: str, name: str, limits: ParseLimits, charset:
     (the caller names the document).
     """
     try:
-        return _parse_kind(data, kind, name, limits, charset, stop_at)
+        doc = _parse_kind(data, kind, name, limits, charset, stop_at)
+        cut = _CUT_NOTE.search(doc.text[-160:])
+        return replace(doc, title=" ".join(printable(doc.title).split())[:300],
+                       warnings=doc.warnings + ((cut.group(1),) if cut else ()))
     except DocumentError:
         raise
     except MemoryError:
@@ -226,7 +244,7 @@ def _parse_kind(data: bytes, kind: str, name: str, limits: ParseLimits, charset:
         return _parse_html(data, name, limits, charset)
     if kind == "docx":
         return _parse_docx(data, name, limits, stop_at)
-    check_text(data)
+    check_text(data, charset)
     if kind == "csv":
         return _parse_csv(data, name, limits, charset)
     text = _clip(decode_text(data, charset), limits)

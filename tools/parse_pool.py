@@ -3,7 +3,11 @@
 A worker serves one document at a time and is reused; one that overruns its time, runs out of memory,
 crashes, or whose caller is cancelled (Ctrl-C, a straggling read) is killed on the spot and replaced by
 the next parse. Text, Markdown and CSV are parsed in linear time in this process. At most a few
-workers run at once; they end with this process (their pipe closes) and idle ones are stopped at exit.
+workers run at once; they end with this process (their pipe closes, and they watch for it) and idle
+ones are stopped at exit.
+
+Workers start from this package's own folder (never the current one: ``-P``) with a minimal environment
+(no keys), and their replies are checked like any untrusted input: size, JSON, types.
 """
 
 from __future__ import annotations
@@ -12,44 +16,71 @@ import asyncio
 import atexit
 import json
 import os
-import select
+import selectors
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from core.errors import DocumentError
-from core.settings import ParseLimits
-from tools.documents import ISOLATED, ParsedDocument, parse_bytes, read_document
-from tools.parse_worker import REPLY, REQUEST
+from core.settings import ParseLimits, child_environment
+from core.text import printable
+from tools.documents import ISOLATED, ParsedDocument, parse_bytes
+from tools.parse_worker import READY, REPLY, REQUEST
 
 MAX_WORKERS = max(2, min(8, os.cpu_count() or 2))
+START_S = 20.0  # a worker that has not started after this long is not coming
 _CHUNK = 1 << 20
+_ROOT = Path(__file__).resolve().parent.parent  # the folder that holds this package
 
 
 class TimeLimit(DocumentError):
-    """A parse ran out of the time it was given (``limit``: the document's own limit, not the caller's)."""
+    """A parse ran out of time: ``permanent`` when it had the document's whole limit, not a caller's shorter one."""
 
-    def __init__(self, message: str, limit: bool) -> None:
+    def __init__(self, message: str, permanent: bool) -> None:
         super().__init__(message)
-        self.limit = limit
+        self.permanent = permanent
+
+
+class ParserUnavailable(DocumentError):
+    """No parser process could be started (a passing failure: the document is not to blame)."""
 
 
 class _Worker:
-    """One parser process and its pipes."""
+    """One parser process and its pipes (used by one thread at a time; ``kill`` may come from any)."""
 
     def __init__(self, limits: ParseLimits) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tools.parse_worker", json.dumps(asdict(limits))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            start_new_session=True)  # Ctrl-C in the terminal goes to us; we stop the worker
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-s", "-m", "tools.parse_worker", json.dumps(asdict(limits))],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_ROOT,
+                env=child_environment(str(_ROOT)), start_new_session=True)  # Ctrl-C goes to us; we stop it
+        except OSError as exc:
+            raise ParserUnavailable(f"the parser process could not start ({exc})") from exc
+        self.reply_cap = 8 * limits.max_chars + (1 << 20)
+        try:
+            ready = self._read(len(READY), time.monotonic() + START_S)
+        except (TimeoutError, DocumentError):
+            ready = b""
+        if ready != READY:
+            self.close()
+            raise ParserUnavailable("the parser process could not start")
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
 
     def kill(self) -> None:
+        """Stop the process at once (safe from any thread: the pipes stay open for their reader)."""
         if self.process.poll() is None:
             self.process.kill()
+
+    def close(self) -> None:
+        """Stop the process and release its pipes (by the thread that used it)."""
+        self.kill()
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
@@ -57,34 +88,46 @@ class _Worker:
 
     def parse(self, header: dict[str, Any], data: bytes, deadline: float) -> dict[str, Any]:
         """Send one document and wait for the reply until ``deadline`` (monotonic); TimeoutError past it."""
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
         raw = json.dumps(header).encode("utf-8")
         try:
             self.process.stdin.write(REQUEST.pack(len(raw), len(data)) + raw)
             self.process.stdin.write(data)
             self.process.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise DocumentError("the parser process stopped") from exc
+        except (OSError, ValueError) as exc:
+            raise DocumentError("refused: the parser stopped on it") from exc
         size = REPLY.unpack(self._read(REPLY.size, deadline))[0]
-        reply: dict[str, Any] = json.loads(self._read(size, deadline))
+        if size > self.reply_cap:
+            raise DocumentError("the parser's reply is larger than any document may be")
+        try:
+            reply = json.loads(self._read(size, deadline))
+        except (ValueError, RecursionError) as exc:
+            raise DocumentError("the parser's reply is not valid JSON") from exc
+        if not isinstance(reply, dict):
+            raise DocumentError("the parser's reply is not an object")
         return reply
 
     def _read(self, size: int, deadline: float) -> bytes:
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
         data = bytearray()
-        while len(data) < size:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], min(left, 0.2))[0]:
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while len(data) < size:
+                left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError
-                continue
-            chunk = os.read(fd, min(size - len(data), _CHUNK))
-            if not chunk:
-                code = self.process.wait()
-                why = "ran out of memory" if code in (-9, 137) else f"stopped (exit {code})"
-                raise DocumentError(f"refused: the parser {why} on it")
-            data += chunk
+                if not selector.select(min(left, 0.2)):
+                    continue
+                try:
+                    chunk = os.read(fd, min(size - len(data), _CHUNK))
+                except OSError as exc:
+                    raise DocumentError("refused: the parser stopped on it") from exc
+                if not chunk:
+                    code = self.process.wait()
+                    why = "ran out of memory" if code in (-9, 137) else f"stopped (exit {code})"
+                    raise DocumentError(f"refused: the parser {why} on it")
+                data += chunk
         return bytes(data)
 
 
@@ -93,13 +136,20 @@ class Job:
 
     def __init__(self) -> None:
         self.cancelled = threading.Event()
-        self.worker: _Worker | None = None
+        self._worker: _Worker | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, worker: _Worker | None) -> None:
+        """The worker now doing this parse (None: done, the worker is no longer this job's)."""
+        with self._lock:
+            self._worker = worker
 
     def cancel(self) -> None:
-        """Stop the parse (its thread gets DocumentError)."""
+        """Stop the parse (its thread gets DocumentError); a parse already done is left alone."""
         self.cancelled.set()
-        if self.worker is not None:
-            self.worker.kill()
+        with self._lock:
+            if self._worker is not None:
+                self._worker.kill()
 
 
 class ParserPool:
@@ -111,44 +161,77 @@ class ParserPool:
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
 
-    def parse(self, data: bytes, kind: str, name: str, charset: str | None, seconds: float,
+    def parse(self, data: bytes, kind: str, name: str, charset: str | None, deadline: float,
               job: Job | None = None) -> ParsedDocument:
-        """Parse in a worker within ``seconds``; DocumentError (TimeLimit when out of time) if it cannot be had."""
+        """Parse in a worker before ``deadline`` (monotonic); DocumentError (TimeLimit: out of time) if not."""
         job = job or Job()
-        with self._slots:
-            with self._lock:
-                worker = self._idle.pop() if self._idle else None
-            job.worker = worker = worker or _Worker(self.limits)
-            header = {"kind": kind, "name": name, "charset": charset, "seconds": seconds}
-            try:
-                if job.cancelled.is_set():
-                    raise DocumentError("cancelled")
-                reply = worker.parse(header, data, time.monotonic() + seconds)
-            except BaseException as exc:  # out of time, cancelled, interrupted, crashed: the worker goes
-                worker.kill()
-                if job.cancelled.is_set():
-                    raise DocumentError("cancelled") from None
-                if isinstance(exc, TimeoutError):
-                    raise TimeLimit(f"refused: not parsed within {seconds:g}s", seconds >= self.limits.timeout) \
-                        from None
-                raise
-            with self._lock:
-                self._idle.append(worker)
+        budget = deadline - time.monotonic()
+        permanent = budget >= self.limits.timeout - 0.5  # the document had its whole limit
+        if not self._slots.acquire(timeout=max(0.0, budget)):
+            raise TimeLimit("no parser was free in time", permanent=False)
+        try:
+            if job.cancelled.is_set():
+                raise DocumentError("cancelled")
+            reply = self._run(self._worker(), job, {"kind": kind, "name": name, "charset": charset,
+                                                    "seconds": deadline - time.monotonic()}, data, deadline, permanent)
+        finally:
+            self._slots.release()
         if "error" in reply:
             raise DocumentError(str(reply["error"]))
-        return ParsedDocument(str(reply["title"]), str(reply["text"]), str(reply["kind"]),
-                              tuple(str(w) for w in reply.get("warnings", ())))
+        if reply.get("late") and not permanent:  # cut short by the caller's time, not the document's limit
+            raise TimeLimit("not parsed in the time the run had left", permanent=False)
+        title, text, kind_, warnings = (reply.get(k) for k in ("title", "text", "kind", "warnings"))
+        if not (isinstance(title, str) and isinstance(text, str) and isinstance(kind_, str)
+                and isinstance(warnings, list)):
+            raise DocumentError("the parser's reply is not a document")
+        return ParsedDocument(printable(title)[:300], text, kind_,
+                              tuple(printable(str(w))[:300] for w in warnings[:10]))
+
+    def _worker(self) -> _Worker:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive():
+                    return worker
+                worker.close()
+        return _Worker(self.limits)
+
+    def _run(self, worker: _Worker, job: Job, header: dict[str, Any], data: bytes, deadline: float,
+             permanent: bool) -> dict[str, Any]:
+        job.attach(worker)  # from here a cancel kills it; before, the check below sees it
+        try:
+            if job.cancelled.is_set():
+                raise DocumentError("cancelled")
+            reply = worker.parse(header, data, deadline)
+        except BaseException as exc:  # out of time, cancelled, interrupted, crashed: the worker goes
+            job.attach(None)
+            worker.close()
+            if job.cancelled.is_set():
+                raise DocumentError("cancelled") from None
+            if isinstance(exc, TimeoutError):
+                limit = f"{self.limits.timeout:g}s" if permanent else "the time the run had left"
+                raise TimeLimit(f"refused: not parsed within {limit}", permanent) from None
+            raise
+        job.attach(None)
+        if reply.get("retire"):  # it ran out of memory: it ends, a fresh one takes over
+            worker.close()
+        else:
+            with self._lock:
+                self._idle.append(worker)
+        return reply
 
     def close(self) -> None:
         """Stop the idle workers (busy ones stop with their parse)."""
         with self._lock:
             idle, self._idle = self._idle, []
         for worker in idle:
-            worker.kill()
+            worker.close()
 
 
 _POOLS: dict[ParseLimits, ParserPool] = {}
 _POOLS_LOCK = threading.Lock()
+# parses waiting for a worker wait here, not in the event loop's thread pool (which DNS lookups share)
+_WAITING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 def pool_for(limits: ParseLimits) -> ParserPool:
@@ -168,12 +251,17 @@ def close_pools() -> None:
         pool.close()
 
 
+def _deadline(limits: ParseLimits, seconds: float | None) -> float:
+    """When a parse asked for now must end: the document's limit, or the caller's time if shorter."""
+    return time.monotonic() + min(seconds if seconds is not None else limits.timeout, limits.timeout)
+
+
 def parse_limited(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
                   seconds: float | None = None) -> ParsedDocument:
     """Parse within the limits: PDF, DOCX and HTML in a worker process, the rest here (linear time)."""
     if kind not in ISOLATED:
         return parse_bytes(data, kind, name, limits, charset)
-    return pool_for(limits).parse(data, kind, name, charset, min(seconds or limits.timeout, limits.timeout))
+    return pool_for(limits).parse(data, kind, name, charset, _deadline(limits, seconds))
 
 
 async def parse_async(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
@@ -181,19 +269,15 @@ async def parse_async(data: bytes, kind: str, name: str, limits: ParseLimits, ch
     """``parse_limited`` without blocking the event loop; cancelling it stops the worker at once."""
     if kind not in ISOLATED:
         return await asyncio.to_thread(parse_bytes, data, kind, name, limits, charset)
-    job = Job()
-    budget = min(seconds or limits.timeout, limits.timeout)
-    running = asyncio.ensure_future(asyncio.to_thread(pool_for(limits).parse, data, kind, name, charset, budget,
-                                                      job))
-    running.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved, even if abandoned
-    try:
-        return await asyncio.shield(running)
-    except asyncio.CancelledError:
-        job.cancel()
-        raise
-
-
-def parse_file(path: Path, limits: ParseLimits) -> ParsedDocument:
-    """Read and parse one local file within the limits; DocumentError (the reason only) if it cannot be."""
-    kind, data = read_document(path, limits)
-    return parse_limited(data, kind, path.name, limits)
+    deadline = _deadline(limits, seconds)
+    waiting = _WAITING.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_WORKERS))
+    async with waiting:
+        job = Job()
+        running = asyncio.ensure_future(asyncio.to_thread(pool_for(limits).parse, data, kind, name, charset,
+                                                          deadline, job))
+        running.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved if abandoned
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            job.cancel()
+            raise

@@ -7,15 +7,15 @@ import html
 import re
 
 # every section tag our prompts use; text from pages must not be able to open or close one
-_SECTION_TAG = re.compile(
-    r"<\s*(/?)\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file|tools?|tool_call"
+_SECTION_TAG = re.compile(  # (\s*/)? then \s*: each space is tried once per '<' (no quadratic backtracking)
+    r"<(\s*/)?\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file|tools?|tool_call"
     r"|tool_response|answer|think|backtrack)\b", re.I
 )
 
 
 def fence(text: str) -> str:
     """Neutralise tags in untrusted text that could open or close our prompt sections (``<`` becomes ``&lt;``)."""
-    return _SECTION_TAG.sub(r"&lt;\1\2", text)
+    return _SECTION_TAG.sub(lambda m: "&lt;" + ("/" if m.group(1) else "") + m.group(2), text)
 
 
 _BREAKS = re.compile(r"[\r\n\t\v\f]+")

@@ -22,7 +22,7 @@ from tools.fetch import Fetcher, url_name
 from tools.http import call_json
 from tools.netsafety import AddressPolicy, check_url, resolve
 from tools.pages import PageStore
-from tools.parse_pool import TimeLimit, parse_async
+from tools.parse_pool import ParserUnavailable, TimeLimit, parse_async
 from tools.passages import focus_text
 
 
@@ -109,7 +109,9 @@ class WebReader(_CachedWebReader):
             doc = await parse_async(fetched.data, fetched.kind, url_name(fetched.final_url), self.limits,
                                     fetched.charset, seconds)
         except TimeLimit as exc:  # the document's own limit is final; the run's deadline is not the page's fault
-            raise ReadError(f"{url}: {exc}", transient=not exc.limit) from exc
+            raise ReadError(f"{url}: {exc}", transient=not exc.permanent) from exc
+        except ParserUnavailable as exc:
+            raise ReadError(f"{url}: {exc}", transient=True) from exc
         except DocumentError as exc:
             raise ReadError(f"{url}: {exc}") from exc
         return doc.title, doc.text

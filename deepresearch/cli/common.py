@@ -88,6 +88,13 @@ def settings(create_home: bool = True) -> Settings:
     return loaded
 
 
+def say(text: str) -> None:
+    """Print text that holds what pages and models wrote: escape sequences cannot reach the terminal."""
+    from core.text import printable
+
+    print(printable(text))
+
+
 def listed_elsewhere(rows: Sequence[Any], as_json: bool, empty: str) -> bool:
     """Print dataclass ``rows`` as JSON when asked, or ``empty`` on stderr when there are none.
 
@@ -120,7 +127,7 @@ def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
     if as_json:
         print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     elif out is None:
-        print(result.report)
+        say(result.report)
     if result.status == "review":
         err.print(f"thread {escape(result.thread_id)} is waiting for plan review: "
                   f"`deepresearch resume {escape(result.thread_id)}` shows the plan again")

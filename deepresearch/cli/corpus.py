@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from core.errors import UserInputError
-from deepresearch.cli.common import app, err, listed_elsewhere, settings
+from deepresearch.cli.common import app, err, listed_elsewhere, say, settings
 
 corpus_app = typer.Typer(help="List and remove the documents of the local corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
@@ -61,7 +61,7 @@ def list_documents(as_json: Annotated[bool, typer.Option(
     print(f"{'KIND':<8} {'CHARS':>10} {'PASSAGES':>8}  {'INGESTED':<16}  PATH — TITLE")
     for d in documents:
         when = dt.datetime.fromtimestamp(d.ingested_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{d.kind:<8} {d.chars:>10,} {d.passages:>8}  {when:<16}  {d.path} — {d.title}")
+        say(f"{d.kind:<8} {d.chars:>10,} {d.passages:>8}  {when:<16}  {d.path} — {d.title}")
 
 
 @corpus_app.command("remove")

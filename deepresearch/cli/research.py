@@ -27,6 +27,7 @@ from deepresearch.cli.common import (
     emit,
     err,
     run_guarded,
+    say,
     settings,
     terminal_reviewer,
 )
@@ -159,15 +160,15 @@ def show(thread: ThreadArg, as_json: JsonFlag = False) -> None:
                          ensure_ascii=False, indent=2))
         return
     if result.status == "done":
-        print(result.report)
+        say(result.report)
     else:
-        print(f"# {result.question}\n\n_status: {result.status}, round {result.rounds}, "
+        say(f"# {result.question}\n\n_status: {result.status}, round {result.rounds}, "
               f"{result.llm_calls} llm calls, {result.tokens:,} tokens_\n")
-        print("## Report so far\n\n" + (result.report or "(nothing yet)"))
+        say("## Report so far\n\n" + (result.report or "(nothing yet)"))
         if result.sources:
             print("\n## Sources so far\n")
-            print("\n".join(f"- [{s['n']}] {s['title']} — {s['url']}" for s in result.sources))
+            say("\n".join(f"- [{s['n']}] {s['title']} — {s['url']}" for s in result.sources))
     if result.failures:
         print("\n## Failed actions\n")
         for f in result.failures:
-            print(f"- round {f['round']} {f['action']} {f['target']}: {f['error']}")
+            say(f"- round {f['round']} {f['action']} {f['target']}: {f['error']}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from core.sqlite import connect
-from deepresearch.cli.common import ThreadArg, app, listed_elsewhere, settings
+from deepresearch.cli.common import ThreadArg, app, listed_elsewhere, say, settings
 
 threads_app = typer.Typer(help="List, delete and prune research threads.", no_args_is_help=False)
 app.add_typer(threads_app, name="threads")
@@ -33,7 +33,7 @@ def threads(ctx: typer.Context, as_json: Annotated[bool, typer.Option(
         label = f"[{row.name}] " if row.name else ""
         question = label + row.question
         question = question if len(question) <= 70 else question[:69] + "…"
-        print(f"{row.thread_id:<36}  {row.status:<10} {row.rounds:>6}  {row.updated:<16}  {question}")
+        say(f"{row.thread_id:<36}  {row.status:<10} {row.rounds:>6}  {row.updated:<16}  {question}")
 
 
 @threads_app.command("delete")
