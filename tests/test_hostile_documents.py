@@ -15,7 +15,7 @@ from core.errors import DocumentError
 from core.settings import ParseLimits, load_settings
 from deepresearch import runner
 from deepresearch.progress import Progress
-from tests.cli_helpers import cli_env, spawn
+from tests.cli_helpers import InProcess, cli_env, spawn
 from tests.conftest import QUESTION, run_context
 from tests.fakes.hostile import docx_with_body, heavy_pdf, many_elements_html, paragraphs, table
 from tests.fakes.model_server import ModelServer
@@ -260,3 +260,56 @@ def test_workers_get_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     (worker,) = _workers_of(os.getpid()) - before
     environ = Path(f"/proc/{worker}/environ").read_bytes()
     assert b"secret" not in environ and b"DEEPRESEARCH" not in environ
+
+
+def test_pathological_markdown_and_tags_are_read_in_linear_time() -> None:
+    # each took minutes with backtracking regexes (heading: cubic; fence: quadratic)
+    from tools.prompts import fence
+
+    heading = b"# a" + b" " * 4000 + b"###" + b" " * 4000 + b"x\n\nbody"
+    assert parse_limited(heading, "markdown", "h.md", ParseLimits()).title.startswith("a")
+    assert fence("<" + " " * 50_000).startswith("<")
+    assert fence("< / document>") == "&lt;/document>"
+
+
+def test_a_shorter_caller_deadline_never_yields_a_partial_page() -> None:
+    pages = heavy_pdf(8, 40_000)  # about 1 s of pypdf per page: the soft stop would cut it
+    with pytest.raises(TimeLimit) as caught:
+        parse_limited(pages, "pdf", "pages.pdf", ParseLimits(timeout=30, max_pdf_pages=496), seconds=3)
+    assert not caught.value.permanent
+
+
+@pytest.mark.parametrize(("data", "charset"), [
+    ("<html><title>Genève</title><p>Texte</p></html>".encode("utf-16-le"), "utf-16le"),
+    ("<html><title>Genève</title><p>Texte</p></html>".encode("utf-32"), None),
+])
+def test_wide_encodings_are_text(data: bytes, charset: str | None) -> None:
+    doc = parse_limited(data, "html", "w.html", ParseLimits(), charset)
+    assert doc.title == "Genève" and "\x00" not in doc.text
+
+
+def test_csv_line_breaks_and_trailing_binary() -> None:
+    assert "x y" in parse_limited(b'a,b\n"x\x0by",1\n', "csv", "fm.csv", ParseLimits()).text.replace("\x0b", " ")
+    with pytest.raises(DocumentError, match="binary"):
+        parse_limited(b"plain text\n" * 10_000 + os.urandom(20_000), "text", "t.txt", ParseLimits())
+
+
+def test_xhtml_with_a_declaration_and_many_elements() -> None:
+    page = b'<?xml version="1.0" encoding="utf-8"?>' + many_elements_html(40_000)
+    assert parse_limited(page, "html", "x.xhtml", ParseLimits()).title == "Many"
+
+
+def test_titles_lose_their_control_characters(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    (tmp_path / "evil.md").write_text("# Click \x1b]8;;https://evil.example/\x1b\\here\x1b[31m\x07\n\n"
+                                      + "Body text. " * 200)
+    env = cli_env(home)
+    assert run_cli(env, "ingest", str(tmp_path)).returncode == 0
+    listed = run_cli(env, "corpus", "list")
+    assert "\x1b" not in listed.stdout and "\x07" not in listed.stdout and "Click" in listed.stdout
+
+
+def test_ingest_says_when_a_document_was_cut(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    (tmp_path / "long.md").write_text("# Long\n\n" + "word " * 2000)
+    done = run_cli(cli_env(home, DEEPRESEARCH_MAX_DOCUMENT_CHARS="1000"), "ingest", str(tmp_path))
+    assert done.returncode == 0
+    assert done.stderr.strip() == f"warning {(tmp_path / 'long.md').resolve()}: cut at 1,000 characters"
