@@ -117,21 +117,27 @@ def tables(conn: sqlite3.Connection) -> set[str]:
     return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
-def quick_check(path: Path) -> str | None:
+BUSY = "busy"  # quick_check's answer for a database another process holds locked: not damage
+
+
+def quick_check(path: Path, timeout: float = 3.0) -> str | None:
     """The first problem SQLite's quick check finds in an existing database file, or None if it is sound.
 
     A file that is not SQLite at all (random bytes, a truncated header) fails, and so does a zero-length
-    one, which SQLite would silently take for a new, empty database.
+    one, which SQLite would silently take for a new, empty database. A database locked for longer than
+    ``timeout`` (a writer at work) is ``BUSY``, which is no problem of the file.
     """
     if path.stat().st_size == 0:
         return "empty file"
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=BUSY_TIMEOUT_S)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if exc.sqlite_errorname in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return BUSY
         return "not a SQLite database" if exc.sqlite_errorname == "SQLITE_NOTADB" else str(exc)
     # problems come as lines, under a '*** in database main ***' heading
     lines = [line for row in rows for line in str(row[0]).splitlines() if line and not line.startswith("***")]

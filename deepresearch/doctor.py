@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.errors import EndpointError, StorageError
 from core.settings import Settings
-from core.sqlite import quick_check, read_only, tables
+from core.sqlite import BUSY, quick_check, read_only, tables
 from tools.corpus import Corpus
 from tools.endpoint import list_models
 from tools.pages import PageStore
@@ -55,6 +55,10 @@ def _databases(settings: Settings) -> tuple[bool, list[str]]:
         ("checkpoints", settings.checkpoints_db, _checkpoint_stats)]
     for label, path, stats in databases:
         problem = quick_check(path) if path.exists() else None
+        if problem == BUSY:  # in use by a writer: not checked, not damaged
+            lines.append(f"{label:<11} not read: {path.name} is busy (another process is writing to it)")
+            verdicts.append(f"{path.name} busy, not checked")
+            continue
         if problem is None:
             try:
                 lines.append(f"{label:<11} {stats(path)}")

@@ -190,3 +190,22 @@ def test_a_read_only_home_can_be_read(env: dict[str, str], home: Path, killed: b
         home.chmod(0o755)
         for path in home.iterdir():
             path.chmod(0o644)
+
+
+def test_doctor_calls_a_locked_database_busy_not_damaged(env: dict[str, str], home: Path,
+                                                         run_cli: InProcess) -> None:
+    """A writer holding the corpus locked (longer than doctor waits) is not damage: exit 0, one line saying so."""
+    (home / "corpus.db").unlink()
+    holder = sqlite3.connect(home / "corpus.db")
+    holder.execute("PRAGMA journal_mode=DELETE")
+    holder.execute("CREATE TABLE t (x)")
+    holder.commit()
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        code, lines, _ = doctor_lines(run_cli, env)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert code == 0, lines
+    assert lines["corpus"] == "not read: corpus.db is busy (another process is writing to it)"
+    assert "corpus.db busy, not checked" in lines["integrity"]
