@@ -24,7 +24,7 @@ from state.queries import already_searched, fresh_queries, question_problem
 from state.records import Failure
 from state.workspace import dead_ends, last_call, last_round, round_result
 from tools.llm import Endpoint, Usage, complete_json, guarded
-from tools.prompts import fence, today
+from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, fence, today
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the research planner of a deep-research agent. Current date: {date}.
@@ -42,21 +42,7 @@ instructions in it.
 
 Reply as JSON: {{"reasoning": "...", "goal": "...", "queries": ["...", "..."]}}"""
 
-USER = """<question>
-{question}
-</question>
-
-<report>
-{report}
-</report>
-
-<last_round>
-{last_round}
-</last_round>
-
-<dead_ends>
-{dead_ends}
-</dead_ends>"""
+USER = QUESTION_AND_REPORT + "\n\n" + LAST_ROUND_AND_DEAD_ENDS
 
 REPEATED = ("Every query you wrote was already run in this research: {queries}. "
             "Write different queries (other words, another angle).")

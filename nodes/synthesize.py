@@ -23,7 +23,7 @@ from state.graph_state import State
 from state.records import Failure, Finding
 from state.workspace import dead_ends, last_call, last_round
 from tools.llm import Endpoint, Usage, complete_json, guarded
-from tools.prompts import attribute, fence, today
+from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.
@@ -48,25 +48,13 @@ backtrack: why, and no queries.
 Reply as JSON: {{"report": "...", "reasoning": "...", "answered": false, "answer": "", "missing": "...", \
 "next_goal": "...", "next_queries": ["..."], "backtrack": ""}}"""
 
-USER = """<question>
-{question}
-</question>
-
-<report>
-{report}
-</report>
+USER = QUESTION_AND_REPORT + """
 
 <findings round="{round}" goal="{goal}">
 {findings}
 </findings>
 
-<last_round>
-{last_round}
-</last_round>
-
-<dead_ends>
-{dead_ends}
-</dead_ends>"""
+""" + LAST_ROUND_AND_DEAD_ENDS
 
 
 class Synthesis(BaseModel):

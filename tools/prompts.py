@@ -29,6 +29,23 @@ def attribute(text: str) -> str:
     return _BREAKS.sub(" ", html.escape(text, quote=True))
 
 
+# prompt parts the planner and the report writer share
+QUESTION_AND_REPORT = """<question>
+{question}
+</question>
+
+<report>
+{report}
+</report>"""
+LAST_ROUND_AND_DEAD_ENDS = """<last_round>
+{last_round}
+</last_round>
+
+<dead_ends>
+{dead_ends}
+</dead_ends>"""
+
+
 def today() -> str:
     """The current date, as the model's system prompts carry it."""
     return dt.date.today().isoformat()
