@@ -17,6 +17,7 @@ from core.errors import DocumentError, UserInputError
 from core.settings import ParseLimits
 from core.sqlite import connect, read_only, tables
 from state.records import Hit
+from tools.corpus_schema import prepare
 from tools.documents import KINDS, read_document
 from tools.parse_pool import parse_limited
 from tools.passages import cjk_grams, focus_text, split_passages, terms
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
-SCHEMA_VERSION = 2  # 1: words only; 2: CJK bigrams in a column of their own
-FTS_COLUMNS = ["title", "text", "grams"]
 WHOLE_CHARS = 200_000  # documents up to this size are loaded whole to be focused; larger ones by passage
 BEST_PASSAGES = 64
 
@@ -95,42 +94,9 @@ class Corpus:
     def _db(self) -> Iterator[sqlite_utils.Database]:
         import sqlite_utils  # loaded with the first query: commands that never search do not pay for it
 
-        with connect(self.db_path, _prepare) as conn:
+        with connect(self.db_path, prepare) as conn:
             yield sqlite_utils.Database(conn)
 
-    @staticmethod
-    def _ensure_schema(db: sqlite_utils.Database) -> None:
-        """Create the tables and index, or migrate those of an earlier version (once per file and process)."""
-        if "passages" in db.table_names():
-            if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-                Corpus._add_grams(db)
-            return
-        db.table("documents").create(
-            {"id": int, "path": str, "title": str, "kind": str, "hash": str, "chars": int, "ingested_at": float},
-            pk="id", not_null={"path", "hash"},
-        )
-        db.table("documents").create_index(["path"], unique=True)
-        db.table("passages").create(
-            {"id": int, "doc_id": int, "seq": int, "path": str, "title": str, "text": str, "grams": str},
-            pk="id", foreign_keys=[("doc_id", "documents", "id")],
-        )
-        db.table("passages").create_index(["doc_id", "seq"])
-        db.table("passages").enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="porter unicode61")
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @staticmethod
-    def _add_grams(db: sqlite_utils.Database) -> None:
-        """Migrate a corpus indexed before CJK bigrams: add and fill the grams column, rebuild the index."""
-        with db.conn:
-            if "grams" not in db.table("passages").columns_dict:
-                db.execute("ALTER TABLE passages ADD COLUMN grams TEXT")
-            rows = db.execute("SELECT id, title, text FROM passages").fetchall()
-            db.conn.executemany("UPDATE passages SET grams = ? WHERE id = ?",
-                                [(cjk_grams(f"{title}\n{text}"), pid) for pid, title, text in rows])
-        db.table("passages").enable_fts(FTS_COLUMNS, create_triggers=True, tokenize="porter unicode61",
-                                        replace=True)
-        db.table("passages").rebuild_fts()
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     def ingest(self, paths: Iterable[Path], limits: ParseLimits | None = None) -> IngestReport:
         """Index files and folders; unchanged files are skipped, changed ones replaced, bad ones reported.
 
@@ -298,9 +264,3 @@ class Corpus:
             docs, passages = (conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] if name in names else 0
                               for name in ("documents", "passages"))
         return {"documents": docs, "passages": passages, "bytes": self.db_path.stat().st_size}
-
-
-def _prepare(conn: sqlite3.Connection) -> None:
-    import sqlite_utils
-
-    Corpus._ensure_schema(sqlite_utils.Database(conn))

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import openai
 
-from core.errors import EndpointError, EndpointUnreachable
+from core.errors import EndpointError, EndpointUnreachable, ModelCallError, ResponseFormatUnsupported
 from tools.http import redirect_target, tls
 
 # which key an endpoint was sent (Settings.api_key_for): said when one rejects it
@@ -107,3 +107,40 @@ async def check_completion(response: httpx.Response) -> None:
     if problem:
         raise UnusableResponse(f"the endpoint sent an unusable response: {problem}",
                                response.request, body=None)  # type: ignore[arg-type]  # httpx, not httpx2
+
+
+# how servers word a refused response_format: vLLM and SGLang ("guided"/"json_schema"), OpenAI-style
+# ("response_format"), llama.cpp's Python server (pydantic: "Input should be 'text' or 'json_object'")
+_FORMAT_REFUSAL = ("response_format", "json_schema", "json_object", "guided", "structured output", "grammar")
+
+
+def status_error(exc: openai.APIStatusError, base_url: str, model: str, refusable: bool) -> Exception:
+    """The project's error for an HTTP error answer.
+
+    A refused response format is known by its message, whatever the status (400, 422, or 500 from a
+    server whose request validation failed).
+    """
+    text = _brief(exc)
+    if isinstance(exc, openai.AuthenticationError):
+        return EndpointError(f"{base_url} rejected the API key {KEY_SOURCE}")
+    if 300 <= exc.status_code < 400:  # not followed: the key would go along
+        return EndpointError(redirected(base_url, exc.status_code, str(exc.response.url),
+                                        exc.response.headers.get("location", "")))
+    if isinstance(exc, openai.NotFoundError):
+        return EndpointError(f"model {model!r} is not served at {base_url} (DEEPRESEARCH_MODEL)")
+    if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):
+        return ResponseFormatUnsupported(text)
+    if isinstance(exc, openai.BadRequestError):
+        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
+            return ModelCallError(f"prompt too long for the context the server allows: {text}")
+        return ModelCallError(f"the endpoint rejected the request: {text}")
+    return ModelCallError(f"model call failed with HTTP {exc.status_code}: {text}")
+
+
+def _brief(exc: openai.APIStatusError) -> str:
+    return " ".join(str(exc.message).split())[:200]
+
+
+def _mentions(text: str, *needles: str) -> bool:
+    lowered = text.lower()
+    return any(n in lowered for n in needles)

@@ -22,7 +22,6 @@ from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from core.errors import (
-    EndpointError,
     EndpointUnreachable,
     ModelCallError,
     ParseError,
@@ -30,7 +29,7 @@ from core.errors import (
     StructuredOutputError,
 )
 from core.vocabulary import StructuredMethod
-from tools.endpoint import KEY_SOURCE, UnusableResponse, check_completion, redirected
+from tools.endpoint import UnusableResponse, check_completion, status_error
 from tools.http import tls
 from tools.structured import parse_reply, schema_hint, strip_think
 
@@ -153,7 +152,8 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     except openai.APIConnectionError as exc:
         raise EndpointUnreachable(endpoint.base_url) from exc
     except openai.APIStatusError as exc:
-        raise _status_error(exc, endpoint, refusable="response_format" in kwargs.get("extra_body", {})) from exc
+        refusable = "response_format" in kwargs.get("extra_body", {})
+        raise status_error(exc, endpoint.base_url, endpoint.model, refusable) from exc
     except UnusableResponse as exc:
         raise ModelCallError(str(exc)) from exc
     except openai.APIError as exc:
@@ -161,43 +161,6 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     if not isinstance(reply, AIMessage):
         raise ModelCallError(f"unexpected reply type {type(reply).__name__}")
     return reply
-
-
-# how servers word a refused response_format: vLLM and SGLang ("guided"/"json_schema"), OpenAI-style
-# ("response_format"), llama.cpp's Python server (pydantic: "Input should be 'text' or 'json_object'")
-_FORMAT_REFUSAL = ("response_format", "json_schema", "json_object", "guided", "structured output", "grammar")
-
-
-def _status_error(exc: openai.APIStatusError, endpoint: Endpoint, refusable: bool) -> Exception:
-    """The project's error for an HTTP error answer.
-
-    A refused response format is known by its message, whatever the status (400, 422, or 500 from a
-    server whose request validation failed).
-    """
-    text = _brief(exc)
-    if isinstance(exc, openai.AuthenticationError):
-        return EndpointError(f"{endpoint.base_url} rejected the API key {KEY_SOURCE}")
-    if 300 <= exc.status_code < 400:  # not followed: the key would go along
-        return EndpointError(redirected(endpoint.base_url, exc.status_code, str(exc.response.url),
-                                        exc.response.headers.get("location", "")))
-    if isinstance(exc, openai.NotFoundError):
-        return EndpointError(f"model {endpoint.model!r} is not served at {endpoint.base_url} (DEEPRESEARCH_MODEL)")
-    if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):
-        return ResponseFormatUnsupported(text)
-    if isinstance(exc, openai.BadRequestError):
-        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
-            return ModelCallError(f"prompt too long for the context the server allows: {text}")
-        return ModelCallError(f"the endpoint rejected the request: {text}")
-    return ModelCallError(f"model call failed with HTTP {exc.status_code}: {text}")
-
-
-def _brief(exc: openai.APIStatusError) -> str:
-    return " ".join(str(exc.message).split())[:200]
-
-
-def _mentions(text: str, *needles: str) -> bool:
-    lowered = text.lower()
-    return any(n in lowered for n in needles)
 
 
 async def complete_text(endpoint: Endpoint, messages: list[BaseMessage],
