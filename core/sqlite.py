@@ -68,7 +68,7 @@ def connect(path: Path, setup: Callable[[sqlite3.Connection], None] | None = Non
         conn.close()
 
 
-def read_only_uri(path: Path) -> str:
+def read_only_uri(path: Path, timeout: float = BUSY_TIMEOUT_S) -> str:
     """The URI that opens an existing database for reading only, creating nothing, even in a read-only folder.
 
     ``mode=ro`` first. SQLite cannot read a WAL database that way when its ``-shm`` file is gone (the last
@@ -80,7 +80,7 @@ def read_only_uri(path: Path) -> str:
     """
     uri = path.resolve().as_uri()
     try:
-        probe = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        probe = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=timeout)
         try:
             probe.execute("PRAGMA schema_version").fetchone()
         finally:
@@ -130,7 +130,7 @@ def quick_check(path: Path, timeout: float = 3.0) -> str | None:
     if path.stat().st_size == 0:
         return "empty file"
     try:
-        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=timeout)
+        conn = sqlite3.connect(read_only_uri(path, timeout), uri=True, timeout=timeout)
         try:
             rows = conn.execute("PRAGMA quick_check").fetchall()
         finally:
