@@ -61,6 +61,10 @@ class Activity:
             self.now("writing the answer" if ev.get("decision") == "answer" else f"planning round {ev['round'] + 1}")
         elif kind == "backtrack":
             self.now(f"planning round {ev['round'] + 1}")
+        elif kind == "react":
+            self.now("writing the answer" if ev.get("action") == "answer" else f"running {ev.get('action')}")
+        elif kind == "tool":
+            self.now(f"thinking (step {ev['round'] + 1})")
 
     def __rich__(self) -> RenderableType:
         self.spinner.update(text=f"[dim]{self.label} · {time.monotonic() - self.since:.0f}s[/]")
@@ -140,6 +144,11 @@ class Progress:
                       f"calls {ev.get('llm_calls', 0)} · tokens {ev.get('tokens', 0):,}")
         elif kind == "backtrack":
             self.line(f"  [yellow]backtrack[/] dead end: {_short(ev.get('goal', ''), 70)}")
+        elif kind == "react":
+            detail = f": {_short(ev['detail'], 80)}" if ev.get("detail") else ""
+            self.line(f"[bold]step {ev['round']}[/] · [cyan]{_short(ev.get('action', ''), 30)}[/]{detail}{_tok(ev)}")
+        elif kind == "tool":
+            self.line(f"  [dim]{_short(ev.get('tool', ''), 30)} answered with {ev.get('chars', 0):,} chars[/]")
         elif kind == "answer":
             self.stop()
             self.line(f"[bold green]answer[/] {_short(ev.get('answer', ''), 100)}{_tok(ev)}")

@@ -21,13 +21,16 @@ from checkpoints.threads import latest_metadata, resolve_thread, run_settings, s
 from core.errors import UserInputError
 from core.settings import Settings
 from deepresearch.progress import Progress
-from graphs.registry import GRAPHS, MODES, recursion_limit
+from graphs.registry import GRAPHS, MODES, step_limit
 from state.budget import budget_reason
 from state.citations import numbered
 from state.context import Context
 from tools.toolbox import close_toolboxes
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
+# how a graph stopped between two steps goes on: the update, and the node it is written as
+RESTART: dict[str, tuple[dict[str, Any], str]] = {"iterresearch": ({"decision": "plan"}, "decide"),
+                                                  "react": ({}, "tools")}
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
 Reviewer = Callable[[dict[str, Any]], Any]
 
@@ -107,7 +110,7 @@ def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> Runn
     if name:
         metadata["thread_name"] = name
     return {"configurable": {"thread_id": thread_id}, "metadata": metadata,
-            "recursion_limit": recursion_limit(ctx.max_rounds)}
+            "recursion_limit": step_limit(graph_id, ctx)}
 
 
 async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context, progress: Progress,
@@ -160,11 +163,14 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
         ctx = Context.bind(settings).build(run_settings(metadata), **overrides)
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
         if snapshot.values.get("done"):
+            if graph_id != "iterresearch":  # only IterResearch's budgets can be raised to research on
+                progress.line(f"thread {thread_id} is done; nothing to resume")
+                return result_from_state(thread_id, snapshot)
             if not await _reopen(graph, thread_id, snapshot, ctx, progress):
                 return result_from_state(thread_id, snapshot)
         elif not snapshot.next and not snapshot.interrupts:
-            # stopped between steps with nothing pending (a kill, a full disk): on to the next round
-            await graph.aupdate_state(here, {"decision": "plan"}, as_node="decide")
+            # stopped between steps with nothing pending (a kill, a full disk): on with the next step
+            await graph.aupdate_state(here, *RESTART[graph_id])
         snapshot = await graph.aget_state(here)
         progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} "
                       f"(next: {', '.join(snapshot.next)})")

@@ -17,8 +17,8 @@ from langgraph.graph.state import CompiledStateGraph
 from checkpoints.saver import DeepResearchSaver
 from core.settings import load_settings
 from deepresearch.runner import saver_for
-from graphs.registry import GRAPHS, recursion_limit
-from state.context import MAX_ROUNDS, Context
+from graphs.registry import GRAPHS, step_limit
+from state.context import Context
 
 SETTINGS = load_settings()
 SERVER_CONTEXT = Context.bind(SETTINGS)
@@ -27,10 +27,11 @@ SERVER_CONTEXT = Context.bind(SETTINGS)
 def for_server(graph_id: str) -> CompiledStateGraph[Any, Context, Any, Any]:
     """A registered graph as the server runs it; the step limit covers the longest run a context allows."""
     compiled = GRAPHS[graph_id](SERVER_CONTEXT).compile(name=graph_id)
-    return compiled.with_config(recursion_limit=recursion_limit(MAX_ROUNDS))
+    return compiled.with_config(recursion_limit=step_limit(graph_id))
 
 
 iterresearch = for_server("iterresearch")
+react = for_server("react")
 
 
 @asynccontextmanager

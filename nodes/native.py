@@ -124,7 +124,8 @@ def call_text(queries: list[str], goal: str) -> str:
     return f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
 
 
-def _tag(name: str, text: str) -> str | None:
+def tag(name: str, text: str) -> str | None:
+    """The content of ``<name>`` in a reply (None if absent); a tag left open ends at the next section."""
     match = re.search(_TAG.format(name), text, re.S | re.I)
     return match.group(1).strip() if match else None
 
@@ -138,12 +139,12 @@ def _queries(value: Any) -> list[str]:
 def parse_native(text: str, task: Task) -> NativeReply:
     """Read a native reply (thinking already removed); ParseError says what the round still needs."""
     text = _SELF_RESPONSE.split(text, maxsplit=1)[0]  # a response the model wrote itself is not one
-    report = _tag("report", text) or ""
-    answer = _tag("answer", text) or ""
-    backtrack = _tag("backtrack", text) or ""
+    report = tag("report", text) or ""
+    answer = tag("answer", text) or ""
+    backtrack = tag("backtrack", text) or ""
     queries: list[str] = []
     goal = ""
-    call = _tag("tool_call", text)
+    call = tag("tool_call", text)
     if call is not None:
         try:
             data = find_json(call)

@@ -95,12 +95,13 @@ async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:
     box = await toolbox(ctx)
     try:
         return await box.stragglers.run(step_key(runtime, "read"), task.get("of", 1), ctx.read_deadline_seconds,
-                                        _read(task, runtime, box))
+                                        read_one(task, runtime, box))
     except Late as exc:
         return _failed(runtime, task, str(exc), transient=True)
 
 
-async def _read(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict[str, Any]:
+async def read_one(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> dict[str, Any]:
+    """Read one page for the task's goal: the state updates (source, finding or failure, calls spent)."""
     ctx = runtime.context
     hit = task["hit"]
     try:

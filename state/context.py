@@ -16,9 +16,10 @@ from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
 from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
-from core.vocabulary import PromptFormat, ReportLength, SearchBackendName, StructuredMethod
+from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
+MAX_REACT_CALLS = 300  # and for ReAct from this one
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
@@ -71,6 +72,19 @@ class Context(BaseModel):
         "short", description="The final report: short is built from the evolving report when the research "
         "answered the question (no further model call); long is written at length by one more call "
         "(sections, comparisons, several pages).")
+    react_max_calls: int = Field(100, ge=2, le=MAX_REACT_CALLS, description="ReAct: the agent's model calls "
+                                 "before a forced answer (page readers not counted), as the original's 100.")
+    react_context_tokens: int = Field(110_000, ge=1000, description="ReAct: the model's context in tokens when "
+                                      "the endpoint does not say (it is read from /models); near it the agent "
+                                      "is told to answer.")
+    react_tool_format: ReactToolFormat = Field(
+        "auto", description="ReAct: how tools are called: tags (<tool_call> in the reply, as the model was "
+        "trained), openai (tools sent in the request, tool_calls read back), or auto (tags; tool_calls too when "
+        "the server parses them).")
+    react_temperature: float = Field(0.85, ge=0, le=2, allow_inf_nan=False,
+                                     description="ReAct: sampling temperature (the model card's 0.85).")
+    presence_penalty: float = Field(1.1, ge=-2, le=2, allow_inf_nan=False,
+                                    description="ReAct: presence penalty (the model card's 1.1; 0 sends none).")
     # when this run's deadline counts from: set as the context is built, never shown in forms
     started_at: SkipJsonSchema[float] = Field(default_factory=time.time, exclude=True)
 

@@ -59,6 +59,7 @@ class Endpoint:
     max_output_tokens: int = 8192
     timeout: float = 300.0
     max_retries: int = 4
+    presence_penalty: float = 0.0  # sent only when set (ReAct, as the model card advises)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         timeout=endpoint.timeout,
         max_retries=endpoint.max_retries,
         stream_usage=True,
+        presence_penalty=endpoint.presence_penalty or None,
         http_async_client=httpx.AsyncClient(event_hooks={"response": [check_completion]}, verify=tls(),
                                             follow_redirects=False),
         # never used (calls are async); spares building a default one
@@ -168,6 +170,16 @@ async def complete_text(endpoint: Endpoint, messages: list[BaseMessage],
     """Free-text reply with thinking removed."""
     reply = await _invoke(endpoint, messages, deadline)
     return strip_think(str(reply.content)), _usage(reply, messages)
+
+
+async def complete_message(endpoint: Endpoint, messages: list[BaseMessage], *,
+                           tools: list[dict[str, Any]] | None = None,
+                           deadline: float | None = None) -> tuple[tuple[AIMessage, int], Usage]:
+    """The reply as it came (content and any OpenAI tool_calls), with the tokens it and its prompt took."""
+    kwargs: dict[str, Any] = {"tools": tools, "tool_choice": "auto"} if tools else {}
+    reply = await _invoke(endpoint, messages, deadline, **kwargs)
+    usage = _usage(reply, messages)
+    return (reply, usage.tokens), usage
 
 
 def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any]:

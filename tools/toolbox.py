@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core.settings import Settings
 from state.context import Context
@@ -29,10 +29,12 @@ class Toolbox:
 
     endpoint: Endpoint
     extraction: Endpoint
+    agent: Endpoint  # ReAct's: the main model with the model card's sampling
     search: SearchBackend
     reader: Reader
     pages: PageStore
     clients: Clients
+    fetcher: Fetcher  # the safe page fetcher (the parse_file tool's)
     stragglers: Quorums = field(default_factory=Quorums)  # the round's reads and searches in flight
 
 
@@ -62,7 +64,10 @@ def build(ctx: Context, settings: Settings) -> Toolbox:
     pages = PageStore(settings.pages_db)
     reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web_reader(settings, clients, pages))
     search = make_backend(ctx.search, settings, clients.api)
-    return Toolbox(endpoint(ctx.model), endpoint(ctx.extraction_model), search, reader, pages, clients)
+    main = endpoint(ctx.model)
+    agent = replace(main, temperature=ctx.react_temperature, presence_penalty=ctx.presence_penalty)
+    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients,
+                   Fetcher(clients.pages, settings.web))
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
@@ -78,7 +83,7 @@ async def toolbox(ctx: Context) -> Toolbox:
     """
     settings = ctx.settings
     key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
-           ctx.max_output_tokens, ctx.search, settings)
+           ctx.max_output_tokens, ctx.search, ctx.react_temperature, ctx.presence_penalty, settings)
     per_loop = _BY_LOOP.setdefault(asyncio.get_running_loop(), {})
     if key not in per_loop:
         per_loop[key] = await asyncio.to_thread(build, ctx, settings)

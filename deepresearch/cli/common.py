@@ -59,7 +59,8 @@ RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "s
                 "max_question_chars", "queries_per_round", "results_per_query", "pages_per_round", "max_stalls",
                 "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
                 "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length",
-                "prompt_format")
+                "prompt_format", "react_max_calls", "react_context_tokens", "react_tool_format", "react_temperature",
+                "presence_penalty")
 MaxRounds = Annotated[int | None, typer.Option(
     "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]

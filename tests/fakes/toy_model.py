@@ -9,6 +9,7 @@ that the agent found the evidence and passed it on through every prompt.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,8 @@ class ToyModel:
             return self.obey(system or user)
         if messages and messages[0].get("role") == "user" and "<tools>" in user:
             return self.native(parts, user)
+        if "deep research assistant" in system and "<tools>" in system:
+            return "react", self.react(messages)
         if "research planner" in system:
             return "planner", self.plan(parts, user)
         if "page reader" in system:
@@ -88,6 +91,44 @@ class ToyModel:
         action = (f"<answer>{r['answer']}</answer>" if r["answered"]
                   else call_text(r["next_queries"], r["next_goal"]))
         return "writer", f"<think>{r['reasoning']}</think>\n<report>\n{r['report']}\n</report>\n{action}"
+
+    def react(self, messages: list[dict[str, Any]]) -> str:
+        """One ReAct step in the native format: search for the first unknown hop, visit what it found, answer."""
+        turns = messages[1:]
+        calls = [json.loads(m) for t in turns if t["role"] == "assistant"
+                 for m in re.findall(r"<tool_call>\s*(\{.*\})\s*</tool_call>", str(t["content"]), re.S)]
+        responses = [str(t["content"]) for t in turns if t["role"] == "user" and "<tool_response>" in str(t["content"])]
+        # what the visited pages said, by citation number: "[n] title — url\nEvidence: ..."
+        cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", "\n".join(responses), re.M)
+        evidence = "\n".join(sentence for _, sentence in cited)
+        known, hop = self._known(evidence)
+        if hop is None or "reached the limit" in str(turns[-1]["content"]):
+            answer = self.s.answer.format(**known) if hop is None else "unknown"
+            lines = [f"{sentence} [{n}]" for n, sentence in cited if self._supports(sentence)]
+            return f"<think>The pages establish the chain.</think>\n<answer>{answer}\n" + "\n".join(lines) + "</answer>"
+        given = ", ".join(f"{k} {v}" for k, v in known.items())
+        goal = f"find the {hop.name}" + (f" given {given}" if given else "")
+        visited = {u for c in calls if c["name"] == "visit" for u in c["arguments"]["url"]}
+        if calls and calls[-1]["name"] == "search" and responses:
+            found = re.findall(r"^\d+\. \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
+            fresh = [u for u in found if u not in visited][:3]
+            if fresh:
+                return self._call("visit", {"url": fresh, "goal": goal})
+        searched = {q for c in calls if c["name"] == "search" for q in c["arguments"]["query"]}
+        query = hop.query.format(**known)
+        if query in searched and hop.alt_query:
+            query = hop.alt_query.format(**known)
+        if query in searched:
+            return "<think>Nothing more to search.</think>\n<answer>unknown</answer>"
+        return self._call("search", {"query": [query]})
+
+    def _supports(self, sentence: str) -> bool:
+        return any(re.search(self._pattern(h, _ANY_NAME), sentence) for h in self.s.hops)
+
+    @staticmethod
+    def _call(name: str, arguments: dict[str, Any]) -> str:
+        call = json.dumps({"name": name, "arguments": arguments})
+        return f"<think>Next, {name}.</think>\n<tool_call>\n{call}\n</tool_call>"
 
     @staticmethod
     def obey(system: str) -> tuple[str, Any]:

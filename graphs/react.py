@@ -1,0 +1,29 @@
+"""ReAct in the model's native format: agent -> tools -> agent ... -> finish.
+
+Each model call and each tool run is its own checkpointed step: a killed run resumes at the step it
+stopped in and never makes a finished call again.
+"""
+
+from __future__ import annotations
+
+from langgraph.graph import END, START, StateGraph
+
+from nodes.react_agent import after_agent, agent, finish
+from nodes.react_tools import tools
+from state.context import Context
+from state.graph_state import InputState, OutputState
+from state.react_state import ReactState
+
+
+def build_graph(context_schema: type[Context] = Context) -> StateGraph[ReactState, Context, InputState, OutputState]:
+    """The ReAct graph builder (uncompiled: callers choose the checkpointer and the bound context)."""
+    builder = StateGraph(ReactState, context_schema=context_schema, input_schema=InputState,
+                         output_schema=OutputState)
+    builder.add_node("agent", agent)
+    builder.add_node("tools", tools)
+    builder.add_node("finish", finish)
+    builder.add_edge(START, "agent")
+    builder.add_conditional_edges("agent", after_agent, ["tools", "finish"])
+    builder.add_edge("tools", "agent")
+    builder.add_edge("finish", END)
+    return builder

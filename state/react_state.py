@@ -1,0 +1,49 @@
+"""Graph state for ReAct: the conversation in the model's own format, and what every mode shares.
+
+The conversation grows with each step (ReAct keeps its whole history; IterResearch rebuilds a bounded
+workspace instead); it is stored as deltas, so each checkpoint holds only the turns a step added.
+Sources are numbered thread-wide as in IterResearch.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage
+from langgraph.channels.delta import DeltaChannel
+from langgraph.channels.untracked_value import UntrackedValue
+from typing_extensions import TypedDict
+
+from state.records import Failure, Source
+from state.reducers import extend_all, merge_sources
+
+
+class Turn(TypedDict):
+    """One message after the system prompt: the question, a model reply, or a tool response."""
+
+    # not role/content: LangGraph's serializer would revive such dicts as message objects
+    speaker: str  # "user" or "assistant"
+    text: str
+
+
+class ReactState(TypedDict, total=False):
+    """The full ReAct state (readable in Studio: page text only as the reader's evidence)."""
+
+    question: str
+    turns: Annotated[list[Turn], DeltaChannel(extend_all)]
+    call: dict[str, Any]  # the tool call the last reply made: name and arguments, or the error in it
+    round: int  # model calls the agent made (its steps)
+    context_limit: int  # tokens the served model takes, read from the endpoint once
+    prompt_tokens: int  # the last call's prompt and reply, for the context budget
+    sources: Annotated[list[Source], DeltaChannel(merge_sources)]
+    failures: Annotated[list[Failure], DeltaChannel(extend_all)]
+    llm_calls: Annotated[int, operator.add]
+    tokens: Annotated[int, operator.add]
+    invented_citations: Annotated[int, operator.add]
+    answered: bool
+    stop_reason: str
+    answer: str
+    report: str
+    done: bool
+    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]
