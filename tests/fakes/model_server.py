@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -146,6 +147,12 @@ class ModelServer:
 
     def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
         if isinstance(reply, str):
+            call = re.search(r"<tool_call>\s*(\{.*\})\s*</tool_call>", reply, re.S)
+            if body.get("tools") and call:  # as vLLM's tool parser does: the call leaves the content
+                parsed = json.loads(call.group(1))
+                return {"role": "assistant", "content": reply[: call.start()].strip(), "tool_calls": [
+                    {"id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
+                     "function": {"name": parsed["name"], "arguments": json.dumps(parsed["arguments"])}}]}
             return {"role": "assistant", "content": reply}
         text = json.dumps(reply, ensure_ascii=False)
         if broken:
