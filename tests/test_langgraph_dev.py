@@ -241,3 +241,17 @@ async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dic
     assert not await on_server()
     assert (await command(run_cli, stack, *one_round)).returncode == 0
     assert await on_server()  # the name comes back
+
+
+async def test_react_runs_through_the_api_and_resumes_in_the_cli(stack: dict[str, Any], run_cli: InProcess) -> None:
+    client = get_client(url=stack["url"])
+    assert (await client.assistants.search(graph_id="react"))
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "react", input={"question": QUESTION})
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["values"]["answer"] == "1921" and "[3]" in state["values"]["report"]
+    assert any("<tool_response>" in t["text"] for t in state["values"]["turns"])  # Studio shows the conversation
+    shown = await command(run_cli, stack, "show", thread["thread_id"], "--json")
+    assert json.loads(shown.stdout)["answer"] == "1921"
+    again = await command(run_cli, stack, "resume", thread["thread_id"])
+    assert again.returncode == 0 and "nothing to resume" in again.stderr
