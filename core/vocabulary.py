@@ -10,9 +10,9 @@ from typing import Literal, get_args
 StructuredMethod = Literal["json_schema", "tool_calling", "text"]
 SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
 SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
-ModeName = Literal["iter", "react"]
+ModeName = Literal["iter", "react", "heavy"]
 ReactToolFormat = Literal["auto", "tags", "openai"]
 PromptFormat = Literal["json", "native"]  # JSON per node, or the round's call as IterResearch was trained
 ReportLength = Literal["short", "long"]  # the final report: built from the evolving one, or written at length
 # research mode (CLI --mode) -> the graph that runs it (its id in langgraph.json)
-MODES: dict[ModeName, str] = {"iter": "iterresearch", "react": "react"}
+MODES: dict[ModeName, str] = {"iter": "iterresearch", "react": "react", "heavy": "heavy"}

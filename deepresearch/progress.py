@@ -65,6 +65,8 @@ class Activity:
             self.now("writing the answer" if ev.get("action") == "answer" else f"running {ev.get('action')}")
         elif kind == "tool":
             self.now(f"thinking (step {ev['round'] + 1})")
+        elif kind == "agent_done":
+            self.now("synthesizing the agents' reports" if ev.get("last") else "researching")
 
     def __rich__(self) -> RenderableType:
         self.spinner.update(text=f"[dim]{self.label} · {time.monotonic() - self.since:.0f}s[/]")
@@ -77,13 +79,14 @@ class Progress:
     def __init__(self, console: Console | None = None, enabled: bool = True) -> None:
         self.console = console or Console(stderr=True, highlight=False, soft_wrap=True)
         self.enabled = enabled
+        self.prefix = ""
         self.activity = Activity()
         self._live: Live | None = None
 
     def line(self, text: str) -> None:
-        """Print a progress line (markup allowed)."""
+        """Print a progress line (markup allowed); a Heavy run's agent's lines say which agent."""
         if self.enabled:
-            self.console.print(text)
+            self.console.print(self.prefix + text)
 
     def start(self, label: str) -> None:
         """Show the spinner (on a terminal) from now on, doing ``label``."""
@@ -114,7 +117,11 @@ class Progress:
         """Render one event from a node."""
         self.activity.follow(ev)
         kind = ev.get("event")
-        if kind == "plan":
+        self.prefix = f"[blue]agent {ev['agent']}[/] " if ev.get("agent") and kind != "agent_done" else ""
+        if kind == "agent_done":
+            self.line(f"[bold]agent {ev['agent']} done[/] · answer: {_short(ev.get('answer', ''), 60)} · "
+                      f"calls {ev.get('llm_calls', 0)}")
+        elif kind == "plan":
             waiting = " [dim](for review)[/]" if ev.get("review") else ""
             source = " [dim](planned with the last report)[/]" if ev.get("proposed") else _tok(ev)
             self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{source}{waiting}")

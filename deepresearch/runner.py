@@ -30,7 +30,7 @@ from tools.toolbox import close_toolboxes
 Graph = CompiledStateGraph[Any, Context, Any, Any]
 # how a graph stopped between two steps goes on: the update, and the node it is written as
 RESTART: dict[str, tuple[dict[str, Any], str]] = {"iterresearch": ({"decision": "plan"}, "decide"),
-                                                  "react": ({}, "tools")}
+                                                  "react": ({}, "tools"), "heavy": ({}, "agent")}
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
 Reviewer = Callable[[dict[str, Any]], Any]
 
@@ -121,8 +121,15 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
     progress.start("planning" if inputs is not None and not isinstance(inputs, Command) else "resuming")
     try:
         while True:
-            async for chunk in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync"):
+            agents: dict[Any, int] = {}  # a Heavy run's subgraph namespaces -> agent numbers
+            async for part in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync",
+                                            subgraphs=True):
+                namespace, chunk = part if isinstance(part, tuple) else ((), part)
                 if isinstance(chunk, dict):
+                    if namespace and "agent" in chunk:
+                        agents.setdefault(namespace[0], int(chunk["agent"]))
+                    elif namespace and namespace[0] in agents:
+                        chunk = {**chunk, "agent": agents[namespace[0]]}
                     progress.event(chunk)
             snapshot = await graph.aget_state(config)
             answer = ask(dict(snapshot.interrupts[0].value)) if snapshot.interrupts and ask else None

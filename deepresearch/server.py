@@ -32,6 +32,7 @@ def for_server(graph_id: str) -> CompiledStateGraph[Any, Context, Any, Any]:
 
 iterresearch = for_server("iterresearch")
 react = for_server("react")
+heavy = for_server("heavy")
 
 
 @asynccontextmanager

@@ -5,6 +5,8 @@ decide loops back to plan, backtracks, or answers; review is a step only when pl
 
 from __future__ import annotations
 
+from typing import Any
+
 from langgraph.graph import END, START, StateGraph
 
 from nodes.answer import answer
@@ -17,12 +19,16 @@ from nodes.search import SearchTask, search
 from nodes.select import dispatch_reads, select
 from nodes.synthesize import synthesize
 from state.context import Context
-from state.graph_state import InputState, OutputState, State
+from state.graph_state import AgentInput, AgentOutput, InputState, OutputState, State
 
 
-def build_graph(context_schema: type[Context] = Context) -> StateGraph[State, Context, InputState, OutputState]:
-    """The IterResearch graph builder (uncompiled: callers choose the checkpointer and the bound context)."""
-    builder = StateGraph(State, context_schema=context_schema, input_schema=InputState, output_schema=OutputState)
+def build_graph(context_schema: type[Context] = Context, *, agent: bool = False) -> StateGraph[Any, Context, Any, Any]:
+    """The IterResearch graph builder (uncompiled: callers choose the checkpointer and the bound context).
+
+    ``agent``: as one agent of a Heavy run (it takes its number, angle and budget share, and reports what it spent).
+    """
+    builder = StateGraph(State, context_schema=context_schema, input_schema=AgentInput if agent else InputState,
+                         output_schema=AgentOutput if agent else OutputState)
     builder.add_node("plan", plan)
     builder.add_node("review", review)
     # Send payloads, not graph state: mypy cannot match these TypedDicts to the add_node overloads

@@ -8,12 +8,13 @@ from typing import Any
 from langgraph.graph import StateGraph
 
 from core.vocabulary import MODES
+from graphs.heavy import build_graph as build_heavy
 from graphs.iterresearch import build_graph as build_iterresearch
 from graphs.react import build_graph as build_react
 from state.context import MAX_REACT_CALLS, MAX_ROUNDS, Context
 
 GraphBuilder = Callable[[type[Context]], StateGraph[Any, Context, Any, Any]]
-GRAPHS: dict[str, GraphBuilder] = {"iterresearch": build_iterresearch, "react": build_react}
+GRAPHS: dict[str, GraphBuilder] = {"iterresearch": build_iterresearch, "react": build_react, "heavy": build_heavy}
 __all__ = ["GRAPHS", "MODES", "recursion_limit", "step_limit"]
 
 # the longest round: plan, review, search, select, read, synthesize, decide, backtrack
@@ -30,4 +31,6 @@ def step_limit(graph_id: str, ctx: Context | None = None) -> int:
     """LangGraph's step limit for a graph: from the context's budget, or the largest any context allows."""
     if graph_id == "react":  # agent and tools, two steps a call, then finish
         return 2 * (ctx.react_max_calls if ctx else MAX_REACT_CALLS) + FINAL_STEPS
+    if graph_id == "heavy":  # each agent counts its own steps (as IterResearch); here: agents, synthesis
+        return max(recursion_limit(ctx.max_rounds if ctx else MAX_ROUNDS), 2 * FINAL_STEPS)
     return recursion_limit(ctx.max_rounds if ctx else MAX_ROUNDS)

@@ -31,9 +31,24 @@ def spent(usage: Spent) -> dict[str, int]:
     return {"llm_calls": usage.calls, "tokens": usage.tokens}
 
 
+def _share(state: Mapping[str, Any]) -> int:
+    """How many agents split the budgets (Heavy mode's agents each get their share; 1 otherwise)."""
+    return max(1, int(state.get("share", 1) or 1))
+
+
+def max_calls(state: Mapping[str, Any], ctx: Context) -> int:
+    """The model calls this thread (or this agent of a Heavy run) may make."""
+    return ctx.max_llm_calls // _share(state)
+
+
+def max_tokens(state: Mapping[str, Any], ctx: Context) -> int:
+    """The tokens this thread (or this agent of a Heavy run) may spend."""
+    return ctx.max_tokens // _share(state)
+
+
 def calls_left(state: Mapping[str, Any], ctx: Context) -> int:
     """Model calls still available before the one kept for the final answer."""
-    return ctx.max_llm_calls - int(state.get("llm_calls", 0)) - 1
+    return max_calls(state, ctx) - int(state.get("llm_calls", 0)) - 1
 
 
 def past_deadline(ctx: Context) -> bool:
@@ -43,7 +58,7 @@ def past_deadline(ctx: Context) -> bool:
 
 def may_call(state: Mapping[str, Any], ctx: Context, calls: int = 1) -> bool:
     """Whether a node may spend ``calls`` more model calls (the final answer's call stays reserved)."""
-    return (calls_left(state, ctx) >= calls and int(state.get("tokens", 0)) < ctx.max_tokens
+    return (calls_left(state, ctx) >= calls and int(state.get("tokens", 0)) < max_tokens(state, ctx)
             and not past_deadline(ctx))
 
 
@@ -52,9 +67,9 @@ def budget_reason(state: Mapping[str, Any], ctx: Context) -> str | None:
     if int(state.get("round", 0)) >= ctx.max_rounds:
         return f"max_rounds ({ctx.max_rounds}) reached"
     if calls_left(state, ctx) < ROUND_CALLS:
-        return f"max_llm_calls ({ctx.max_llm_calls}) nearly spent"
-    if int(state.get("tokens", 0)) >= ctx.max_tokens:
-        return f"max_tokens ({ctx.max_tokens}) spent"
+        return f"max_llm_calls ({max_calls(state, ctx)}) nearly spent"
+    if int(state.get("tokens", 0)) >= max_tokens(state, ctx):
+        return f"max_tokens ({max_tokens(state, ctx)}) spent"
     if past_deadline(ctx):
         return f"deadline ({ctx.deadline_seconds:g}s) passed"
     return None

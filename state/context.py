@@ -85,6 +85,10 @@ class Context(BaseModel):
                                      description="ReAct: sampling temperature (the model card's 0.85).")
     presence_penalty: float = Field(1.1, ge=-2, le=2, allow_inf_nan=False,
                                     description="ReAct: presence penalty (the model card's 1.1; 0 sends none).")
+    heavy_agents: int = Field(3, ge=1, le=16, description="Heavy: IterResearch agents run in parallel, each "
+                              "from its own angle, before one synthesis (--agents).")
+    heavy_concurrency: int = Field(3, ge=1, le=16, description="Heavy: agents running at once; the budgets "
+                                   "(max_llm_calls, max_tokens) are split between all agents.")
     # when this run's deadline counts from: set as the context is built, never shown in forms
     started_at: SkipJsonSchema[float] = Field(default_factory=time.time, exclude=True)
 

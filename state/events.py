@@ -15,6 +15,8 @@ def emit(runtime: Runtime[Any], event: str, state: Mapping[str, Any] | None = No
     """Send one event; with ``state``, it carries the round, calls and tokens so far unless given."""
     payload: dict[str, Any] = {"event": event, **data}
     if state is not None:
+        if state.get("agent"):  # one agent of a Heavy run
+            payload.setdefault("agent", int(state["agent"]))
         payload.setdefault("round", int(state.get("round", 0)))
         payload.setdefault("llm_calls", int(state.get("llm_calls", 0)))
         payload.setdefault("tokens", int(state.get("tokens", 0)))

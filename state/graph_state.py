@@ -27,6 +27,14 @@ class InputState(TypedDict):
     question: str
 
 
+class AgentInput(InputState, total=False):
+    """What one agent of a Heavy run starts from: its number, its angle, and how many split the budgets."""
+
+    agent: int
+    angle: str
+    share: int
+
+
 class OutputState(TypedDict):
     """What a finished run gives back: the short answer, the cited report and the sources read."""
 
@@ -35,10 +43,22 @@ class OutputState(TypedDict):
     sources: list[Source]
 
 
+class AgentOutput(OutputState):
+    """What one agent of a Heavy run hands back: its result, and what it spent."""
+
+    llm_calls: int
+    tokens: int
+    round: int
+
+
 class State(TypedDict, total=False):
     """The full IterResearch state (readable in Studio: no page text, only short quotes)."""
 
     question: str
+    # as one agent of a Heavy run: which, its angle, how many agents split the budgets
+    agent: int
+    angle: str
+    share: int
     # this round (rebuilt every round)
     round: int
     goal: str

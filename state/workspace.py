@@ -7,9 +7,10 @@ from state.graph_state import State
 
 def last_round(state: State, findings: bool = True) -> str:
     """The last round's goal and queries, with what it found (``findings``) and what is still missing."""
+    approach = f"approach of this research: {state['angle']}\n" if state.get("angle") else ""
     if not state.get("round"):
-        return "(first round)"
-    lines = f"goal: {state.get('goal', '')}\nqueries: " + ("; ".join(state.get("queries", [])) or "(none)")
+        return approach + "(first round)"
+    lines = approach + f"goal: {state.get('goal', '')}\nqueries: " + ("; ".join(state.get("queries", [])) or "(none)")
     return f"{lines}\n{round_result(state)}" if findings else lines
 
 

@@ -60,7 +60,7 @@ RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "s
                 "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
                 "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length",
                 "prompt_format", "react_max_calls", "react_context_tokens", "react_tool_format", "react_temperature",
-                "presence_penalty")
+                "presence_penalty", "heavy_agents", "heavy_concurrency")
 MaxRounds = Annotated[int | None, typer.Option(
     "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]

@@ -82,6 +82,8 @@ def run(
     quiet: QuietFlag = False,
     review: ReviewFlag = False,
     report: ReportOpt = None,
+    agents: Annotated[int | None, typer.Option(
+        "--agents", min=1, max=16, show_default=False, help="Heavy mode: agents in parallel (default 3).")] = None,
     settings_: SetOpt = None,
 ) -> None:
     """Research QUESTION and print a cited markdown report.
@@ -98,7 +100,7 @@ def run(
     loaded = settings()
     bound = Context.bind(loaded)
     ctx = bound.build(bound.parse_assignments(settings_ or []), **flags(
-        search=search, max_rounds=max_rounds, review_plan=review, report_length=report))
+        search=search, max_rounds=max_rounds, review_plan=review, report_length=report, heavy_agents=agents))
     problem = question_problem(question, ctx.max_question_chars)
     if problem:
         raise UserInputError(problem)

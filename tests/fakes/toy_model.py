@@ -78,6 +78,8 @@ class ToyModel:
             return "writer", self.synthesize(parts, system)
         if "final writer" in system:
             return "final", self.final(parts)
+        if "research synthesizer" in system:
+            return "synthesis", self.synthesis(user)
         return "unknown", "I do not know what to do with this prompt."
 
     def native(self, parts: dict[str, str], user: str) -> tuple[str, str]:
@@ -121,6 +123,19 @@ class ToyModel:
         if query in searched:
             return "<think>Nothing more to search.</think>\n<answer>unknown</answer>"
         return self._call("search", {"query": [query]})
+
+    @staticmethod
+    def synthesis(user: str) -> dict[str, Any]:
+        """Follow the answer most agents reached with cited support (a report without an answer counts less)."""
+        reports = re.findall(r'<report agent="(\d+)" answer="([^"]*)">\n(.*?)\n</report>', user, re.S)
+        backed = [(answer, body) for _, answer, body in reports
+                  if answer not in ("", "not determined", "unknown") and re.search(r"\[\d+\]", body)]
+        if not backed:
+            return {"reasoning": "no report has a supported answer", "answer": "not determined", "report": ""}
+        votes = {a: sum(1 for b, _ in backed if b == a) for a, _ in backed}
+        answer, body = max(backed, key=lambda pair: (votes[pair[0]], len(re.findall(r"\[\d+\]", pair[1]))))
+        return {"reasoning": f"{votes[answer]} of {len(reports)} agents agree, with citations",
+                "answer": answer, "report": body}
 
     def _supports(self, sentence: str) -> bool:
         return any(re.search(self._pattern(h, _ANY_NAME), sentence) for h in self.s.hops)
