@@ -255,3 +255,15 @@ async def test_react_runs_through_the_api_and_resumes_in_the_cli(stack: dict[str
     assert json.loads(shown.stdout)["answer"] == "1921"
     again = await command(run_cli, stack, "resume", thread["thread_id"])
     assert again.returncode == 0 and "nothing to resume" in again.stderr
+
+
+async def test_heavy_runs_through_the_api_and_studio_sees_its_agents(stack: dict[str, Any]) -> None:
+    client = get_client(url=stack["url"])
+    assistant = (await client.assistants.search(graph_id="heavy"))[0]
+    subgraphs = await client.assistants.get_subgraphs(assistant["assistant_id"])
+    assert subgraphs, "Studio shows the agents' IterResearch subgraph"
+    thread = await client.threads.create()
+    await client.runs.wait(thread["thread_id"], "heavy", input={"question": QUESTION},
+                           context={**CONTEXT, "heavy_agents": 2})
+    state = await client.threads.get_state(thread["thread_id"])
+    assert state["values"]["answer"] == "1921" and len(state["values"]["agent_reports"]) == 2

@@ -1,0 +1,97 @@
+"""Heavy mode end to end: parallel IterResearch agents as checkpointed subgraphs, then Research-Synthesis."""
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from checkpoints.threads import thread_id_for
+from core.settings import load_settings
+from deepresearch import runner
+from tests.cli_helpers import InProcess, cli_env, spawn
+from tests.conftest import QUESTION, glass_harbor, run_context
+from tests.fakes.model_server import ModelServer
+from tests.fakes.toy_model import ToyModel
+from tests.test_iterresearch import Recorder, corpus, kinds  # noqa: F401 - the corpus fixture
+from tests.test_resume import killed
+
+MISLED = "look first for primary sources"  # agent 3's angle: the toy takes a wrong turn on it
+
+
+class Misled(ToyModel):
+    """An agent with the given angle believes a wrong birth year, cites it, and answers with it."""
+
+    def synthesize(self, parts: dict[str, str], system: str) -> dict[str, Any]:
+        reply = super().synthesize(parts, system)
+        if MISLED in parts.get("last_round", ""):
+            return {**reply, "report": "- The architect Ilse Marrow was born in 1899. [1]", "answered": True,
+                    "answer": "1899", "missing": ""}
+        return reply
+
+
+async def heavy(thread: str = "h1", **options: Any) -> tuple[runner.RunResult, Recorder]:
+    recorder = Recorder()
+    result = await runner.start(load_settings(), thread_id_for(thread), QUESTION, "heavy",
+                                run_context(**{"pages_per_round": 2, **options}), recorder)
+    return result, recorder
+
+
+async def test_three_agents_and_a_synthesis_that_follows_the_evidence(home: Path, corpus: Path,  # noqa: F811
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with ModelServer(Misled(glass_harbor())) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, rec = await heavy()
+        synthesis = server.calls("synthesis")
+    done = {e["agent"]: e["answer"] for e in kinds(rec, "agent_done")}
+    assert done == {1: "1921", 2: "1921", 3: "1899"}  # agent 3 was misled
+    assert result.answer == "1921" and "1899" not in result.report
+    # one synthesis call, over the agents' reports only (no trajectories), citations over the union
+    assert len(synthesis) == 1 and synthesis[0].user.count("<report agent=") == 3
+    assert "<findings" not in synthesis[0].user and "<last_round>" not in synthesis[0].user
+    cited = {Path(s["url"]).name: s["n"] for s in result.sources}
+    assert set(cited) == {"glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"}
+    body = result.report.split("## Sources")[0]
+    assert all(f"[{n}]" in body for n in cited.values())
+    # progress names each agent
+    assert {e.get("agent") for e in kinds(rec, "plan")} == {1, 2, 3}
+
+
+async def test_the_budgets_are_split_between_the_agents(model_server: ModelServer, corpus: Path) -> None:  # noqa: F811
+    result, rec = await heavy("split", max_llm_calls=30)
+    assert all(e["llm_calls"] <= 10 for e in kinds(rec, "agent_done"))  # 30 calls, 3 agents
+    assert result.llm_calls == len(model_server.calls())
+
+
+def test_a_killed_heavy_run_resumes_without_redoing_finished_work(home: Path, model_server: ModelServer,
+                                                                  corpus_dir: Path, run_cli: InProcess) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    release = threading.Event()
+    model_server.faults.gates["writer"] = (3, release)  # agent 2's first report, agent 1 being done
+    proc = spawn(env, "run", QUESTION, "--mode", "heavy", "--thread", "hk", "--set", "heavy_concurrency=1",
+                 "--set", "pages_per_round=2")
+    with killed(proc, release):
+        assert model_server.blocked.wait(90), "the run never reached the gated call"
+    assert proc.returncode == -signal.SIGKILL
+    before = [c.user for c in model_server.calls() if c.role in ("planner", "writer")]
+    resumed = run_cli(env, "resume", "hk", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+    main = [c.user for c in model_server.calls() if c.role in ("planner", "writer")]
+    # agent 1 (finished) and agent 2's finished calls were not made again; only the call held at the kill was
+    assert main[: len(before)] == before and main.count(before[-1]) == 2
+    assert len(main) == len(set(main)) + 1
+    assert len(model_server.calls("synthesis")) == 1
+
+
+def test_cli_heavy_mode(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> None:
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    done = run_cli(env, "run", QUESTION, "--mode", "heavy", "--agents", "2", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["answer"] == "1921" and len(data["sources"]) == 3
+    assert "agent 1 done" in done.stderr and "agent 2 done" in done.stderr and "agent 3" not in done.stderr
