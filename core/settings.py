@@ -163,6 +163,7 @@ class Settings(BaseSettings):
     request_timeout: Seconds = Field(300.0, ge=1, validation_alias="DEEPRESEARCH_TIMEOUT")
     max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
     searxng_url: HttpUrl = Field("", validation_alias="SEARXNG_URL")
+    sandbox_url: HttpUrl = Field("", validation_alias="SANDBOX_FUSION_ENDPOINT")
     serper_api_key: SecretStr = Field(SecretStr(""), validation_alias="SERPER_API_KEY")
     serper_base_url: HttpUrl = Field(WebSettings.serper_base_url, validation_alias="SERPER_BASE_URL")
     tavily_api_key: SecretStr = Field(SecretStr(""), validation_alias="TAVILY_API_KEY")

@@ -64,8 +64,15 @@ MALFORMED = ("Your reply could not be used: {error}. Call a tool as <tool_call>{
 CONTEXT_SHARE = 0.85  # past this share of the served context, the model is told to answer
 
 
-def tool_schemas() -> list[dict[str, Any]]:
-    """The tools as the model was trained to see them."""
+PYTHON = {"type": "function", "function": {
+    "name": "PythonInterpreter", "description": "Executes Python code in a sandboxed environment. To use this "
+    "tool, the 'arguments' JSON object must be empty: {}, and the code must follow the JSON block, enclosed in "
+    "<code> and </code> tags, inside the <tool_call>. Use print() to see values.",
+    "parameters": {"type": "object", "properties": {}, "required": []}}}
+
+
+def tool_schemas(python: bool = False) -> list[dict[str, Any]]:
+    """The tools as the model was trained to see them (PythonInterpreter only with a sandbox to run it in)."""
     tools: list[dict[str, Any]] = [
         {"type": "function", "function": {
             "name": "search", "description": "Perform web searches then return the top results for each query. "
@@ -87,7 +94,7 @@ def tool_schemas() -> list[dict[str, Any]]:
             "parameters": {"type": "object", "properties": {"files": {
                 "type": "array", "items": {"type": "string"}, "minItems": 1}}, "required": ["files"]}}},
     ]
-    return tools
+    return [*tools, PYTHON] if python else tools
 
 
 def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str]:
@@ -113,7 +120,8 @@ def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str
     arguments = data.get("arguments", {})
     if not isinstance(data.get("name"), str) or not isinstance(arguments, dict):
         return {"error": 'the call needs "name" (a string) and "arguments" (an object)'}, None, text
-    return {"name": data["name"], "arguments": arguments}, None, text
+    code = tag("code", body)  # PythonInterpreter's code follows the JSON, in <code>
+    return {"name": data["name"], "arguments": {**arguments, **({"code": code} if code else {})}}, None, text
 
 
 def _call_text(call: dict[str, Any]) -> str:
@@ -154,14 +162,14 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     forced = _limit_reached(state, ctx, limit)
     turns = list(state.get("turns", [])) or [Turn(speaker="user", text=state["question"])]
     messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
-        tools="\n".join(json.dumps(t, ensure_ascii=False) for t in tool_schemas()),
+        tools="\n".join(json.dumps(t, ensure_ascii=False) for t in tool_schemas(bool(ctx.settings.sandbox_url))),
         date=today()))]
     messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in turns]
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
         new.append(Turn(speaker="user", text=FORCED.format(why=forced)))
         messages.append(HumanMessage(new[-1]["text"]))
-    tools = tool_schemas() if ctx.react_tool_format == "openai" else None
+    tools = tool_schemas(bool(ctx.settings.sandbox_url)) if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=tools, deadline=ctx.deadline_at),
                             attempts=2)
     step = int(state.get("round", 0)) + 1

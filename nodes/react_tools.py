@@ -24,6 +24,7 @@ from state.records import Finding, Hit, Source
 from state.reducers import merge_sources
 from tools.parse import format_parsed, parse_many
 from tools.prompts import fence
+from tools.sandbox import run_python
 from tools.search import Locale
 from tools.toolbox import Toolbox, toolbox
 
@@ -98,10 +99,14 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
         response = fence(response)
     elif name == "parse_file" and (files := _strings(arguments.get("files"))):  # fenced file by file
         response = format_parsed(await parse_many(files[:MAX_URLS], box.fetcher, ctx.settings.parsing, roots=[]))
-    elif name in ("search", "visit", "parse_file"):
-        response = malformed(f"the {name} call is missing its arguments")
+    elif name == "PythonInterpreter" and ctx.settings.sandbox_url and (code := str(arguments.get("code") or "")):
+        response = fence(await run_python(box.clients.api, ctx.settings.sandbox_url, code))
+    elif name in ("search", "visit", "parse_file", "PythonInterpreter") and (
+            name != "PythonInterpreter" or ctx.settings.sandbox_url):
+        response = malformed(f"the {name} call is missing its arguments (PythonInterpreter: the code in <code>)")
     else:
-        response = f"Tool {fence(name)!r} not found: the tools are search, visit and parse_file."
+        offered = "search, visit, parse_file" + (" and PythonInterpreter" if ctx.settings.sandbox_url else "")
+        response = f"Tool {fence(name)!r} not found: the tools are {offered}."
     if len(response) > RESPONSE_CHARS:
         response = response[:RESPONSE_CHARS] + "\n[cut]"
     emit(runtime, "tool", state, tool=name or "malformed call", chars=len(response))

@@ -141,3 +141,32 @@ def test_cli_react_mode(home: Path, model_server: ModelServer, corpus_dir: Path,
     assert done.returncode == 0, done.stderr
     assert "**Answer:** 1921" in done.stdout and "## Sources" in done.stdout
     assert re.search(r"step 1 · search", done.stderr) and "visit" in done.stderr
+
+
+class Coder(ToyModel):
+    """Runs a line of Python first, then researches as usual."""
+
+    def react(self, messages: list[dict[str, Any]]) -> str:
+        if sum(1 for m in messages if m["role"] == "assistant") == 0:
+            return ('<think>compute first</think>\n<tool_call>\n{"name": "PythonInterpreter", "arguments": {}}\n'
+                    "<code>\nprint(1921 - 1899)\n</code>\n</tool_call>")
+        return super().react(messages)
+
+
+async def test_python_runs_only_in_a_configured_sandbox(home: Path, corpus: Path,  # noqa: F811
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.fakes.web_server import Route, WebServer
+
+    sandbox = WebServer({"/run_code": Route(json.dumps({"status": "Success", "run_result": {
+        "stdout": "22\n", "stderr": "", "return_code": 0}}).encode(), "application/json")})
+    with sandbox, ModelServer(Coder(glass_harbor())) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, _ = await react("nosandbox")  # no endpoint: the tool is not offered, and not run
+        offered = str(agent_calls(server)[0].messages[0]["content"])
+        refused = str(agent_calls(server)[1].messages[-1]["content"])
+        monkeypatch.setenv("SANDBOX_FUSION_ENDPOINT", sandbox.url(""))
+        second, _ = await react("sandbox")
+        ran = [c for c in agent_calls(server) if "stdout:\n22" in c.user]
+    assert "PythonInterpreter" not in offered and "Tool 'PythonInterpreter' not found" in refused
+    assert result.answer == second.answer == "1921"
+    assert ran and json.loads(sandbox.requests[-1][3])["code"].strip() == "print(1921 - 1899)"
