@@ -51,7 +51,19 @@ class AgentOutput(OutputState):
     round: int
 
 
-class State(TypedDict, total=False):
+class Spending(TypedDict, total=False):
+    """What every mode's state counts and ends with: calls, tokens, removed citations, the shown report."""
+
+    llm_calls: Annotated[int, operator.add]
+    tokens: Annotated[int, operator.add]
+    invented_citations: Annotated[int, operator.add]
+    answer: str
+    done: bool
+    # the final report as shown, for LangGraph's `messages` stream (never stored in checkpoints)
+    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]
+
+
+class State(Spending, total=False):
     """The full IterResearch state (readable in Studio: no page text, only short quotes)."""
 
     question: str
@@ -85,12 +97,3 @@ class State(TypedDict, total=False):
     queries_run: Annotated[list[str], DeltaChannel(extend_all)]
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]
     failures: Annotated[list[Failure], DeltaChannel(extend_all)]
-    # counters
-    llm_calls: Annotated[int, operator.add]
-    tokens: Annotated[int, operator.add]
-    invented_citations: Annotated[int, operator.add]
-    # the result
-    answer: str
-    done: bool
-    # the final report as shown, for LangGraph's `messages` stream (never stored in checkpoints)
-    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import operator
 from typing import Annotated
 
-from langchain_core.messages import AIMessage
-from langgraph.channels.untracked_value import UntrackedValue
 from typing_extensions import TypedDict
 
+from state.graph_state import Spending
 from state.records import Source
 
 
@@ -25,17 +24,11 @@ class AgentReport(TypedDict):
     rounds: int
 
 
-class HeavyState(TypedDict, total=False):
+class HeavyState(Spending, total=False):
     """The Heavy run: the question, each agent's report as it finishes, and the synthesized result."""
 
     question: str
     agent_reports: Annotated[list[AgentReport], operator.add]
     sources: list[Source]  # the union of the agents' cited sources, numbered once
     round: int  # the most rounds any agent ran
-    llm_calls: Annotated[int, operator.add]
-    tokens: Annotated[int, operator.add]
-    invented_citations: Annotated[int, operator.add]
-    answer: str
     report: str
-    done: bool
-    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]

@@ -7,14 +7,12 @@ Sources are numbered thread-wide as in IterResearch.
 
 from __future__ import annotations
 
-import operator
 from typing import Annotated, Any
 
-from langchain_core.messages import AIMessage
 from langgraph.channels.delta import DeltaChannel
-from langgraph.channels.untracked_value import UntrackedValue
 from typing_extensions import TypedDict
 
+from state.graph_state import Spending
 from state.records import Failure, Source
 from state.reducers import extend_all, merge_sources
 
@@ -27,7 +25,7 @@ class Turn(TypedDict):
     text: str
 
 
-class ReactState(TypedDict, total=False):
+class ReactState(Spending, total=False):
     """The full ReAct state (readable in Studio: page text only as the reader's evidence)."""
 
     question: str
@@ -38,12 +36,6 @@ class ReactState(TypedDict, total=False):
     prompt_tokens: int  # the last call's prompt and reply, for the context budget
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]
     failures: Annotated[list[Failure], DeltaChannel(extend_all)]
-    llm_calls: Annotated[int, operator.add]
-    tokens: Annotated[int, operator.add]
-    invented_citations: Annotated[int, operator.add]
     answered: bool
     stop_reason: str
-    answer: str
     report: str
-    done: bool
-    shown: Annotated[AIMessage, UntrackedValue(AIMessage)]
