@@ -62,6 +62,7 @@ FORCED = ("You have reached the limit of what you may do for this question ({why
 MALFORMED = ("Your reply could not be used: {error}. Call a tool as <tool_call>{{\"name\": ..., \"arguments\": "
              "{{...}}}}</tool_call>, or give the final <answer></answer>.")
 CONTEXT_SHARE = 0.85  # past this share of the served context, the model is told to answer
+MAX_UNUSABLE = 3  # replies in a row without a usable call or answer before the model is told to answer
 
 
 PYTHON = {"type": "function", "function": {
@@ -143,6 +144,8 @@ async def _context_limit(state: ReactState, ctx: Context, api_key: str) -> int:
 def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
     """Why the agent must answer now, or '' if it may go on."""
     steps = int(state.get("round", 0))
+    if int(state.get("unusable", 0)) >= MAX_UNUSABLE:
+        return f"{MAX_UNUSABLE} replies in a row without a usable tool call"
     if steps + 1 >= ctx.react_max_calls:
         return f"{ctx.react_max_calls} model calls"
     if int(state.get("tokens", 0)) >= ctx.max_tokens * CONTEXT_SHARE:
@@ -190,7 +193,8 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     emit(runtime, "react", state, round=step, action=str(call.get("name") or "malformed call"),
          detail=json.dumps(call.get("arguments", call.get("error", "")), ensure_ascii=False)[:200],
          call_tokens=outcome.usage.tokens)
-    return {**update, "turns": new, "call": call}
+    unusable = int(state.get("unusable", 0)) + 1 if "error" in call else 0
+    return {**update, "turns": new, "call": call, "unusable": unusable}
 
 
 def after_agent(state: ReactState) -> str:

@@ -31,6 +31,7 @@ class ReactState(Spending, total=False):
     question: str
     turns: Annotated[list[Turn], DeltaChannel(extend_all)]
     call: dict[str, Any]  # the tool call the last reply made: name and arguments, or the error in it
+    unusable: int  # replies in a row that made no usable call (three, and the model is told to answer)
     round: int  # model calls the agent made (its steps)
     context_limit: int  # tokens the served model takes, read from the endpoint once
     prompt_tokens: int  # the last call's prompt and reply, for the context budget

@@ -170,3 +170,22 @@ async def test_python_runs_only_in_a_configured_sandbox(home: Path, corpus: Path
     assert "PythonInterpreter" not in offered and "Tool 'PythonInterpreter' not found" in refused
     assert result.answer == second.answer == "1921"
     assert ran and json.loads(sandbox.requests[-1][3])["code"].strip() == "print(1921 - 1899)"
+
+
+class Mute(ToyModel):
+    """Never calls a tool: it only muses."""
+
+    def react(self, messages: list[dict[str, Any]]) -> str:
+        if "reached the limit" in str(messages[-1]["content"]):
+            return "<answer>not sure</answer>"
+        return "<think>Let me think about this.</think>\nI wonder."
+
+
+async def test_replies_without_a_call_end_in_a_forced_answer(home: Path, corpus: Path,  # noqa: F811
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    with ModelServer(Mute(glass_harbor())) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, _ = await react()
+        calls = agent_calls(server)
+    assert len(calls) == 4 and result.status == "done" and result.answer == "not sure"
+    assert "3 replies in a row without a usable tool call" in calls[-1].user
