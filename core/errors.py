@@ -23,6 +23,10 @@ class UserInputError(DeepResearchError):
     """The user asked for something invalid: empty question, unknown thread, bad path or value."""
 
 
+class ThreadExists(UserInputError):
+    """A new run was asked for under a thread id that already has checkpoints."""
+
+
 class ConfigError(DeepResearchError):
     """A setting read from the environment or given on the command line is invalid."""
 

@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
     searxng_url: HttpUrl = Field("", validation_alias="SEARXNG_URL")
     sandbox_url: HttpUrl = Field("", validation_alias="SANDBOX_FUSION_ENDPOINT")
+    judge_base_url: HttpUrl = Field("", validation_alias="DEEPRESEARCH_JUDGE_BASE_URL")
+    judge_model: str = Field("", validation_alias="DEEPRESEARCH_JUDGE_MODEL")
+    judge_api_key: SecretStr = Field(SecretStr(""), validation_alias="DEEPRESEARCH_JUDGE_API_KEY")
     serper_api_key: SecretStr = Field(SecretStr(""), validation_alias="SERPER_API_KEY")
     serper_base_url: HttpUrl = Field(WebSettings.serper_base_url, validation_alias="SERPER_BASE_URL")
     tavily_api_key: SecretStr = Field(SecretStr(""), validation_alias="TAVILY_API_KEY")
@@ -220,6 +223,12 @@ class Settings(BaseSettings):
         origin = url_origin(base_url)
         keyed = {url_origin(self.base_url), *self.api_key_origins.split(",")}
         return self.api_key.get_secret_value() if origin is not None and origin in keyed else "EMPTY"
+
+    def judge(self) -> tuple[str, str, str]:
+        """(base URL, model, key) of the LLM judge: its own endpoint and key, or the research endpoint's."""
+        if self.judge_base_url:
+            return self.judge_base_url, self.judge_model or self.model, self.judge_api_key.get_secret_value() or "EMPTY"
+        return self.base_url, self.judge_model or self.model, self.api_key_for(self.base_url)
 
     @property
     def checkpoints_db(self) -> Path:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +19,7 @@ from langgraph.types import Command, StateSnapshot
 from checkpoints.listing import ThreadSummary
 from checkpoints.saver import DeepResearchSaver, graph_id_of, open_saver
 from checkpoints.threads import latest_metadata, resolve_thread, run_settings, status_of, summarize, thread_ids
-from core.errors import UserInputError
+from core.errors import ThreadExists, UserInputError
 from core.settings import Settings
 from deepresearch.progress import Progress
 from graphs.registry import GRAPHS, MODES, step_limit
@@ -138,6 +139,21 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
             inputs = Command(resume=answer)
     finally:
         progress.stop()
+        if not _SHARED_CLIENTS.get():
+            await close_toolboxes()
+
+
+_SHARED_CLIENTS: ContextVar[bool] = ContextVar("shared_clients", default=False)
+
+
+@asynccontextmanager
+async def shared_clients() -> AsyncIterator[None]:
+    """Runs inside share this event loop's clients (several at once, as an eval runs them) and close them at the end."""
+    token = _SHARED_CLIENTS.set(True)
+    try:
+        yield
+    finally:
+        _SHARED_CLIENTS.reset(token)
         await close_toolboxes()
 
 
@@ -147,7 +163,7 @@ async def start(settings: Settings, thread_id: str, question: str, mode: str, ct
     graph_id = graph_id_for_mode(mode)
     async with saver_for(settings.checkpoints_db) as saver:
         if thread_id in await thread_ids(saver):
-            raise UserInputError(f"thread {name or thread_id} already exists; continue it with `deepresearch resume "
+            raise ThreadExists(f"thread {name or thread_id} already exists; continue it with `deepresearch resume "
                                  f"{name or thread_id}` or choose another --thread")
         graph = compile_graph(graph_id, saver)
         return await _drive(graph, {"question": question}, _config(thread_id, graph_id, ctx, name), ctx, progress,

@@ -10,7 +10,7 @@ import typer
 from typer._click import exceptions as click_errors  # typer >= 0.22 vendors click
 
 from core.errors import DeepResearchError
-from deepresearch.cli import corpus, data, research, threads  # noqa: F401 - each module registers its commands
+from deepresearch.cli import corpus, data, evaluate, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
 
 __all__ = ["app", "main"]

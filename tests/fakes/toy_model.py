@@ -80,6 +80,8 @@ class ToyModel:
             return "final", self.final(parts)
         if "research synthesizer" in system:
             return "synthesis", self.synthesis(user)
+        if user.startswith("Judge whether the following [response]"):
+            return "judge", self.grade(user)
         return "unknown", "I do not know what to do with this prompt."
 
     def native(self, parts: dict[str, str], user: str) -> tuple[str, str]:
@@ -123,6 +125,15 @@ class ToyModel:
         if query in searched:
             return "<think>Nothing more to search.</think>\n<answer>unknown</answer>"
         return self._call("search", {"query": [query]})
+
+    @staticmethod
+    def grade(user: str) -> dict[str, Any]:
+        """A grader that reads the response's answer and compares it with the correct one."""
+        response = re.search(r"\[response\]: (.*?)\n\n\[correct_answer\]", user, re.S)
+        correct = re.search(r"\[correct_answer\]: (.*?)\n", user)
+        said, gold = (response.group(1).strip() if response else ""), (correct.group(1).strip() if correct else "")
+        return {"extracted_final_answer": said, "reasoning": "compared", "correct": "yes" if said == gold else "no",
+                "confidence": 90}
 
     @staticmethod
     def synthesis(user: str) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""Judges: normalised exact match, or an LLM grader with the prompt its benchmark uses.
+
+browsecomp (also HLE's): extracted_final_answer, reasoning, correct yes/no, confidence. gaia (also
+WebWalkerQA's): Correct or Incorrect. xbench: its Chinese judge. auto: xbench for questions in Chinese,
+else browsecomp. A verdict that cannot be read is asked for again, then counted as ungraded: never right.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage
+
+from core.errors import ParseError
+from tools.llm import Endpoint, complete_text
+from tools.structured import find_json
+
+JudgeName = Literal["exact", "browsecomp", "gaia", "xbench", "auto"]
+JUDGES: tuple[str, ...] = ("exact", "browsecomp", "gaia", "xbench", "auto")
+ATTEMPTS = 2
+
+BROWSECOMP = """Judge whether the following [response] to [question] is correct or not based on the precise \
+and unambiguous [correct_answer] below.
+
+[question]: {question}
+
+[response]: {response}
+
+[correct_answer]: {answer}
+
+Reply as JSON with these fields:
+- extracted_final_answer: the final exact answer extracted from the [response]; "None" if there is none.
+- reasoning: why the extracted_final_answer is or is not correct given [correct_answer], focusing only on \
+meaningful differences; do not solve the problem again and do not argue for another answer.
+- correct: "yes" if extracted_final_answer matches [correct_answer], or is within a small margin of error \
+for numerical problems; "no" otherwise (any inconsistency, ambiguity or non-equivalence).
+- confidence: your confidence in the [response] from 0 to 100."""
+
+GAIA = """You are an evaluation assistant. Given a question, the correct answer and a predicted answer, decide \
+whether the predicted answer is correct. It is correct if it means the same as the correct answer (numbers \
+equal, names the same person, place or thing), even if worded differently.
+
+Question: {question}
+Correct answer: {answer}
+Predicted answer: {response}
+
+Reply with one word: Correct or Incorrect."""
+
+XBENCH = """你是一个通用人工智能助手。根据下面给出的[正确答案], 判断以下对[原问题]的[回答]的回答是否正确。
+
+[原问题]: {question}
+
+[正确答案]: {answer}
+
+[回答]: {response}
+
+以 JSON 回复, 字段如下:
+- 最终答案: 从[回答]中提取出的最终准确答案; 如果没有, 写 "无"。
+- 解释: 根据[正确答案]解释为什么[最终答案]是正确的或错误的, 只关注实质差异, 不要重新解题。
+- 结论: 如果[最终答案]与[正确答案]一致或在数值题的微小误差范围内, 写 "正确"; 否则写 "错误"。"""
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judgement: right, wrong, or None (ungraded), with what the judge said."""
+
+    correct: bool | None
+    detail: dict[str, Any]
+
+
+def normalize(text: str) -> str:
+    """Lower case, no accents, punctuation or articles, single spaces (SQuAD's normalisation, Unicode-aware)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    text = "".join(" " if ch in string.punctuation or unicodedata.category(ch).startswith("P") else ch for ch in text)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def exact(response: str, answer: str) -> Verdict:
+    """Normalised exact match."""
+    return Verdict(normalize(response) == normalize(answer), {"judge": "exact"})
+
+
+def pick(judge: str, question: str) -> str:
+    """The judge ``auto`` stands for, for this question."""
+    if judge != "auto":
+        return judge
+    return "xbench" if _CJK.search(question) else "browsecomp"
+
+
+def read_verdict(judge: str, text: str) -> Verdict:
+    """The verdict in a judge's reply; ParseError when it says none."""
+    if judge == "gaia":
+        words = re.findall(r"\b(correct|incorrect)\b", text.lower())
+        if not words:
+            raise ParseError("the reply says neither Correct nor Incorrect")
+        return Verdict(words[-1] == "correct", {"judge": judge, "reply": text.strip()[:500]})
+    data = find_json(text)
+    if judge == "xbench":
+        verdict = str(data.get("结论", "")).strip()
+        if verdict not in ("正确", "错误"):
+            raise ParseError('the reply has no 结论 of "正确" or "错误"')
+        return Verdict(verdict == "正确", {"judge": judge, **data})
+    verdict = str(data.get("correct", "")).strip().lower()
+    if verdict not in ("yes", "no"):
+        raise ParseError('the reply has no "correct": "yes" or "no"')
+    return Verdict(verdict == "yes", {"judge": judge, **data})
+
+
+async def judge_answer(judge: str, endpoint: Endpoint | None, question: str, answer: str, response: str) -> Verdict:
+    """Judge one response: exact match, or the benchmark's LLM grader (a verdict it cannot give: ungraded)."""
+    name = pick(judge, question)
+    if name == "exact" or endpoint is None:
+        return exact(response, answer)
+    prompt = {"browsecomp": BROWSECOMP, "gaia": GAIA, "xbench": XBENCH}[name].format(
+        question=question, answer=answer, response=response or "(no answer)")
+    problem = ""
+    for _ in range(ATTEMPTS):
+        try:
+            text, _usage = await complete_text(endpoint, [HumanMessage(prompt)])
+            return read_verdict(name, text)
+        except ParseError as exc:
+            problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a judge that fails leaves the item ungraded, never right
+            problem = f"{type(exc).__name__}: {exc}"
+    return Verdict(None, {"judge": name, "ungraded": problem})

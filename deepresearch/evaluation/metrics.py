@@ -1,0 +1,53 @@
+"""What an eval measured: Avg@k (the headline), Pass@k, best Pass@1, costs, and citation validity."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+
+from deepresearch.evaluation.store import Result
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+
+def summarize(results: list[Result]) -> dict[str, float]:
+    """The metrics over every finished rollout (an ungraded rollout counts as not right)."""
+    by_item: dict[str, list[Result]] = defaultdict(list)
+    for r in results:
+        by_item[r.item].append(r)
+    items = list(by_item.values())
+    rollouts = max((len(rs) for rs in items), default=0)
+    right = [[bool(r.correct) for r in sorted(rs, key=lambda r: r.rollout)] for rs in items]
+    per_rollout = [statistics.fmean(rs[k] for rs in right if k < len(rs)) for k in range(rollouts)] if items else []
+    cited = sum(r.citations for r in results)
+    invented = sum(r.invented for r in results)
+    return {
+        "items": len(items), "rollouts": len(results), "k": rollouts,
+        "avg_at_k": statistics.fmean(statistics.fmean(rs) for rs in right) if right else 0.0,
+        "pass_at_k": statistics.fmean(any(rs) for rs in right) if right else 0.0,
+        "best_pass_at_1": max(per_rollout, default=0.0),
+        "ungraded": sum(r.correct is None for r in results),
+        "mean_rounds": statistics.fmean(r.rounds for r in results) if results else 0.0,
+        "mean_calls": statistics.fmean(r.llm_calls for r in results) if results else 0.0,
+        "mean_tokens": statistics.fmean(r.tokens for r in results) if results else 0.0,
+        "wall_p50": _quantile([r.wall for r in results], 0.5),
+        "wall_p95": _quantile([r.wall for r in results], 0.95),
+        "citation_validity": cited / (cited + invented) if cited + invented else 1.0,
+        "invented_removed": invented,
+    }
+
+
+def markdown(summary: dict[str, float], title: str) -> str:
+    """The summary as a markdown table."""
+    rows = [("items × rollouts", f"{summary['items']:.0f} × {summary['k']:.0f}"),
+            ("**Avg@k**", f"**{summary['avg_at_k']:.1%}**"), ("Pass@k", f"{summary['pass_at_k']:.1%}"),
+            ("best Pass@1", f"{summary['best_pass_at_1']:.1%}"), ("ungraded", f"{summary['ungraded']:.0f}"),
+            ("rounds (mean)", f"{summary['mean_rounds']:.1f}"), ("model calls (mean)", f"{summary['mean_calls']:.1f}"),
+            ("tokens (mean)", f"{summary['mean_tokens']:,.0f}"),
+            ("wall s p50 / p95", f"{summary['wall_p50']:.1f} / {summary['wall_p95']:.1f}"),
+            ("citations that are retrieved sources", f"{summary['citation_validity']:.1%}"),
+            ("invented citations removed", f"{summary['invented_removed']:.0f}")]
+    return f"# {title}\n\n| metric | value |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows) + "\n"

@@ -1,0 +1,81 @@
+"""`deepresearch eval`: rollouts through a mode, judged, stored as they finish, resumed without redoing any."""
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import InProcess, cli_env
+from tests.conftest import QUESTION
+from tests.fakes.model_server import ModelServer
+
+
+@pytest.fixture
+def dataset(tmp_path: Path) -> Path:
+    """Two items in the field names public files use: one gold answer right, one wrong (the model says 1921)."""
+    path = tmp_path / "questions.jsonl"
+    path.write_text(json.dumps({"question": QUESTION, "answer": "1921"}) + "\n"
+                    + json.dumps({"problem": QUESTION + " Give the year.", "Answer": "1899"}) + "\n")
+    return path
+
+
+@pytest.fixture
+def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
+    env = cli_env(home, model_server.base_url)
+    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    return env
+
+
+def test_eval_scores_stores_and_resumes(env: dict[str, str], dataset: Path, tmp_path: Path,
+                                        model_server: ModelServer, run_cli: InProcess) -> None:
+    out = tmp_path / "run"
+    first = run_cli(env, "eval", str(dataset), "--k", "2", "--limit", "1", "--out", str(out))
+    assert first.returncode == 0, first.stderr
+    assert "| **Avg@k** | **100.0%** |" in first.stdout
+    planned = len(model_server.calls("planner"))
+    done = run_cli(env, "eval", str(dataset), "--k", "2", "--out", str(out), "--concurrency", "2")
+    assert done.returncode == 0, done.stderr
+    assert "| **Avg@k** | **50.0%** |" in done.stdout and "| Pass@k | 50.0% |" in done.stdout
+    # item 1's two rollouts were stored and not run again: only item 2's planner calls are new
+    assert len(model_server.calls("planner")) == 2 * planned
+    results = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 4 and {r["answer"] for r in results} == {"1921"}
+    assert all(r["citations"] >= 3 and r["invented"] == 0 for r in results)
+    with sqlite3.connect(out / "results.db") as conn:
+        assert conn.execute("SELECT count(*), sum(correct) FROM results").fetchone() == (4, 2)
+    assert "citations that are retrieved sources | 100.0%" in (out / "summary.md").read_text()
+
+
+def test_an_llm_judge_and_an_ungraded_verdict(env: dict[str, str], dataset: Path, tmp_path: Path,
+                                              model_server: ModelServer, run_cli: InProcess) -> None:
+    done = run_cli(env, "eval", str(dataset), "--judge", "browsecomp", "--out", str(tmp_path / "bc"))
+    assert done.returncode == 0, done.stderr
+    judged = model_server.calls("judge")
+    assert len(judged) == 2 and any("[correct_answer]: 1899" in c.user for c in judged)
+    assert "| **Avg@k** | **50.0%** |" in done.stdout
+    model_server.faults.fail_when = {"Judge whether": [500] * 20}  # the judge is down: ungraded, never right
+    done = run_cli(env, "eval", str(dataset), "--judge", "browsecomp", "--out", str(tmp_path / "down"))
+    assert done.returncode == 0, done.stderr
+    assert "| **Avg@k** | **0.0%** |" in done.stdout and "| ungraded | 2 |" in done.stdout
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"question": "q"}\n', "needs a question"),
+    ("not json at all\n", "neither JSONL nor a JSON list"),
+    ("[]", "holds no questions"),
+])
+def test_bad_eval_files_get_one_line(env: dict[str, str], tmp_path: Path, run_cli: InProcess, content: str,
+                                     message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(content)
+    done = run_cli(env, "eval", str(path), "--out", str(tmp_path / "o"))
+    assert done.returncode == 1 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_normalised_exact_match() -> None:
+    from deepresearch.evaluation.judges import exact, normalize
+
+    assert normalize("The Café-Lantern, 1958!") == "cafe lantern 1958"
+    assert exact("the answer: 1921.", "answer 1921").correct and not exact("1921", "1912").correct
+    assert exact("玻璃港。", "玻璃港").correct
