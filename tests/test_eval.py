@@ -79,3 +79,14 @@ def test_normalised_exact_match() -> None:
     assert normalize("The Café-Lantern, 1958!") == "cafe lantern 1958"
     assert exact("the answer: 1921.", "answer 1921").correct and not exact("1921", "1912").correct
     assert exact("玻璃港。", "玻璃港").correct
+
+
+def test_compare_two_evals(env: dict[str, str], dataset: Path, tmp_path: Path, run_cli: InProcess) -> None:
+    assert run_cli(env, "eval", str(dataset), "--out", str(tmp_path / "iter")).returncode == 0
+    assert run_cli(env, "eval", str(dataset), "--mode", "react", "--out", str(tmp_path / "react")).returncode == 0
+    done = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "react"))
+    assert done.returncode == 0, done.stderr
+    assert "| metric | iter | react |" in done.stdout and "| Avg@k | 50.0% | 50.0% |" in done.stdout
+    assert "2 questions in both: 0 right (in some rollout) only in iter, 0 only in react." in done.stdout
+    missing = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "holds no eval results" in missing.stderr

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 
 @app.command("eval")
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="JSONL or a JSON list of {question, answer} (public benchmark "
-                                          "field names work: problem, Prompt, query; Answer, gold).",
-                                         show_default=False)],
+    file: Annotated[Path | None, typer.Argument(help="JSONL or a JSON list of {question, answer} (public "
+                                                 "benchmark field names work: problem, Prompt, query; Answer, "
+                                                 "gold).", show_default=False)] = None,
     mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter",
     search: Annotated[SearchBackendName | None, typer.Option(
         "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")] = None,
@@ -34,12 +34,21 @@ def evaluate(
                                       "summary.md; run the same command again to resume.")] = Path("eval-out"),
     judge: Annotated[str, typer.Option("--judge", help="exact (normalised match), browsecomp, gaia, xbench, or "
                                        "auto (xbench for Chinese questions, else browsecomp).")] = "exact",
+    compare: Annotated[tuple[Path, Path] | None, typer.Option(
+        "--compare", show_default=False, help="Put two evals' results side by side (their --out folders).")] = None,
     settings_: SetOpt = None,
 ) -> None:
     """Evaluate a mode on question/answer pairs; an interrupted eval, run again, redoes no finished rollout.
 
     Example: deepresearch eval questions.jsonl --k 3 --judge browsecomp --out runs/iter
     """
+    if compare is not None:
+        from deepresearch.evaluation.compare import side_by_side
+
+        print(side_by_side(*compare), end="")
+        return
+    if file is None:
+        raise UserInputError("eval needs a question file (or --compare A B)")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from deepresearch.evaluation.data import load_items

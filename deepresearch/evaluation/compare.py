@@ -1,0 +1,45 @@
+"""Two evals side by side: their metrics, and the questions one got right and the other did not."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from core.errors import UserInputError
+from deepresearch.evaluation.metrics import summarize
+from deepresearch.evaluation.store import Result, ResultStore
+
+ROWS = (("Avg@k", "avg_at_k", "{:.1%}"), ("Pass@k", "pass_at_k", "{:.1%}"), ("best Pass@1", "best_pass_at_1", "{:.1%}"),
+        ("ungraded", "ungraded", "{:.0f}"), ("rounds (mean)", "mean_rounds", "{:.1f}"),
+        ("model calls (mean)", "mean_calls", "{:.1f}"), ("tokens (mean)", "mean_tokens", "{:,.0f}"),
+        ("wall s p50", "wall_p50", "{:.1f}"), ("wall s p95", "wall_p95", "{:.1f}"),
+        ("citations that are retrieved sources", "citation_validity", "{:.1%}"))
+
+
+def _results(folder: Path) -> list[Result]:
+    db = folder / "results.db"
+    if not db.is_file():
+        raise UserInputError(f"{folder} holds no eval results (no results.db)")
+    return ResultStore(db).all()
+
+
+def _right(results: list[Result]) -> dict[str, bool]:
+    by_item: dict[str, list[bool]] = defaultdict(list)
+    for r in results:
+        by_item[r.item].append(bool(r.correct))
+    return {item: any(rs) for item, rs in by_item.items()}
+
+
+def side_by_side(a: Path, b: Path) -> str:
+    """A markdown table of both evals' metrics, and which shared questions only one of them got right."""
+    ra, rb = _results(a), _results(b)
+    sa, sb = summarize(ra), summarize(rb)
+    lines = [f"| metric | {a.name} | {b.name} |", "|---|---:|---:|",
+             f"| items × rollouts | {sa['items']:.0f} × {sa['k']:.0f} | {sb['items']:.0f} × {sb['k']:.0f} |"]
+    lines += [f"| {label} | {fmt.format(sa[key])} | {fmt.format(sb[key])} |" for label, key, fmt in ROWS]
+    right_a, right_b = _right(ra), _right(rb)
+    shared = right_a.keys() & right_b.keys()
+    only_a = sum(right_a[i] and not right_b[i] for i in shared)
+    only_b = sum(right_b[i] and not right_a[i] for i in shared)
+    return ("\n".join(lines) + f"\n\n{len(shared)} questions in both: {only_a} right (in some rollout) only in "
+            f"{a.name}, {only_b} only in {b.name}.\n")
