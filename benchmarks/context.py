@@ -19,8 +19,9 @@ import sqlite3
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
-from benchmarks.relay import Clock, TimedBrain, by_round, scenario, write_corpus
+from benchmarks.relay import Call, Clock, TimedBrain, by_round, scenario, write_corpus
 
 BENCH_THREAD = "00000000-0000-4000-8000-00000000be4c"
 
@@ -44,7 +45,8 @@ def checkpoint_bytes_by_round(db: Path, thread: str) -> dict[int, int]:
     return rounds
 
 
-async def run(rounds: int) -> None:
+async def measure(rounds: int) -> tuple[Any, dict[int, list[Call]], dict[int, int]]:
+    """Run the long relay for ``rounds`` rounds: the result, its calls by round, and checkpoint bytes by round."""
     work = Path(tempfile.mkdtemp(prefix="bench-context-"))
     os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
     from core.settings import load_settings
@@ -65,8 +67,12 @@ async def run(rounds: int) -> None:
         ctx = Context.bind(settings)(max_rounds=rounds, pages_per_round=2, max_llm_calls=1000, max_stalls=rounds)
         result = await runner.start(settings, BENCH_THREAD, "Where does the parcel that leaves Arnholt end up?",
                                     "iter", ctx, clock)
-    rounds_of = by_round(brain.calls, clock.round_ends())
-    sizes = checkpoint_bytes_by_round(work / "home" / "checkpoints.db", BENCH_THREAD)
+    return result, by_round(brain.calls, clock.round_ends()), checkpoint_bytes_by_round(
+        work / "home" / "checkpoints.db", BENCH_THREAD)
+
+
+async def run(rounds: int) -> None:
+    result, rounds_of, sizes = await measure(rounds)
     print(f"IterResearch context benchmark: {result.rounds} rounds, {result.llm_calls} calls, "
           f"answer {result.answer!r}\n")
     print(f"{'round':>5} {'calls':>5} {'max prompt':>11} {'planner':>8} {'writer':>8} {'ckpt bytes':>11}")

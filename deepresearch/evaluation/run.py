@@ -45,6 +45,7 @@ async def _research(settings: Settings, thread_id: str, item: Item, mode: str, c
 async def run_eval(settings: Settings, items: list[Item], *, mode: str, ctx: Context, k: int, concurrency: int,
                    judge: str, out: Path, on_result: Callable[[Result], None]) -> list[Result]:
     """Run what is not stored yet; every result is stored before the next is counted. All results at the end."""
+    out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out / "results.db")
     done = store.done()
     todo = [(item, r) for item in items for r in range(1, k + 1) if (item.key, r) not in done]

@@ -1,0 +1,142 @@
+"""Every performance target in one table: `python -m benchmarks.suite [--quick]`.
+
+Orchestration overhead per round (instant model; and as a share of the wall time at 1 s a call), 8-way
+fan-out efficiency at 200 ms, checkpoint bytes per round (round 12 / round 2), corpus ingest rate and
+FTS query p50/p95 at 100,000 passages (text of 20,000 made-up words with Zipf's frequencies; queries of
+three content words and a document tag), and eval throughput at concurrency 1, 4 and 16 against the fake
+endpoint at 300 ms a call (in-process). ``--quick`` shrinks the corpus to 20,000 passages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.relay import RemoteModel, question, write_corpus
+
+ROWS: list[tuple[str, str, str, bool]] = []  # measure, value, target, met
+
+
+def row(measure: str, value: str, target: str, met: bool) -> None:
+    ROWS.append((measure, value, target, met))
+    print(f"  {measure}: {value} (target {target}) {'ok' if met else 'MISSED'}", flush=True)
+
+
+async def overhead(work: Path) -> None:
+    from benchmarks.critical_path import one
+
+    await one(1, 0.0, work)  # warm-up
+    fast = await one(4, 0.0, work)
+    row("orchestration per round, instant model", f"{fast['wall'] / fast['rounds'] * 1000:.0f} ms", "-", True)
+    slow = await one(3, 1.0, work)
+    share = (slow["wall"] - slow["waves"]) / slow["wall"]
+    row("orchestration share of the wall time at 1 s a call (3 hops)", f"{share:.1%}", "< 2%", share < 0.02)
+
+
+async def fan_out() -> None:
+    from benchmarks.fetch import fetch_all
+    from tests.fakes.web_server import Route, WebServer
+
+    body = b"<html><title>Page</title><p>" + b"Some text of a page. " * 50 + b"</p></html>"
+    with WebServer({f"/page/{i}": Route(body, delay=0.2) for i in range(32)}) as web:
+        # a loop of its own, as `benchmarks/fetch.py` runs it: nothing else's threads or tasks in the way
+        wall = min([await asyncio.to_thread(asyncio.run, fetch_all(web, 32, 8)) for _ in range(3)])
+    efficiency = 32 * 0.2 / 8 / wall
+    row("8-way fan-out efficiency at 200 ms", f"{efficiency:.2f}", ">= 0.8", efficiency >= 0.8)
+
+
+async def checkpoints() -> None:
+    from benchmarks.context import measure
+
+    _, _, sizes = await measure(13)
+    ratio = sizes.get(12, 0) / max(1, sizes.get(2, 0))
+    row("checkpoint bytes per round, round 12 / round 2", f"{ratio:.2f}x", "<= 1.2x", ratio <= 1.2)
+
+
+def corpus(work: Path, passages: int) -> None:
+    from tools.corpus import Corpus
+
+    rng = random.Random(7)
+    # a vocabulary of 20,000 made-up words used with Zipf's frequencies, as words are in real text
+    vocabulary = ["".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(rng.randint(2, 4)))
+                  for _ in range(20_000)]
+    weights = [1 / (rank + 1) for rank in range(len(vocabulary))]
+    folder = work / "big"
+    folder.mkdir()
+    per_doc = 50
+    for d in range(passages // per_doc):
+        words = rng.choices(vocabulary, weights, k=110 * per_doc)
+        paragraphs = [" ".join(words[p * 110:(p + 1) * 110]) + f" doc{d} part{p}." for p in range(per_doc)]
+        (folder / f"doc{d:05d}.md").write_text(f"# Document {d}\n\n" + "\n\n".join(paragraphs))
+    store = Corpus(work / "big.db")
+    started = time.perf_counter()
+    store.ingest([folder])
+    elapsed = time.perf_counter() - started
+    count = store.stats()["passages"]
+    row(f"corpus ingest rate ({count:,} passages)", f"{count / elapsed:,.0f} passages/s", "-", True)
+    timings = []
+    for _ in range(200):
+        # keyword queries: content words (not this language's hundred most frequent, its "the" and "of")
+        query = " ".join(rng.choices(vocabulary[100:], k=3)) + f" doc{rng.randrange(passages // per_doc)}"
+        started = time.perf_counter()
+        store.search(query, 10)
+        timings.append((time.perf_counter() - started) * 1000)
+    p50, p95 = statistics.median(timings), sorted(timings)[int(0.95 * len(timings))]
+    row(f"FTS query p50 / p95 at {count:,} passages", f"{p50:.1f} / {p95:.1f} ms", "p95 < 50 ms", p95 < 50)
+
+
+async def eval_throughput(work: Path) -> None:
+    from core.settings import load_settings
+    from deepresearch.evaluation.data import Item
+    from deepresearch.evaluation.run import run_eval
+    from state.context import Context
+
+    items = [Item(f"{i:04x}", f"{question(1)} (case {i})", "Arnwick") for i in range(16)]
+    rates = []
+    with RemoteModel(1, 0.3) as model:
+        os.environ["DEEPRESEARCH_BASE_URL"] = model.base_url
+        loaded = load_settings()
+        ctx = Context.bind(loaded)(pages_per_round=3, queries_per_round=1, results_per_query=2)
+        for concurrency in (1, 4, 16):
+            started = time.perf_counter()
+            await run_eval(loaded, items, mode="iter", ctx=ctx, k=1, concurrency=concurrency, judge="exact",
+                           out=work / f"eval{concurrency}", on_result=lambda _: None)
+            rates.append(len(items) / (time.perf_counter() - started) * 60)
+    row("eval throughput at concurrency 1 / 4 / 16 (items/min)", " / ".join(f"{r:.0f}" for r in rates),
+        "grows with concurrency", rates[0] < rates[1] < rates[2])
+
+
+async def run(passages: int) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-suite-"))
+    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
+    from tools.corpus import Corpus
+
+    write_corpus(work / "corpus", paragraphs=4, guides=True)
+    (work / "home").mkdir()
+    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    print("measuring...")
+    await fan_out()  # first: later runs leave the process busier (see the README)
+    await overhead(work)
+    await checkpoints()
+    corpus(work, passages)
+    await eval_throughput(work)
+    print("\n| measure | value | target | |\n|---|---:|---|---|")
+    for measure, value, target, met in ROWS:
+        print(f"| {measure} | {value} | {target} | {'met' if met else '**missed**'} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 corpus passages instead of 100,000")
+    args = parser.parse_args()
+    asyncio.run(run(20_000 if args.quick else 100_000))
+
+
+if __name__ == "__main__":
+    main()
