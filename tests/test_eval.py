@@ -45,6 +45,8 @@ def test_eval_scores_stores_and_resumes(env: dict[str, str], dataset: Path, tmp_
     with sqlite3.connect(out / "results.db") as conn:
         assert conn.execute("SELECT count(*), sum(correct) FROM results").fetchone() == (4, 2)
     assert "citations that are retrieved sources | 100.0%" in (out / "summary.md").read_text()
+    for plot in ("accuracy_by_rounds.png", "accuracy_by_calls.png"):
+        assert (out / plot).read_bytes().startswith(b"\x89PNG") and (out / plot).stat().st_size > 5000
 
 
 def test_an_llm_judge_and_an_ungraded_verdict(env: dict[str, str], dataset: Path, tmp_path: Path,
@@ -84,8 +86,10 @@ def test_normalised_exact_match() -> None:
 def test_compare_two_evals(env: dict[str, str], dataset: Path, tmp_path: Path, run_cli: InProcess) -> None:
     assert run_cli(env, "eval", str(dataset), "--out", str(tmp_path / "iter")).returncode == 0
     assert run_cli(env, "eval", str(dataset), "--mode", "react", "--out", str(tmp_path / "react")).returncode == 0
-    done = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "react"))
+    done = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "react"), "--out",
+                   str(tmp_path / "cmp"))
     assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cmp" / "compare-iter-react.png").read_bytes().startswith(b"\x89PNG")
     assert "| metric | iter | react |" in done.stdout and "| Avg@k | 50.0% | 50.0% |" in done.stdout
     assert "2 questions in both: 0 right (in some rollout) only in iter, 0 only in react." in done.stdout
     missing = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "nowhere"))

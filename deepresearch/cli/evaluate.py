@@ -30,8 +30,9 @@ def evaluate(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Rollouts at once.")] = 4,
     limit: Annotated[int | None, typer.Option("--limit", min=1, show_default=False,
                                               help="Only the first N questions.")] = None,
-    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for results.db, results.jsonl and "
-                                      "summary.md; run the same command again to resume.")] = Path("eval-out"),
+    out: Annotated[Path, typer.Option("--out", file_okay=False, help="Folder for results.db, results.jsonl, "
+                                      "summary.md and the plots (with --compare: the comparison's plot); run the "
+                                      "same command again to resume.")] = Path("eval-out"),
     judge: Annotated[str, typer.Option("--judge", help="exact (normalised match), browsecomp, gaia, xbench, or "
                                        "auto (xbench for Chinese questions, else browsecomp).")] = "exact",
     compare: Annotated[tuple[Path, Path] | None, typer.Option(
@@ -45,7 +46,9 @@ def evaluate(
     if compare is not None:
         from deepresearch.evaluation.compare import side_by_side
 
-        print(side_by_side(*compare), end="")
+        table, plot = side_by_side(*compare, out)
+        print(table, end="")
+        err.print(f"plot in {plot}")
         return
     if file is None:
         raise UserInputError("eval needs a question file (or --compare A B)")
@@ -90,5 +93,9 @@ def evaluate(
                                        encoding="utf-8")
     report = markdown(summary, f"{file.name}: {mode} mode, judge {judge}")
     (out / "summary.md").write_text(report, encoding="utf-8")
+    from deepresearch.evaluation.plots import eval_plots
+
+    plots = eval_plots(results, out, f"{file.name} ({mode})")
     print(report, end="")
-    err.print(f"results in {out / 'results.jsonl'} and {out / 'summary.md'}")
+    err.print(f"results in {out / 'results.jsonl'} and {out / 'summary.md'}; plots: "
+              + ", ".join(p.name for p in plots))

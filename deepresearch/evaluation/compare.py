@@ -30,8 +30,10 @@ def _right(results: list[Result]) -> dict[str, bool]:
     return {item: any(rs) for item, rs in by_item.items()}
 
 
-def side_by_side(a: Path, b: Path) -> str:
-    """A markdown table of both evals' metrics, and which shared questions only one of them got right."""
+def side_by_side(a: Path, b: Path, out: Path) -> tuple[str, Path]:
+    """A markdown table of both evals' metrics and which shared questions only one got right; and a plot in ``out``."""
+    from deepresearch.evaluation.plots import compare_plot
+
     ra, rb = _results(a), _results(b)
     sa, sb = summarize(ra), summarize(rb)
     lines = [f"| metric | {a.name} | {b.name} |", "|---|---:|---:|",
@@ -41,5 +43,7 @@ def side_by_side(a: Path, b: Path) -> str:
     shared = right_a.keys() & right_b.keys()
     only_a = sum(right_a[i] and not right_b[i] for i in shared)
     only_b = sum(right_b[i] and not right_a[i] for i in shared)
+    out.mkdir(parents=True, exist_ok=True)
+    plot = compare_plot({a.name: sa, b.name: sb}, out / f"compare-{a.name}-{b.name}.png")
     return ("\n".join(lines) + f"\n\n{len(shared)} questions in both: {only_a} right (in some rollout) only in "
-            f"{a.name}, {only_b} only in {b.name}.\n")
+            f"{a.name}, {only_b} only in {b.name}.\n"), plot
