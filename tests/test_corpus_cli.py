@@ -92,3 +92,35 @@ def test_parse_exits_1_when_any_source_fails(tmp_path: Path, home: Path, run_cli
     done = run_cli(cli_env(home), "parse", str(tmp_path / "a.md"), str(tmp_path / "b.txt"))
     assert done.returncode == 1 and 'title="A"' in done.stdout
     assert done.stderr.strip() == f"failed {tmp_path / 'b.txt'}: binary content, not text (refused)"
+
+
+def test_a_jsonl_collection_is_a_corpus_of_its_own(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    """BrowseComp-Plus style: one document per line, read from the corpus (its URL only names it)."""
+    from tests.conftest import QUESTION, glass_harbor
+    from tests.fakes.model_server import ModelServer
+    from tests.fakes.toy_model import ToyModel
+
+    corpus_dir = Path(__file__).parent / "data" / "corpus"
+    lines = [{"docid": f"d{i}", "url": f"https://example.org/{p.stem}", "text": p.read_text()}
+             for i, p in enumerate(sorted(corpus_dir.glob("*.md")))]
+    lines.append({"docid": "guide", "title": "Velmora Town Guide", "text": "The Velmora Public Library on Harbour "
+                  "Street was designed by Ilse Marrow and opened in 1962."})
+    lines.append({"docid": "arch", "title": "Ilse Marrow", "text": "Ilse Marrow was born in 1921 in Tromsholm."})
+    collection = tmp_path / "plus.jsonl"
+    collection.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n" + json.dumps({"id": 9})
+                          + "\n")
+    with ModelServer(ToyModel(glass_harbor())) as server:
+        env = cli_env(home, server.base_url)
+        done = run_cli(env, "ingest", str(collection))
+        assert done.returncode == 1  # two bad records, reported by line; the rest are in
+        assert done.stdout.startswith(f"added {len(lines)}, updated 0, unchanged 0, failed 2;")
+        assert f"{collection.resolve()} line {len(lines) + 1}: not JSON" in done.stderr
+        assert f"{collection.resolve()} line {len(lines) + 2}: no text" in done.stderr
+        again = run_cli(env, "ingest", str(collection))
+        assert again.stdout.startswith(f"added 0, updated 0, unchanged {len(lines)},")
+        listed = json.loads(run_cli(env, "corpus", "list", "--json").stdout)
+        assert {d["path"] for d in listed} >= {"plus:guide", "plus:arch", "plus:d0"}
+        result = run_cli(env, "run", QUESTION, "--json", "--set", "pages_per_round=3")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["answer"] == "1921" and all(s["url"].startswith("plus:") for s in data["sources"])

@@ -160,6 +160,16 @@ class Corpus:
                 "INSERT INTO passages (doc_id, seq, path, title, text, grams) VALUES (?, ?, ?, ?, ?, ?)",
                 [(doc_id, i, key, title, body, cjk_grams(f"{title}\n{body}")) for i, body in enumerate(passages)])
 
+    def put(self, key: str, title: str, kind: str, text: str) -> str:
+        """Store one document under ``key`` (not a file: a record of a collection); added, updated or unchanged."""
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self._db() as db:
+            row = db.execute("SELECT id, hash FROM documents WHERE path = ?", [key]).fetchone()
+            if row is not None and row[1] == digest:
+                return "unchanged"
+            self._store(db.conn, key, digest, title, kind, text, row[0] if row else None)
+        return "updated" if row else "added"
+
     def search(self, query: str, k: int) -> list[Hit]:
         """BM25 search; one hit per document (its best passage as the snippet)."""
         match = fts_query(query)

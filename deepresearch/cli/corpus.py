@@ -17,24 +17,35 @@ app.add_typer(corpus_app, name="corpus")
 
 
 @app.command()
-def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive).")]) -> None:
+def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (recursive), or .jsonl "
+                                                     "collections (one document per line).")]) -> None:
     """Index .md, .txt, .html, .pdf, .docx and .csv files into the local corpus (unchanged files are skipped).
 
-    Every file is named by its full path. Exit 1 if any file could not be indexed (the others are), else 0.
+    A .jsonl file given by name is a collection (BrowseComp-Plus style): each line a document, with its text,
+    an id, and a title or URL. Every file is named by its full path. Exit 1 if any file or record could not be
+    indexed (the others are), else 0.
 
     Example: deepresearch ingest ~/papers notes.md
     """
-    from tools.corpus import Corpus, iter_files
+    from tools.collections import ingest_collection
+    from tools.corpus import Corpus, IngestReport, iter_files
 
     loaded = settings()
+    paths = [p.expanduser() for p in paths]
     for path in paths:
-        if not path.expanduser().exists():
-            raise UserInputError(f"no such file or folder: {path.expanduser().absolute()}")
-    if not any(True for _ in iter_files(p.expanduser() for p in paths)):
+        if not path.exists():
+            raise UserInputError(f"no such file or folder: {path.absolute()}")
+    collections = [p for p in paths if p.is_file() and p.suffix.lower() == ".jsonl"]
+    files = [p for p in paths if p not in collections]
+    if files and not any(True for _ in iter_files(files)):
         raise UserInputError("no .md, .txt, .html, .pdf, .docx or .csv files found in "
-                             + ", ".join(str(p.expanduser().absolute()) for p in paths))
+                             + ", ".join(str(p.absolute()) for p in files))
     corpus = Corpus(loaded.corpus_db)
-    report = corpus.ingest(paths, loaded.parsing)
+    report = corpus.ingest(files, loaded.parsing) if files else IngestReport()
+    for collection in collections:
+        part = ingest_collection(corpus, collection, loaded.parsing)
+        for name in ("added", "updated", "unchanged", "failed", "warnings"):
+            getattr(report, name).extend(getattr(part, name))
     for file, warning in report.warnings:
         err.print(f"[yellow]warning[/] {escape(file)}: {escape(warning)}")
     for file, reason in report.failed:
