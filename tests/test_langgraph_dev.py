@@ -267,3 +267,25 @@ async def test_heavy_runs_through_the_api_and_studio_sees_its_agents(stack: dict
                            context={**CONTEXT, "heavy_agents": 2})
     state = await client.threads.get_state(thread["thread_id"])
     assert state["values"]["answer"] == "1921" and len(state["values"]["agent_reports"]) == 2
+
+
+async def test_eval_through_the_server_resumes_without_redoing(stack: dict[str, Any], run_cli: InProcess,
+                                                               tmp_path: Path) -> None:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": QUESTION, "answer": "1921"}) + "\n"
+                         + json.dumps({"question": QUESTION + " (the year)", "answer": "1899"}) + "\n")
+    out = tmp_path / "served"
+    done = await command(run_cli, stack, "eval", str(questions), "--server", stack["url"], "--k", "2", "--out",
+                         str(out), "--set", "pages_per_round=2")
+    assert done.returncode == 0, done.stderr
+    assert "| **Avg@k** | **50.0%** |" in done.stdout
+    threads = [json.loads(line)["thread_id"] for line in (out / "results.jsonl").read_text().splitlines()]
+    client = get_client(url=stack["url"])
+    for thread_id in threads:  # the rollouts ran on the server, as its threads
+        assert (await client.threads.get_state(thread_id))["values"]["answer"] == "1921"
+    calls = len(stack["model"].calls())
+    (out / "results.db").unlink()  # the results are lost, the server's threads are not
+    again = await command(run_cli, stack, "eval", str(questions), "--server", stack["url"], "--k", "2", "--out",
+                          str(out))
+    assert again.returncode == 0 and "| **Avg@k** | **50.0%** |" in again.stdout
+    assert len(stack["model"].calls()) == calls  # finished threads were read back, not run again

@@ -35,6 +35,9 @@ def evaluate(
                                       "same command again to resume.")] = Path("eval-out"),
     judge: Annotated[str, typer.Option("--judge", help="exact (normalised match), browsecomp, gaia, xbench, or "
                                        "auto (xbench for Chinese questions, else browsecomp).")] = "exact",
+    server: Annotated[str | None, typer.Option(
+        "--server", show_default=False, help="Run the rollouts through a LangGraph server at this URL "
+        "(langgraph dev, or a deployment) instead of in this process.")] = None,
     compare: Annotated[tuple[Path, Path] | None, typer.Option(
         "--compare", show_default=False, help="Put two evals' results side by side (their --out folders).")] = None,
     settings_: SetOpt = None,
@@ -80,9 +83,15 @@ def evaluate(
             right[1] += 1
             bar.update(task, advance=1, description=f"accuracy so far {right[0] / right[1]:.0%}")
 
+        research = None
+        if server:
+            from core.vocabulary import MODES
+            from deepresearch.evaluation.remote import RemoteResearch
+
+            research = RemoteResearch(server, MODES[mode], ctx)
         try:
             results = asyncio.run(run_eval(loaded, items, mode=mode, ctx=ctx, k=k, concurrency=concurrency,
-                                           judge=judge, out=out, on_result=counted))
+                                           judge=judge, out=out, on_result=counted, research=research))
         except KeyboardInterrupt:
             err.print(f"interrupted; {right[1]} rollouts are stored: run the same command again to go on")
             raise typer.Exit(130) from None

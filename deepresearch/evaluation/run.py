@@ -11,7 +11,8 @@ import asyncio
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from checkpoints.threads import thread_id_for
@@ -34,7 +35,7 @@ def rollout_thread(out: Path, item: Item, rollout: int) -> str:
     return thread_id_for(f"eval-{run}-{item.key}-{rollout}")
 
 
-async def _research(settings: Settings, thread_id: str, item: Item, mode: str, ctx: Context) -> runner.RunResult:
+async def _in_process(settings: Settings, mode: str, ctx: Context, thread_id: str, item: Item) -> runner.RunResult:
     quiet = Progress(enabled=False)
     try:
         return await runner.start(settings, thread_id, item.question, mode, ctx, quiet)
@@ -42,9 +43,17 @@ async def _research(settings: Settings, thread_id: str, item: Item, mode: str, c
         return await runner.resume(settings, thread_id, quiet)  # stopped mid-way last time: on from there
 
 
+Research = Callable[[str, Item], Awaitable[runner.RunResult]]  # (thread id, item) -> the rollout's result
+
+
 async def run_eval(settings: Settings, items: list[Item], *, mode: str, ctx: Context, k: int, concurrency: int,
-                   judge: str, out: Path, on_result: Callable[[Result], None]) -> list[Result]:
-    """Run what is not stored yet; every result is stored before the next is counted. All results at the end."""
+                   judge: str, out: Path, on_result: Callable[[Result], None],
+                   research: Research | None = None) -> list[Result]:
+    """Run what is not stored yet; every result is stored before the next is counted. All results at the end.
+
+    ``research`` runs one rollout; by default in this process (``--server``: through a LangGraph server).
+    """
+    research = research or partial(_in_process, settings, mode, ctx)
     out.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out / "results.db")
     done = store.done()
@@ -58,7 +67,7 @@ async def run_eval(settings: Settings, items: list[Item], *, mode: str, ctx: Con
         async with slots:
             thread_id = rollout_thread(out, item, rollout)
             started = time.perf_counter()
-            result = await _research(settings, thread_id, item, mode, ctx)
+            result = await research(thread_id, item)
             wall = time.perf_counter() - started
             verdict = await judge_answer(judge, judge_endpoint, item.question, item.answer, result.answer)
             body = result.report.split("\n## Sources", 1)[0]
