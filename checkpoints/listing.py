@@ -53,8 +53,10 @@ def local_time(iso: str) -> str:
     return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def parse_metadata(raw: bytes | str | None) -> dict[str, Any]:
-    """A checkpoint's metadata as the saver stores it (JSON), or {} if there is none or it is unreadable."""
+def parse_metadata(raw: bytes | str | dict[str, Any] | None) -> dict[str, Any]:
+    """A checkpoint's metadata as the saver stores it (JSON; Postgres hands it over parsed), or {} if unreadable."""
+    if isinstance(raw, dict):
+        return raw
     try:
         data = json.loads(raw) if raw else {}
     except (ValueError, UnicodeDecodeError):

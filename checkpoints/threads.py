@@ -8,19 +8,26 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
 from checkpoints.listing import ThreadSummary, local_time, parse_metadata
-from checkpoints.saver import DeepResearchSaver
 from core.errors import UserInputError
 from state.context import Context
 
 # names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
 NAMESPACE = uuid.UUID("6d1f6c3e-2f4b-4f5e-9a57-2b1f0c4d8e11")
 ID_FRAGMENT = re.compile(r"[0-9a-f-]{6,36}")
+
+
+class ThreadStore(Protocol):
+    """A checkpoint store the thread commands can query (the SQLite saver, or the Postgres one)."""
+
+    async def rows(self, sql: str, args: Any) -> list[Any]:
+        """Rows of a query written with ``?`` placeholders."""
+        ...
 
 
 def thread_id_for(name: str) -> str:
@@ -31,14 +38,14 @@ def thread_id_for(name: str) -> str:
         return str(uuid.uuid5(NAMESPACE, name))
 
 
-async def thread_ids(saver: DeepResearchSaver) -> list[str]:
+async def thread_ids(saver: ThreadStore) -> list[str]:
     """Every thread with checkpoints, most recently updated first."""
     rows = await saver.rows("SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints "
                             "WHERE checkpoint_ns = '' GROUP BY thread_id ORDER BY latest DESC", [])
     return [row[0] for row in rows]
 
 
-async def resolve_thread(saver: DeepResearchSaver, ref: str, fragments: bool = True) -> str:
+async def resolve_thread(saver: ThreadStore, ref: str, fragments: bool = True) -> str:
     """The thread a user means: its UUID, the name it was started under, or a unique start or end of its id.
 
     (The server's UUIDv7 ids share their start when created close together; their end is random.)
@@ -62,7 +69,7 @@ async def resolve_thread(saver: DeepResearchSaver, ref: str, fragments: bool = T
     raise UserInputError(f"unknown thread {ref!r} (see `deepresearch threads`)")
 
 
-async def latest_metadata(saver: DeepResearchSaver, thread_id: str) -> dict[str, Any]:
+async def latest_metadata(saver: ThreadStore, thread_id: str) -> dict[str, Any]:
     """Metadata of a thread's newest checkpoint (run settings, graph id, thread name)."""
     rows = await saver.rows("SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
                             "ORDER BY checkpoint_id DESC LIMIT 1", [thread_id])

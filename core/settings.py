@@ -144,6 +144,13 @@ def _origins(value: str) -> str:
     return ",".join(found)
 
 
+def _postgres_url(value: str) -> str:
+    value = value.strip()
+    if value and not value.startswith(("postgres://", "postgresql://")):
+        raise ValueError("must be a postgres:// or postgresql:// URL (empty: checkpoints.db in DEEPRESEARCH_HOME)")
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 Seconds = Annotated[float, AfterValidator(_finite)]
 
@@ -164,6 +171,8 @@ class Settings(BaseSettings):
     max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
     searxng_url: HttpUrl = Field("", validation_alias="SEARXNG_URL")
     sandbox_url: HttpUrl = Field("", validation_alias="SANDBOX_FUSION_ENDPOINT")
+    checkpoint_url: Annotated[str, AfterValidator(_postgres_url)] = Field(
+        "", validation_alias="DEEPRESEARCH_CHECKPOINT_URL")
     judge_base_url: HttpUrl = Field("", validation_alias="DEEPRESEARCH_JUDGE_BASE_URL")
     judge_model: str = Field("", validation_alias="DEEPRESEARCH_JUDGE_MODEL")
     judge_api_key: SecretStr = Field(SecretStr(""), validation_alias="DEEPRESEARCH_JUDGE_API_KEY")

@@ -12,6 +12,10 @@ from core.settings import Settings
 
 async def list_all(settings: Settings) -> list[ThreadSummary]:
     """Every thread, newest first, whichever side (CLI or API) started it."""
+    if settings.checkpoint_url:  # Postgres: every thread through its graph
+        from deepresearch import runner
+
+        return await runner.summaries(settings, await runner.all_thread_ids(settings))
     rows = quick_summaries(settings.checkpoints_db)
     unjudged = [row for row in rows if isinstance(row, str)]
     if not unjudged:

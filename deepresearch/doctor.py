@@ -51,8 +51,12 @@ def _databases(settings: Settings) -> tuple[bool, list[str]]:
     lines: list[str] = []
     verdicts: list[str] = []
     databases: list[tuple[str, Path, Callable[[Path], str]]] = [
-        ("corpus", settings.corpus_db, _corpus_stats), ("pages", settings.pages_db, _pages_stats),
-        ("checkpoints", settings.checkpoints_db, _checkpoint_stats)]
+        ("corpus", settings.corpus_db, _corpus_stats), ("pages", settings.pages_db, _pages_stats)]
+    if settings.checkpoint_url:  # the thread store is a server's: say which, never with its password
+        where = settings.checkpoint_url.split("@")[-1] if "@" in settings.checkpoint_url else "(local socket)"
+        lines.append(f"checkpoints in Postgres ({where}; DEEPRESEARCH_CHECKPOINT_URL)")
+    else:
+        databases.append(("checkpoints", settings.checkpoints_db, _checkpoint_stats))
     for label, path, stats in databases:
         problem = quick_check(path) if path.exists() else None
         if problem == BUSY:  # in use by a writer: not checked, not damaged

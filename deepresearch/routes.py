@@ -49,7 +49,7 @@ async def sync_threads() -> dict[str, int]:
     """
     client = get_client()  # in-process: talks to this very server
     on_server = await _server_threads(client)
-    async with saver_for(SETTINGS.checkpoints_db) as saver:
+    async with saver_for(SETTINGS) as saver:
         in_db = await thread_ids(saver)
         missing = [(t, await latest_metadata(saver, t)) for t in in_db if t not in on_server]
     added = 0

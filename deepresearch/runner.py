@@ -7,17 +7,16 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
 from checkpoints.listing import ThreadSummary
-from checkpoints.saver import DeepResearchSaver, graph_id_of, open_saver
+from checkpoints.postgres import open_postgres
+from checkpoints.saver import graph_id_of, open_saver
 from checkpoints.threads import latest_metadata, resolve_thread, run_settings, status_of, summarize, thread_ids
 from core.errors import ThreadExists, UserInputError
 from core.settings import Settings
@@ -77,7 +76,7 @@ def graph_id_for_mode(mode: str) -> str:
     return MODES[mode]
 
 
-def compile_graph(graph_id: str, saver: AsyncSqliteSaver) -> Graph:
+def compile_graph(graph_id: str, saver: Any) -> Graph:
     """A registered graph compiled with the shared SQLite saver."""
     if graph_id not in GRAPHS:
         raise UserInputError(f"this thread was run by graph {graph_id!r}, which this version does not have")
@@ -97,12 +96,15 @@ def _delta_channels(graph_id: str) -> dict[str, DeltaChannel[Any]]:
     return {name: ch for name, ch in builder(Context).channels.items() if isinstance(ch, DeltaChannel)}
 
 
-def saver_for(path: Path, read_only: bool = False) -> AbstractAsyncContextManager[DeepResearchSaver]:
-    """The shared SQLite saver, told which channels of each thread are delta channels.
+def saver_for(settings: Settings, read_only: bool = False) -> AbstractAsyncContextManager[Any]:
+    """The shared saver: Postgres when DEEPRESEARCH_CHECKPOINT_URL names one, else the SQLite file of the home.
 
-    ``read_only`` for what only reads: it creates and changes nothing (see ``open_saver``).
+    The SQLite saver is told which channels of each thread are delta channels; ``read_only`` for what only
+    reads: it creates and changes nothing (see ``open_saver``).
     """
-    return open_saver(path, thread_delta_channels, read_only=read_only)
+    if settings.checkpoint_url:
+        return open_postgres(settings.checkpoint_url)
+    return open_saver(settings.checkpoints_db, thread_delta_channels, read_only=read_only)
 
 
 def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> RunnableConfig:
@@ -161,7 +163,7 @@ async def start(settings: Settings, thread_id: str, question: str, mode: str, ct
                 name: str = "", reviewer: Reviewer | None = None) -> RunResult:
     """Run a new thread from its question; refuses an id that already has checkpoints."""
     graph_id = graph_id_for_mode(mode)
-    async with saver_for(settings.checkpoints_db) as saver:
+    async with saver_for(settings) as saver:
         if thread_id in await thread_ids(saver):
             raise ThreadExists(f"thread {name or thread_id} already exists; continue it with `deepresearch resume "
                                  f"{name or thread_id}` or choose another --thread")
@@ -176,7 +178,7 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
 
     Works the same for threads started by the CLI and through `langgraph dev`.
     """
-    async with saver_for(settings.checkpoints_db) as saver:
+    async with saver_for(settings) as saver:
         thread_id = await resolve_thread(saver, ref)
         metadata = await latest_metadata(saver, thread_id)
         graph_id = graph_id_of(metadata)
@@ -235,7 +237,7 @@ async def _reopen(graph: Graph, thread_id: str, snapshot: StateSnapshot, ctx: Co
 
 async def load(settings: Settings, ref: str) -> RunResult:
     """A thread's current result or progress, without running anything (or writing: a read-only home will do)."""
-    async with saver_for(settings.checkpoints_db, read_only=True) as saver:
+    async with saver_for(settings, read_only=True) as saver:
         thread_id = await resolve_thread(saver, ref)
         graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
@@ -244,7 +246,7 @@ async def load(settings: Settings, ref: str) -> RunResult:
 
 async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
     """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
-    async with saver_for(settings.checkpoints_db, read_only=True) as saver:
+    async with saver_for(settings, read_only=True) as saver:
         graphs: dict[str, Graph] = {}
         out = []
         for thread_id in wanted:
@@ -260,9 +262,15 @@ async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary
         return out
 
 
+async def all_thread_ids(settings: Settings) -> list[str]:
+    """Every thread in the store, newest first."""
+    async with saver_for(settings, read_only=True) as saver:
+        return await thread_ids(saver)
+
+
 async def delete(settings: Settings, ref: str) -> str:
     """Delete a thread's checkpoints and writes; returns its id."""
-    async with saver_for(settings.checkpoints_db) as saver:
+    async with saver_for(settings) as saver:
         thread_id = await resolve_thread(saver, ref, fragments=False)
         await saver.adelete_thread(thread_id)
         return thread_id
@@ -270,6 +278,6 @@ async def delete(settings: Settings, ref: str) -> str:
 
 async def prune(settings: Settings, keep: int, refs: list[str] | None = None) -> dict[str, int]:
     """Keep the newest ``keep`` checkpoints of each thread (or of the threads named); deleted counts by thread."""
-    async with saver_for(settings.checkpoints_db) as saver:
+    async with saver_for(settings) as saver:
         targets = [await resolve_thread(saver, ref) for ref in refs] if refs else await thread_ids(saver)
         return {thread_id: await saver.prune_thread(thread_id, keep) for thread_id in targets}

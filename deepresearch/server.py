@@ -14,7 +14,6 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
-from checkpoints.saver import DeepResearchSaver
 from core.settings import load_settings
 from deepresearch.runner import saver_for
 from graphs.registry import GRAPHS, step_limit
@@ -36,7 +35,7 @@ heavy = for_server("heavy")
 
 
 @asynccontextmanager
-async def checkpointer() -> AsyncIterator[DeepResearchSaver]:
-    """Named in langgraph.json: the saver on $DEEPRESEARCH_HOME/checkpoints.db, shared with the CLI."""
-    async with saver_for(SETTINGS.checkpoints_db) as saver:
+async def checkpointer() -> AsyncIterator[Any]:
+    """Named in langgraph.json: the saver the CLI uses too (checkpoints.db in the home, or Postgres)."""
+    async with saver_for(SETTINGS) as saver:
         yield saver

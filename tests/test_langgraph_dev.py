@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +37,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Toy model, ingested corpus, and `langgraph dev` on one shared home."""
-    base = tmp_path_factory.mktemp("lgdev")
+@contextmanager
+def serving(base: Path, **extra_env: str) -> Iterator[dict[str, Any]]:
+    """Toy model, ingested corpus, and `langgraph dev` on one home under ``base`` (``extra_env`` for the server)."""
     home = base / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     os.environ.pop("DEEPRESEARCH_HOME", None)
     Corpus(home / "corpus.db").ingest([write_corpus(base / "corpus")])
     with ModelServer(ToyModel(glass_harbor())) as model:
         port = free_port()
-        env = {**cli_env(home, model.base_url), "LANGGRAPH_NO_ANALYTICS": "1"}
+        env = {**cli_env(home, model.base_url), "LANGGRAPH_NO_ANALYTICS": "1", **extra_env}
         log = (base / "server.log").open("w")  # a file, not a pipe: an unread pipe fills up and stalls the server
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload", "--host",
@@ -73,6 +73,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Toy model, ingested corpus, and `langgraph dev` on one shared home."""
+    with serving(tmp_path_factory.mktemp("lgdev")) as served:
+        yield served
 
 
 async def stream(client: Any, thread_id: str, **kwargs: Any

@@ -45,7 +45,7 @@ async def test_quick_listing_matches_langgraph(model_server: ModelServer, home: 
     assert loaded_by(["threads"], cli_env(home)) == []  # `deepresearch threads` lists them without LangGraph
 
     # a state edited by hand (as in Studio) is left to LangGraph to judge, in its place in the list
-    async with runner.saver_for(settings.checkpoints_db) as saver:
+    async with runner.saver_for(settings) as saver:
         graph = runner.compile_graph("iterresearch", saver)
         await graph.aupdate_state({"configurable": {"thread_id": thread_id_for("one-round")}}, {"report": "edited"})
     again = quick_summaries(settings.checkpoints_db)

@@ -147,7 +147,7 @@ async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_ser
     thread = thread_id_for("stopped")
     await runner.start(load_settings(), thread, QUESTION, "iter", run_context(review_plan=True),
                        Progress(enabled=False))
-    async with runner.saver_for(load_settings().checkpoints_db) as saver:
+    async with runner.saver_for(load_settings()) as saver:
         graph = runner.compile_graph("iterresearch", saver)
         config = {"configurable": {"thread_id": thread}}
         await graph.aupdate_state(config, {"report": ""}, as_node="answer")  # ends the graph, with no answer

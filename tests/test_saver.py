@@ -9,7 +9,7 @@ from langgraph.types import Command
 
 from checkpoints.threads import thread_id_for
 from core.settings import load_settings
-from deepresearch.runner import saver_for as open_saver
+from deepresearch.runner import saver_for
 from graphs.iterresearch import build_graph
 from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
@@ -22,6 +22,13 @@ def db(home: Path, corpus_dir: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])
     return load_settings().checkpoints_db
+
+
+def open_saver(db: Path) -> Any:
+    """The shared saver of the home whose checkpoints.db is ``db``."""
+    settings = load_settings()
+    assert settings.checkpoints_db == db
+    return saver_for(settings)
 
 
 def rows(db: Path, thread: str) -> int:

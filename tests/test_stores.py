@@ -137,7 +137,7 @@ from core.settings import load_settings
 from deepresearch import runner
 
 async def edit():
-    async with runner.saver_for(load_settings().checkpoints_db) as saver:
+    async with runner.saver_for(load_settings()) as saver:
         graph = runner.compile_graph("iterresearch", saver)
         await graph.aupdate_state({"configurable": {"thread_id": thread_id_for("kept")}}, {"report": "edited"})
         if sys.argv[1:] == ["die"]:

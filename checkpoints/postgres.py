@@ -1,0 +1,60 @@
+"""Checkpoints in Postgres (``DEEPRESEARCH_CHECKPOINT_URL``): one thread store for several servers and CLIs.
+
+LangGraph's Postgres saver, with the queries the thread commands use. Pruning is refused here: a thread's
+delta channels need the oldest checkpoint kept to get a full snapshot first, which only the SQLite
+store's pruning does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+from core.errors import StorageError
+
+NO_PRUNING = "pruning keeps delta channels whole only in the SQLite store; with Postgres, delete old threads instead"
+
+
+def is_postgres(url: str) -> bool:
+    """Whether a checkpoint URL names Postgres."""
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+class PostgresStore(AsyncPostgresSaver):
+    """AsyncPostgresSaver with ``rows`` (the thread commands' queries, written with ``?`` placeholders)."""
+
+    async def rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of a query, as tuples."""
+        async with self._cursor() as cursor:
+            await cursor.execute(sql.replace("?", "%s"), list(args))  # type: ignore[arg-type]
+            return [tuple(row.values()) for row in await cursor.fetchall()]
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Refused (see the module's note)."""
+        raise StorageError(NO_PRUNING)
+
+    async def prune_thread(self, thread_id: str, keep: int) -> int:
+        """Refused (see the module's note)."""
+        raise StorageError(NO_PRUNING)
+
+
+@asynccontextmanager
+async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
+    """Connect and set up the tables (once per database); an unreachable database is one StorageError."""
+    import psycopg
+
+    try:
+        opened = PostgresStore.from_conn_string(url)
+        saver = await opened.__aenter__()
+        assert isinstance(saver, PostgresStore)
+        await saver.setup()
+    except (psycopg.Error, OSError) as exc:
+        raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
+                           f"{' '.join(str(exc).split())[:200]}") from exc
+    try:
+        yield saver
+    finally:
+        await opened.__aexit__(None, None, None)

@@ -1,0 +1,75 @@
+"""Checkpoints in Postgres: a real server the tests start (pgserver), shared by CLIs on two homes and by
+`langgraph dev`; an eval through the server lands its threads there."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import InProcess, cli_env
+from tests.conftest import QUESTION
+from tests.fakes.model_server import ModelServer
+from tests.test_langgraph_dev import command, serving
+from tools.corpus import Corpus
+
+pgserver = pytest.importorskip("pgserver")
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+    yield server.get_uri()
+
+
+def test_two_homes_share_one_thread_store(postgres: str, model_server: ModelServer, corpus_dir: Path,
+                                          tmp_path: Path, run_cli: InProcess) -> None:
+    first = cli_env(tmp_path / "a", model_server.base_url, DEEPRESEARCH_CHECKPOINT_URL=postgres)
+    second = cli_env(tmp_path / "b", model_server.base_url, DEEPRESEARCH_CHECKPOINT_URL=postgres)
+    for env in (first, second):
+        assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
+    done = run_cli(first, "run", QUESTION, "--thread", "pg-shared", "--json", "--set", "pages_per_round=2")
+    assert done.returncode == 0, done.stderr
+    thread_id = json.loads(done.stdout)["thread_id"]
+    assert not (tmp_path / "a" / "checkpoints.db").exists()  # nothing went to the home's SQLite file
+    listed = json.loads(run_cli(second, "threads", "--json").stdout)
+    assert thread_id in {t["thread_id"] for t in listed}
+    shown = json.loads(run_cli(second, "show", "pg-shared", "--json").stdout)
+    assert shown["answer"] == "1921" and shown["status"] == "done"
+    again = run_cli(second, "resume", "pg-shared")
+    assert again.returncode == 0 and "nothing to resume" in again.stderr
+    pruned = run_cli(second, "threads", "prune", "--keep", "1")
+    assert pruned.returncode != 0 and "SQLite store" in pruned.stderr and "Traceback" not in pruned.stderr
+    doctor = run_cli(second, "doctor")
+    assert "checkpoints in Postgres" in doctor.stdout and "checkpoints.db" not in doctor.stdout
+
+
+def test_an_unreachable_checkpoint_database_is_one_line(model_server: ModelServer, tmp_path: Path,
+                                                        run_cli: InProcess) -> None:
+    env = cli_env(tmp_path / "h", model_server.base_url,
+                  DEEPRESEARCH_CHECKPOINT_URL="postgresql://nobody@127.0.0.1:9/none")
+    done = run_cli(env, "threads")
+    assert done.returncode != 0 and "cannot use the checkpoint database" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    bad = run_cli({**env, "DEEPRESEARCH_CHECKPOINT_URL": "mysql://x"}, "threads")
+    assert bad.returncode != 0 and "DEEPRESEARCH_CHECKPOINT_URL" in bad.stderr
+
+
+async def test_an_eval_through_langgraph_dev_on_postgres(postgres: str, tmp_path: Path,
+                                                         run_cli: InProcess) -> None:
+    with serving(tmp_path / "served", DEEPRESEARCH_CHECKPOINT_URL=postgres) as stack:
+        questions = tmp_path / "q.jsonl"
+        questions.write_text(json.dumps({"question": QUESTION, "answer": "1921"}) + "\n")
+        done = await command(run_cli, stack, "eval", str(questions), "--server", stack["url"], "--k", "2",
+                             "--out", str(tmp_path / "out"), "--set", "pages_per_round=2")
+        assert done.returncode == 0, done.stderr
+        assert "| **Avg@k** | **100.0%** |" in done.stdout
+        # the server's threads are in Postgres: a CLI on another home lists them
+        other = cli_env(tmp_path / "elsewhere", stack["model"].base_url, DEEPRESEARCH_CHECKPOINT_URL=postgres)
+        (tmp_path / "elsewhere").mkdir()
+        Corpus(tmp_path / "elsewhere" / "corpus.db")
+        listed = json.loads((await command(run_cli, {**stack, "env": other}, "threads", "--json")).stdout)
+        threads = [json.loads(line)["thread_id"] for line in (tmp_path / "out" / "results.jsonl").read_text()
+                   .splitlines()]
+        assert set(threads) <= {t["thread_id"] for t in listed}
+        assert not (stack["home"] / "checkpoints.db").exists()
