@@ -4,7 +4,7 @@ Orchestration overhead per round (instant model; and as a share of the wall time
 fan-out efficiency at 200 ms, checkpoint bytes per round (round 12 / round 2), corpus ingest rate and
 FTS query p50/p95 at 100,000 passages (text of 20,000 made-up words with Zipf's frequencies; queries of
 three content words and a document tag), and eval throughput at concurrency 1, 4 and 16 against the fake
-endpoint at 300 ms a call (in-process). ``--quick`` shrinks the corpus to 20,000 passages.
+endpoint at 300 ms a call, in-process and through `langgraph dev`. ``--quick`` shrinks the corpus to 20,000 passages.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.relay import RemoteModel, question, write_corpus
@@ -94,22 +96,33 @@ def corpus(work: Path, passages: int) -> None:
 async def eval_throughput(work: Path) -> None:
     from core.settings import load_settings
     from deepresearch.evaluation.data import Item
+    from deepresearch.evaluation.remote import RemoteResearch
     from deepresearch.evaluation.run import run_eval
     from state.context import Context
+    from tests.cli_helpers import langgraph_dev
 
     items = [Item(f"{i:04x}", f"{question(1)} (case {i})", "Arnwick") for i in range(16)]
-    rates = []
     with RemoteModel(1, 0.3) as model:
         os.environ["DEEPRESEARCH_BASE_URL"] = model.base_url
         loaded = load_settings()
         ctx = Context.bind(loaded)(pages_per_round=3, queries_per_round=1, results_per_query=2)
-        for concurrency in (1, 4, 16):
-            started = time.perf_counter()
-            await run_eval(loaded, items, mode="iter", ctx=ctx, k=1, concurrency=concurrency, judge="exact",
-                           out=work / f"eval{concurrency}", on_result=lambda _: None)
-            rates.append(len(items) / (time.perf_counter() - started) * 60)
-    row("eval throughput at concurrency 1 / 4 / 16 (items/min)", " / ".join(f"{r:.0f}" for r in rates),
-        "grows with concurrency", rates[0] < rates[1] < rates[2])
+        for where in ("in-process", "through langgraph dev"):
+            rates = []
+            with langgraph_dev(work, dict(os.environ)) if where != "in-process" else _nothing() as url:
+                research = RemoteResearch(url, "iterresearch", ctx) if url else None
+                for concurrency in (1, 4, 16):
+                    started = time.perf_counter()
+                    await run_eval(loaded, items, mode="iter", ctx=ctx, k=1, concurrency=concurrency, judge="exact",
+                                   out=work / f"eval-{where[:2]}-{concurrency}", on_result=lambda _: None,
+                                   research=research)
+                    rates.append(len(items) / (time.perf_counter() - started) * 60)
+            row(f"eval throughput {where}, concurrency 1 / 4 / 16 (items/min)",
+                " / ".join(f"{r:.0f}" for r in rates), "grows with concurrency", rates[0] < rates[1] < rates[2])
+
+
+@contextmanager
+def _nothing() -> Iterator[str]:
+    yield ""
 
 
 async def run(passages: int) -> None:

@@ -7,6 +7,9 @@ import io
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +69,39 @@ class InProcess:
                 code = exc.code
             captured = self.capsys.readouterr()
         return Done(code if isinstance(code, int) else 1, captured.out, captured.err)
+
+
+@contextmanager
+def langgraph_dev(cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """`langgraph dev` on a free port of 127.0.0.1 with ``env``, from ``cwd``; its URL once it answers."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = (cwd / "server.log").open("w")  # a file, not a pipe: an unread pipe fills up and stalls the server
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
+         "--port", str(port), "--config", str(ROOT / "langgraph.json")],
+        cwd=cwd, env={**env, "LANGGRAPH_NO_ANALYTICS": "1"}, stdout=log, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"langgraph dev did not start: {(cwd / 'server.log').read_text()[-3000:]}")
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()

@@ -6,35 +6,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 
 from checkpoints.threads import thread_id_for
-from tests.cli_helpers import ROOT, Done, InProcess, cli_env
+from tests.cli_helpers import Done, InProcess, cli_env, langgraph_dev
 from tests.conftest import QUESTION, glass_harbor, write_corpus
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
 from tools.corpus import Corpus
 
 CONTEXT = {"pages_per_round": 2}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager
@@ -45,34 +34,12 @@ def serving(base: Path, **extra_env: str) -> Iterator[dict[str, Any]]:
     os.environ.pop("DEEPRESEARCH_HOME", None)
     Corpus(home / "corpus.db").ingest([write_corpus(base / "corpus")])
     with ModelServer(ToyModel(glass_harbor())) as model:
-        port = free_port()
-        env = {**cli_env(home, model.base_url), "LANGGRAPH_NO_ANALYTICS": "1", **extra_env}
-        log = (base / "server.log").open("w")  # a file, not a pipe: an unread pipe fills up and stalls the server
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload", "--host",
-             "127.0.0.1", "--port", str(port), "--config", str(ROOT / "langgraph.json")],
-            cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-        url = f"http://127.0.0.1:{port}"
+        env = {**cli_env(home, model.base_url), **extra_env}
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{url}/ok", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.5)
-                if server.poll() is not None:
-                    pytest.fail(f"langgraph dev exited: {(base / 'server.log').read_text()[-3000:]}")
-            else:
-                pytest.fail("langgraph dev did not start within 90 s")
-            yield {"url": url, "home": home, "model": model, "env": env}
-        finally:
-            server.terminate()
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
+            with langgraph_dev(base, env) as url:
+                yield {"url": url, "home": home, "model": model, "env": env}
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
