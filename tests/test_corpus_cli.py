@@ -124,3 +124,20 @@ def test_a_jsonl_collection_is_a_corpus_of_its_own(tmp_path: Path, home: Path, r
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["answer"] == "1921" and all(s["url"].startswith("plus:") for s in data["sources"])
+
+
+def test_a_parquet_collection(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table({"docid": ["a", "b"], "url": ["https://example.org/a", "https://example.org/b"],
+                      "text": ["Glass Harbor premiered in Velmora in 1958.", ""]})
+    pq.write_table(table, tmp_path / "plus.parquet")
+    done = run_cli(cli_env(home), "ingest", str(tmp_path / "plus.parquet"))
+    assert done.returncode == 1 and done.stdout.startswith("added 1,")
+    assert f"{(tmp_path / 'plus.parquet').resolve()} row 2: no text" in done.stderr
+    listed = json.loads(run_cli(cli_env(home), "corpus", "list", "--json").stdout)
+    assert [(d["path"], d["title"]) for d in listed] == [("plus:a", "https://example.org/a")]
+    (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
+    broken = run_cli(cli_env(home), "ingest", str(tmp_path / "broken.parquet"))
+    assert broken.returncode == 1 and "not a readable Parquet file" in broken.stderr

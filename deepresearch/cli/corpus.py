@@ -21,9 +21,9 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (r
                                                      "collections (one document per line).")]) -> None:
     """Index .md, .txt, .html, .pdf, .docx and .csv files into the local corpus (unchanged files are skipped).
 
-    A .jsonl file given by name is a collection (BrowseComp-Plus style): each line a document, with its text,
-    an id, and a title or URL. Every file is named by its full path. Exit 1 if any file or record could not be
-    indexed (the others are), else 0.
+    A .jsonl or .parquet file given by name is a collection (BrowseComp-Plus style): each record a document,
+    with its text, an id, and a title or URL. Every file is named by its full path. Exit 1 if any file or
+    record could not be indexed (the others are), else 0.
 
     Example: deepresearch ingest ~/papers notes.md
     """
@@ -35,7 +35,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders (r
     for path in paths:
         if not path.exists():
             raise UserInputError(f"no such file or folder: {path.absolute()}")
-    collections = [p for p in paths if p.is_file() and p.suffix.lower() == ".jsonl"]
+    collections = [p for p in paths if p.is_file() and p.suffix.lower() in (".jsonl", ".parquet")]
     files = [p for p in paths if p not in collections]
     if files and not any(True for _ in iter_files(files)):
         raise UserInputError("no .md, .txt, .html, .pdf, .docx or .csv files found in "
