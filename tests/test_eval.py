@@ -94,3 +94,29 @@ def test_compare_two_evals(env: dict[str, str], dataset: Path, tmp_path: Path, r
     assert "2 questions in both: 0 right (in some rollout) only in iter, 0 only in react." in done.stdout
     missing = run_cli(env, "eval", "--compare", str(tmp_path / "iter"), str(tmp_path / "nowhere"))
     assert missing.returncode == 1 and "holds no eval results" in missing.stderr
+
+
+def test_a_killed_eval_redoes_no_finished_rollout(env: dict[str, str], dataset: Path, tmp_path: Path,
+                                                  model_server: ModelServer, run_cli: InProcess) -> None:
+    """kill -9 in the middle of the third rollout: two are stored, the third resumes from its checkpoints."""
+    import signal
+    import threading
+
+    from tests.cli_helpers import spawn
+    from tests.test_resume import killed
+
+    release = threading.Event()
+    first_plans = lambda: [c for c in model_server.calls("planner") if "(first round)" in c.user]  # noqa: E731
+    model_server.faults.gates["writer"] = (5, release)  # rollouts 1 and 2 take two report calls each
+    proc = spawn(env, "eval", str(dataset), "--k", "2", "--concurrency", "1", "--out", str(tmp_path / "k"))
+    with killed(proc, release):
+        assert model_server.blocked.wait(90), "the eval never reached the gated call"
+    assert proc.returncode == -signal.SIGKILL
+    with sqlite3.connect(tmp_path / "k" / "results.db") as conn:
+        assert conn.execute("SELECT count(*) FROM results").fetchone()[0] == 2
+    assert len(first_plans()) == 3
+    done = run_cli(env, "eval", str(dataset), "--k", "2", "--concurrency", "1", "--out", str(tmp_path / "k"))
+    assert done.returncode == 0, done.stderr
+    assert "| **Avg@k** | **50.0%** |" in done.stdout
+    # rollouts 1 and 2 were not run again; rollout 3 was not planned again (it resumed); rollout 4 was new
+    assert len(first_plans()) == 4
