@@ -108,7 +108,8 @@ async def eval_throughput(work: Path) -> None:
         ctx = Context.bind(loaded)(pages_per_round=3, queries_per_round=1, results_per_query=2)
         for where in ("in-process", "through langgraph dev"):
             rates = []
-            with langgraph_dev(work, dict(os.environ)) if where != "in-process" else _nothing() as url:
+            with (langgraph_dev(work, dict(os.environ), "--n-jobs-per-worker", "32") if where != "in-process"
+                  else _nothing()) as url:
                 research = RemoteResearch(url, "iterresearch", ctx) if url else None
                 for concurrency in (1, 4, 16):
                     started = time.perf_counter()

@@ -122,11 +122,12 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
     thread_id = str(config["configurable"]["thread_id"])
     ask = progress.paused(reviewer) if reviewer else None
     progress.start("planning" if inputs is not None and not isinstance(inputs, Command) else "resuming")
+    nested = any(True for _ in graph.get_subgraphs())  # Heavy's agents: their events come from subgraphs
     try:
         while True:
             agents: dict[Any, int] = {}  # a Heavy run's subgraph namespaces -> agent numbers
             async for part in graph.astream(inputs, config, context=ctx, stream_mode="custom", durability="sync",
-                                            subgraphs=True):
+                                            subgraphs=nested):
                 namespace, chunk = part if isinstance(part, tuple) else ((), part)
                 if isinstance(chunk, dict):
                     if namespace and "agent" in chunk:

@@ -72,8 +72,8 @@ class InProcess:
 
 
 @contextmanager
-def langgraph_dev(cwd: Path, env: dict[str, str]) -> Iterator[str]:
-    """`langgraph dev` on a free port of 127.0.0.1 with ``env``, from ``cwd``; its URL once it answers."""
+def langgraph_dev(cwd: Path, env: dict[str, str], *flags: str) -> Iterator[str]:
+    """`langgraph dev` (with ``flags``) on a free port of 127.0.0.1 with ``env``, from ``cwd``; its URL once up."""
     import socket
 
     import httpx
@@ -84,7 +84,7 @@ def langgraph_dev(cwd: Path, env: dict[str, str]) -> Iterator[str]:
     log = (cwd / "server.log").open("w")  # a file, not a pipe: an unread pipe fills up and stalls the server
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "langgraph"), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1",
-         "--port", str(port), "--config", str(ROOT / "langgraph.json")],
+         "--port", str(port), "--config", str(ROOT / "langgraph.json"), *flags],
         cwd=cwd, env={**env, "LANGGRAPH_NO_ANALYTICS": "1"}, stdout=log, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
