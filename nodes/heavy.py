@@ -30,7 +30,7 @@ from state.events import emit
 from state.heavy_state import AgentReport, HeavyState
 from state.records import Source
 from state.reducers import merge_sources
-from tools.llm import Usage, complete_json, guarded
+from tools.llm import complete_json, guarded
 from tools.prompts import attribute, fence, today
 from tools.toolbox import toolbox
 
@@ -85,7 +85,9 @@ def launch(state: HeavyState, runtime: Runtime[Context]) -> list[Send]:
                            "share": n}) for i in range(1, n + 1) if i not in done]
 
 
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+# at most ``heavy_concurrency`` agents at once: one semaphore per event loop and concurrency
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary())
 
 
 def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -96,7 +98,8 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
     """
 
     async def agent(task: dict[str, Any], config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-        slots = _SLOTS.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(runtime.context.heavy_concurrency))
+        n = runtime.context.heavy_concurrency
+        slots = _SLOTS.setdefault(asyncio.get_running_loop(), {}).setdefault(n, asyncio.Semaphore(n))
         async with slots:
             out = await subgraph.ainvoke(task, config, context=runtime.context)
         report = AgentReport(agent=int(task["agent"]), angle=str(task.get("angle", "")),
@@ -162,7 +165,7 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     return {"answer": final.answer or "not determined", "report": final.report, "sources": union, "done": True,
             "round": max((r["rounds"] for r in reports), default=0),
             "invented_citations": final.invented_citations, "shown": AIMessage(final.report),
-            **spent(outcome.usage or Usage())}
+            **spent(outcome.usage)}
 
 
 def cited_numbers(text: str) -> set[int]:

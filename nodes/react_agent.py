@@ -164,15 +164,15 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     limit = await _context_limit(state, ctx, box.agent.api_key)
     forced = _limit_reached(state, ctx, limit)
     turns = list(state.get("turns", [])) or [Turn(speaker="user", text=state["question"])]
+    schemas = tool_schemas(bool(ctx.settings.sandbox_url))
     messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
-        tools="\n".join(json.dumps(t, ensure_ascii=False) for t in tool_schemas(bool(ctx.settings.sandbox_url))),
-        date=today()))]
+        tools="\n".join(json.dumps(t, ensure_ascii=False) for t in schemas), date=today()))]
     messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in turns]
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
         new.append(Turn(speaker="user", text=FORCED.format(why=forced)))
         messages.append(HumanMessage(new[-1]["text"]))
-    tools = tool_schemas(bool(ctx.settings.sandbox_url)) if ctx.react_tool_format == "openai" else None
+    tools = schemas if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=tools, deadline=ctx.deadline_at),
                             attempts=2)
     step = int(state.get("round", 0)) + 1

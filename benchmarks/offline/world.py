@@ -10,7 +10,7 @@ Chinese. The toy model's scenarios come from the same chains, so the tests can r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 
@@ -42,33 +42,38 @@ CHAINS = [
 ]
 
 
+# each chain's five documents, by file suffix, in its language (filled from the chain's fields)
+TEMPLATES = {
+    "zh": {
+        "director": "# 导演{director}\n\n{director}执导了电影《{film}》。她以海港题材闻名。\n",
+        "film": "# 《{film}》\n\n电影《{film}》于1958年在{town}首映，随后在各地放映。\n",
+        "town": "# {town}指南\n\n{town}公共图书馆由建筑师{architect}设计，于1962年开放。\n",
+        "architect": "# 建筑师{architect}\n\n{architect}生于{year}年，设计过多座公共建筑。\n",
+        "distractor": "# 《{distractor}》\n\n电影《{distractor}》常与《{film}》混淆，"
+                      "《{distractor}》在{distractor_town}首映。\n",
+    },
+    "en": {
+        "director": "# {director}\n\n{director} is a film director. {director} directed the film {film} early in a "
+                    "long career.\n",
+        "film": "# {film} (film)\n\n{film} is a drama. {film} premiered in {town}, a small town, and opened in the "
+                "capital a month later.\n",
+        "town": "# {town} town guide\n\nThe {town} Public Library was designed by {architect} and opened to "
+                "readers in its first year.\n",
+        "architect": "# {architect}\n\n{architect} was an architect of civic buildings. {architect} was born in "
+                     "{year} and trained abroad.\n",
+        "distractor": "# {distractor} (film)\n\n{distractor} is a comedy, often confused with the drama {film}. "
+                      "{distractor} premiered in {distractor_town}.\n",
+    },
+}
+
+
 def documents() -> dict[str, str]:
     """File name -> Markdown text: a director, a film, a town guide, an architect, and the distractor film."""
     docs: dict[str, str] = {}
     for i, c in enumerate(CHAINS):
-        if c.chinese:
-            docs[f"zh{i:02d}_director.md"] = (f"# 导演{c.director}\n\n{c.director}执导了电影《{c.film}》。"
-                                              "她以海港题材闻名。\n")
-            docs[f"zh{i:02d}_film.md"] = (f"# 《{c.film}》\n\n电影《{c.film}》于1958年在{c.town}首映，"
-                                          "随后在各地放映。\n")
-            docs[f"zh{i:02d}_town.md"] = (f"# {c.town}指南\n\n{c.town}公共图书馆由建筑师{c.architect}设计，"
-                                          f"于1962年开放。\n")
-            docs[f"zh{i:02d}_architect.md"] = (f"# 建筑师{c.architect}\n\n{c.architect}生于{c.year}年，"
-                                               "设计过多座公共建筑。\n")
-            docs[f"zh{i:02d}_distractor.md"] = (f"# 《{c.distractor}》\n\n电影《{c.distractor}》常与《{c.film}》混淆，"
-                                                f"《{c.distractor}》在{c.distractor_town}首映。\n")
-            continue
-        docs[f"en{i:02d}_director.md"] = (f"# {c.director}\n\n{c.director} is a film director. {c.director} directed "
-                                          f"the film {c.film} early in a long career.\n")
-        docs[f"en{i:02d}_film.md"] = (f"# {c.film} (film)\n\n{c.film} is a drama. {c.film} premiered in {c.town}, "
-                                      "a small town, and opened in the capital a month later.\n")
-        docs[f"en{i:02d}_town.md"] = (f"# {c.town} town guide\n\nThe {c.town} Public Library was designed by "
-                                      f"{c.architect} and opened to readers in its first year.\n")
-        docs[f"en{i:02d}_architect.md"] = (f"# {c.architect}\n\n{c.architect} was an architect of civic buildings. "
-                                           f"{c.architect} was born in {c.year} and trained abroad.\n")
-        docs[f"en{i:02d}_distractor.md"] = (f"# {c.distractor} (film)\n\n{c.distractor} is a comedy, often confused "
-                                            f"with the drama {c.film}. {c.distractor} premiered in "
-                                            f"{c.distractor_town}.\n")
+        language = "zh" if c.chinese else "en"
+        for part, template in TEMPLATES[language].items():
+            docs[f"{language}{i:02d}_{part}.md"] = template.format(**asdict(c))
     return docs
 
 
