@@ -7,6 +7,7 @@ store's pruning does.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,6 +42,32 @@ class PostgresStore(AsyncPostgresSaver):
         raise StorageError(NO_PRUNING)
 
 
+SETUP_LOCK = 0x64726573  # the advisory lock that one setup at a time holds ("dres")
+
+
+async def _set_up(saver: PostgresStore) -> None:
+    """The saver's migrations, one process at a time.
+
+    Two that set up a new database at once would both create its tables, and one would fail on the
+    other's (a duplicate key in Postgres' own catalogue).
+
+    The lock is polled, not waited on: a migration builds an index CONCURRENTLY, which waits for every open
+    transaction to end, and a session blocked in ``pg_advisory_lock`` would be one (a deadlock).
+    """
+    async with saver._cursor() as cursor:
+        while True:
+            await cursor.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))
+            row = await cursor.fetchone()
+            if row and row["got"]:
+                break
+            await asyncio.sleep(0.05)
+    try:
+        await saver.setup()
+    finally:
+        async with saver._cursor() as cursor:
+            await cursor.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+
+
 @asynccontextmanager
 async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
     """Connect and set up the tables (once per database); an unreachable database is one StorageError."""
@@ -50,7 +77,7 @@ async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
         opened = PostgresStore.from_conn_string(url)
         saver = await opened.__aenter__()
         assert isinstance(saver, PostgresStore)
-        await saver.setup()
+        await _set_up(saver)
     except (psycopg.Error, OSError) as exc:
         raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
                            f"{' '.join(str(exc).split())[:200]}") from exc

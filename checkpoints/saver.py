@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,7 +26,7 @@ from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from core.errors import StorageError
-from core.sqlite import BUSY_TIMEOUT_S, read_only_uri, tables
+from core.sqlite import BUSY_TIMEOUT_S, LOCK_RETRY_S, read_only_uri, tables, transient_lock
 
 # a checkpoint's metadata -> the delta channels of the graph that wrote it (by name)
 DeltaChannels = Callable[[dict[str, Any]], dict[str, DeltaChannel[Any]]]
@@ -177,6 +178,25 @@ def _read_only_target(path: Path) -> str:
         conn.close()
 
 
+async def _prepare(conn: aiosqlite.Connection, saver: DeepResearchSaver) -> None:
+    """WAL journal, busy timeout and tables; a step SQLite refuses at once as locked is tried again."""
+    await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor = await conn.execute("PRAGMA journal_mode")
+            row = await cursor.fetchone()
+            if row is None or str(row[0]).lower() != "wal":
+                await conn.execute("PRAGMA journal_mode=WAL")
+            await saver.setup()  # marks itself done only when it got through
+            return
+        except sqlite3.OperationalError as exc:
+            if not transient_lock(exc, deadline):
+                raise
+            await asyncio.sleep(LOCK_RETRY_S)
+
+
 @asynccontextmanager
 async def open_saver(path: Path, delta_channels: DeltaChannels | None = None, *,
                      read_only: bool = False) -> AsyncIterator[DeepResearchSaver]:
@@ -203,10 +223,7 @@ async def open_saver(path: Path, delta_channels: DeltaChannels | None = None, *,
             if target.startswith("file:"):
                 saver.is_setup = True  # the tables are there, and setting them up would write
             else:
-                await conn.execute("PRAGMA journal_mode=WAL")
-                await conn.execute("PRAGMA synchronous=NORMAL")
-                await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
-                await saver.setup()
+                await _prepare(conn, saver)
         except sqlite3.Error as exc:
             raise StorageError(f"cannot use {path} as the checkpoint database: {exc}") from exc
         yield saver

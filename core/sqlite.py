@@ -13,12 +13,22 @@ from core.errors import StorageError
 BUSY_TIMEOUT_S = 30.0
 
 
-def _use_wal(conn: sqlite3.Connection) -> None:
-    """Switch to WAL if the file is not in it yet (setting it needs a lock; reading it does not).
+LOCK_RETRY_S = 0.02
 
-    Opening while another connection closes the last WAL handle can answer 'locked' without waiting for
-    the busy timeout (SQLite runs no busy handler there), so that is retried briefly.
+
+def transient_lock(exc: BaseException, deadline: float) -> bool:
+    """Whether a failure is SQLite answering 'locked' without waiting, and there is time left to try again.
+
+    Setting the journal mode needs the file to itself, and two connections that open a new file at once
+    (eight eval rollouts starting together), or one opening while another closes the last WAL handle, can
+    be told 'database is locked' at once: SQLite runs no busy handler there. Such a step is retried until
+    the busy timeout would have passed.
     """
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc) and time.monotonic() < deadline
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL if the file is not in it yet (setting it needs a lock; reading it does not)."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
@@ -26,9 +36,9 @@ def _use_wal(conn: sqlite3.Connection) -> None:
                 conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
+            if not transient_lock(exc, deadline):
                 raise
-            time.sleep(0.02)
+            time.sleep(LOCK_RETRY_S)
 
 
 # (file, setup) pairs this process has prepared: the journal mode and the tables are the file's own, so

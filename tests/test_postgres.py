@@ -1,12 +1,15 @@
 """Checkpoints in Postgres: a real server the tests start (pgserver), shared by CLIs on two homes and by
 `langgraph dev`; an eval through the server lands its threads there."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from checkpoints.postgres import open_postgres
 from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
@@ -73,3 +76,18 @@ async def test_an_eval_through_langgraph_dev_on_postgres(postgres: str, tmp_path
                    .splitlines()]
         assert set(threads) <= {t["thread_id"] for t in listed}
         assert not (stack["home"] / "checkpoints.db").exists()
+
+
+async def test_runs_that_start_together_on_a_new_postgres_database_all_open_it(postgres: str) -> None:
+    """Eight rollouts setting up the tables of a new database at once: none fails on another's migration."""
+    async def first_look(url: str) -> int:
+        async with open_postgres(url) as saver:
+            return len(await saver.rows("SELECT thread_id FROM checkpoints", []))
+
+    for attempt in range(5):
+        name = f"fresh_{attempt}"
+        with psycopg.connect(postgres, autocommit=True) as admin:
+            admin.execute(f"CREATE DATABASE {name}")
+        url = postgres.replace("/postgres?", f"/{name}?", 1)  # pgserver's URI: postgresql://postgres:@/postgres?host=
+        assert url != postgres
+        assert await asyncio.gather(*(first_look(url) for _ in range(8))) == [0] * 8

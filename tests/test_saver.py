@@ -1,5 +1,6 @@
 """The checkpointer's maintenance operations, on a real SQLite file and the real graph."""
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -7,6 +8,7 @@ from typing import Any
 import pytest
 from langgraph.types import Command
 
+from checkpoints.saver import open_saver as open_sqlite
 from checkpoints.threads import thread_id_for
 from core.settings import load_settings
 from deepresearch.runner import saver_for
@@ -125,3 +127,20 @@ async def test_a_saver_that_does_not_know_the_delta_channels_refuses_to_prune(mo
         with pytest.raises(StorageError, match="delta channels"):
             await saver.prune_thread(thread, keep=2)
     assert rows(db, thread) == before
+
+
+async def test_runs_that_start_together_on_a_new_database_all_open_it(tmp_path: Path) -> None:
+    """Eight rollouts opening a checkpoint database that does not exist yet, at once, all get it.
+
+    Setting WAL on a new file needs it to itself, and SQLite answers the others 'locked' without waiting;
+    `eval --concurrency 8` on a fresh home failed that way on a 2-core machine.
+    """
+    async def first_look(path: Path) -> int:
+        async with open_sqlite(path) as saver:
+            return len(await saver.rows("SELECT thread_id FROM checkpoints", []))
+
+    for attempt in range(40):
+        path = tmp_path / f"fresh-{attempt}" / "checkpoints.db"
+        assert await asyncio.gather(*(first_look(path) for _ in range(8))) == [0] * 8
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
