@@ -185,8 +185,8 @@ async def _prepare(conn: aiosqlite.Connection, saver: DeepResearchSaver) -> None
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
-            cursor = await conn.execute("PRAGMA journal_mode")
-            row = await cursor.fetchone()
+            async with conn.execute("PRAGMA journal_mode") as cursor:  # closed: an open one holds a read
+                row = await cursor.fetchone()                           # snapshot, and the WAL grows unchecked
             if row is None or str(row[0]).lower() != "wal":
                 await conn.execute("PRAGMA journal_mode=WAL")
             await saver.setup()  # marks itself done only when it got through

@@ -194,12 +194,14 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
                 return result_from_state(thread_id, snapshot)
             if not await _reopen(graph, thread_id, snapshot, ctx, progress):
                 return result_from_state(thread_id, snapshot)
-        elif not snapshot.next and not snapshot.interrupts:
-            # stopped between steps with nothing pending (a kill, a full disk): on with the next step
+        elif not snapshot.tasks and not snapshot.interrupts:
+            # the graph ended without an answer (stopped between steps): on with the next step. Not when the
+            # last step's results were saved but the checkpoint after it was not (a kill, a full disk): its
+            # tasks are listed, done, and LangGraph carries on from their saved writes
             await graph.aupdate_state(here, *RESTART[graph_id])
         snapshot = await graph.aget_state(here)
-        progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} "
-                      f"(next: {', '.join(snapshot.next)})")
+        steps = ", ".join(snapshot.next) or "after " + ", ".join(task.name for task in snapshot.tasks)
+        progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} (next: {steps})")
         inputs: Any = None
         if snapshot.interrupts:
             answer = reviewer(dict(snapshot.interrupts[0].value)) if reviewer else None

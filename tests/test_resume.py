@@ -4,6 +4,7 @@ import asyncio
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -181,3 +182,42 @@ def test_a_disk_that_fills_up_mid_run_leaves_a_resumable_thread(home: Path, mode
     assert re.search(rf"^{thread_id_for('full')}\s+unfinished\s", run_cli(env, "threads").stdout, re.M)
     resumed = run_cli(env, "resume", "full", "--json")
     assert resumed.returncode == 0 and json.loads(resumed.stdout)["answer"] == "1921"
+
+
+async def test_a_step_whose_results_were_saved_but_not_the_checkpoint_after_it_is_kept(
+        home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> None:
+    """Killed (or the disk filled) after round 1's synthesis saved its writes, before the next checkpoint.
+
+    The thread then ends on a checkpoint whose one task is done: resume carries on from the saved report
+    and plan, it does not restart the round from the planner (which lost the report and, its pages
+    counted as read, answered "unknown").
+    """
+    from core.settings import load_settings
+    from deepresearch import runner
+
+    env = cli_env(home, model_server.base_url)
+    assert (await asyncio.to_thread(run_cli, env, "ingest", str(corpus_dir))).returncode == 0
+    done = await asyncio.to_thread(run_cli, env, "run", QUESTION, "--thread", "cut", "--json",
+                                  "--set", "pages_per_round=2")
+    assert done.returncode == 0 and json.loads(done.stdout)["answer"] == "1921"
+    thread = thread_id_for("cut")
+    async with runner.saver_for(load_settings()) as saver:
+        graph = runner.compile_graph("iterresearch", saver)
+        history = [s async for s in graph.aget_state_history({"configurable": {"thread_id": thread}})]
+    synthesis = next(s for s in reversed(history) if s.next == ("synthesize",))
+    cut = synthesis.config["configurable"]["checkpoint_id"]
+    with sqlite3.connect(home / "checkpoints.db") as conn:  # every checkpoint after it, and their writes
+        for table in ("writes", "checkpoints"):
+            conn.execute(f"DELETE FROM {table} WHERE thread_id = ? AND checkpoint_id > ?", (thread, cut))
+        assert conn.execute("SELECT count(*) FROM writes WHERE thread_id = ? AND checkpoint_id = ?",
+                            (thread, cut)).fetchone()[0] > 0  # the synthesis' own writes are still there
+    planners, writers = len(model_server.calls("planner")), len(model_server.calls("writer"))
+
+    resumed = await asyncio.to_thread(run_cli, env, "resume", "cut", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "(next: after synthesize)" in resumed.stderr
+    assert json.loads(resumed.stdout)["answer"] == "1921"
+    # the rest of the run again, as it went the first time: every main call but round 1's planner and synthesis
+    assert len(model_server.calls("planner")) - planners == planners - 1
+    assert len(model_server.calls("writer")) - writers == writers - 1
+    assert json.loads(resumed.stdout)["rounds"] == json.loads(done.stdout)["rounds"]
