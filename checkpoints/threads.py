@@ -45,16 +45,21 @@ async def thread_ids(saver: ThreadStore) -> list[str]:
     return [row[0] for row in rows]
 
 
+async def thread_exists(saver: ThreadStore, thread_id: str) -> bool:
+    """Whether a thread has checkpoints (one index lookup, however many threads the store holds)."""
+    return bool(await saver.rows("SELECT 1 FROM checkpoints WHERE thread_id = ? LIMIT 1", [thread_id]))
+
+
 async def resolve_thread(saver: ThreadStore, ref: str, fragments: bool = True) -> str:
     """The thread a user means: its UUID, the name it was started under, or a unique start or end of its id.
 
     (The server's UUIDv7 ids share their start when created close together; their end is random.)
     Fragments are only tried for id-like text, and not at all when ``fragments`` is off (deletion).
     """
-    known = await thread_ids(saver)
     candidate = thread_id_for(ref)
-    if candidate in known:
+    if await thread_exists(saver, candidate):  # a full id or a name: no listing of every thread
         return candidate
+    known = await thread_ids(saver)
     part = ref.lower()
     matches = [t for t in known if t.startswith(part) or t.endswith(part)] if ID_FRAGMENT.fullmatch(part) else []
     if not fragments and matches:

@@ -31,7 +31,7 @@ from core.errors import (
 from core.vocabulary import StructuredMethod
 from tools.endpoint import UnusableResponse, check_completion, status_error
 from tools.http import tls
-from tools.structured import parse_reply, schema_hint, strip_think
+from tools.structured import json_schema, parse_reply, schema_hint, strip_think
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -186,11 +186,11 @@ def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any
     name = schema.__name__
     if method == "json_schema":
         # sent as it is (the SDK's typed response_format path costs a millisecond a call to build the same JSON)
-        schema_format = {"type": "json_schema", "json_schema": {"name": name, "schema": schema.model_json_schema()}}
+        schema_format = {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema(schema)}}
         return {"extra_body": {"response_format": schema_format}}
     if method == "tool_calling":
         tool = {"type": "function", "function": {"name": name, "description": schema.__doc__ or name,
-                                                 "parameters": schema.model_json_schema()}}
+                                                 "parameters": json_schema(schema)}}
         return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": name}}}
     return {}
 
