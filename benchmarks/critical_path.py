@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.relay import NAMES, Clock, RemoteModel, question, waves, write_corpus
+from benchmarks.relay import NAMES, Call, Clock, RemoteModel, by_round, question, waves, write_corpus
 
 
 async def one(hops: int, latency: float, home: Path, prompt_format: str = "json") -> dict[str, float]:
@@ -43,7 +45,22 @@ async def one(hops: int, latency: float, home: Path, prompt_format: str = "json"
         wall = time.perf_counter() - started
     calls = server.calls
     return {"calls": len(calls), "waves": waves(calls), "rounds": result.rounds, "wall": wall,
-            "right": float(result.answer == NAMES[hops])}
+            "right": float(result.answer == NAMES[hops]), "round_share": round_share(calls, clock, latency)}
+
+
+def round_share(calls: list[Call], clock: Clock, latency: float) -> float:
+    """The median share of orchestration in a round after the first (from one round's decision to the next's).
+
+    A round's model time is its waves times the latency; the rest is orchestration. Round 1 also holds the
+    run's start (opening the stores, the first plan), which the whole-run share counts.
+    """
+    ends = clock.round_ends()
+    rounds = by_round(calls, ends)
+    shares = []
+    for r, (before, end) in enumerate(itertools.pairwise(ends), start=2):
+        own = rounds.get(r, [])
+        shares.append((end - before - waves(own) * latency) / (end - before))
+    return statistics.median(shares) if shares else 0.0
 
 
 async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None:
@@ -58,7 +75,8 @@ async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None
     print(f"critical path, {prompt_format} prompts, every model call taking {latency * 1000:.0f} ms "
           "(and 0 ms: orchestration alone)\n")
     print(f"{'hops':>4} {'right':>5} {'rounds':>6} {'calls':>5} {'waves':>5} {'2h+1':>5} {'wall s':>7} "
-          f"{'waves x lat s':>13} {'overhead/round ms':>17} {'share':>6} {'0 ms: wall/round ms':>19}")
+          f"{'waves x lat s':>13} {'overhead/round ms':>17} {'share':>6} {'of a round':>10} "
+          f"{'0 ms: wall/round ms':>19}")
     for hops in hop_counts:
         slow = await one(hops, latency, work, prompt_format)
         fast = await one(hops, 0.0, work, prompt_format)
@@ -67,10 +85,11 @@ async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None
         share = (slow["wall"] - ideal) / slow["wall"]
         print(f"{hops:>4} {'yes' if slow['right'] else 'NO':>5} {slow['rounds']:>6.0f} {slow['calls']:>5.0f} "
               f"{slow['waves']:>5.0f} {2 * hops + 1:>5} {slow['wall']:>7.2f} {ideal:>13.2f} {per_round * 1000:>17.0f} "
-              f"{share:>6.1%} {fast['wall'] / max(1, fast['rounds']) * 1000:>19.0f}")
+              f"{share:>6.1%} {slow['round_share']:>10.1%} {fast['wall'] / max(1, fast['rounds']) * 1000:>19.0f}")
     print("\nwaves x lat: the wall time if only the model took time; overhead: the rest (graph steps, checkpoints, "
-          "search, page store,\nthe model client), per round and as a share of the wall time; 0 ms: the whole run "
-          "with an instant model, per round.")
+          "search, page store,\nthe model client), per round and as a share of the wall time; of a round: the "
+          "median share in a round after the first\n(round 1 also holds the run's start); 0 ms: the whole run with "
+          "an instant model, per round.")
 
 
 def main() -> None:
