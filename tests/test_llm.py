@@ -11,6 +11,7 @@ from core.settings import StructuredMethod
 from tests.fakes.model_server import ModelServer
 from tools.endpoint import list_models
 from tools.llm import Endpoint, complete_json, complete_text
+from tools.structured import json_schema
 
 
 class Verdict(BaseModel):
@@ -49,6 +50,7 @@ async def test_structured_output_each_method(server: ModelServer, method: Struct
     assert server.calls()[-1].method == method
     if method == "text":  # the schema travels in the prompt when the server cannot enforce it
         assert '"answered"' in str(server.calls()[-1].messages[0]["content"])
+    assert json_schema(Verdict) == Verdict.model_json_schema()  # built once and shared: no call changed it
 
 
 async def test_one_repair_retry_shows_the_model_its_error(server: ModelServer) -> None:
