@@ -1,34 +1,17 @@
 """The bundled offline benchmark: built from its fact chains, ingested, and evaluated end to end."""
 
 import json
-import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from benchmarks.offline import build
-from benchmarks.offline.world import CHAINS, documents, questions, scenarios
+from benchmarks.offline.world import CHAINS, documents, questions
 from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.model_server import ModelServer
-from tests.fakes.toy_model import ToyModel
+from tests.fakes.offline_model import Benchmark
 
 HERE = Path(build.__file__).parent
-
-
-class Benchmark:
-    """A toy model per question: each prompt is answered by the one whose question it shows."""
-
-    def __init__(self) -> None:
-        self.models = {q: ToyModel(s) for q, s in scenarios().items()}
-
-    def __call__(self, messages: list[dict[str, Any]]) -> tuple[str, Any]:
-        text = "\n".join(str(m.get("content", "")) for m in messages)
-        asked = re.search(r"<question>\n(.*?)\n</question>", text, re.S)
-        question = asked.group(1).strip() if asked else str(messages[1].get("content", "")) if len(messages) > 1 \
-            else ""  # ReAct asks the question as its first user message
-        model = self.models.get(question)
-        return model(messages) if model else ("unknown", "I do not know.")
 
 
 def test_the_committed_files_are_what_the_chains_give(tmp_path: Path) -> None:
