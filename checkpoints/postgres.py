@@ -43,6 +43,7 @@ class PostgresStore(AsyncPostgresSaver):
 
 
 SETUP_LOCK = 0x64726573  # the advisory lock that one setup at a time holds ("dres")
+SETUP_WAIT_S = 120.0  # migrations take well under a second; a session holding the lock longer is stuck
 
 
 async def _set_up(saver: PostgresStore) -> None:
@@ -54,13 +55,18 @@ async def _set_up(saver: PostgresStore) -> None:
     The lock is polled, not waited on: a migration builds an index CONCURRENTLY, which waits for every open
     transaction to end, and a session blocked in ``pg_advisory_lock`` would be one (a deadlock).
     """
+    waited = 0.0
     async with saver._cursor() as cursor:
         while True:
             await cursor.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))
             row = await cursor.fetchone()
             if row and row["got"]:
                 break
+            if waited >= SETUP_WAIT_S:
+                raise StorageError(f"another process has been setting up the checkpoint tables for {SETUP_WAIT_S:g} s "
+                                   "(DEEPRESEARCH_CHECKPOINT_URL); try again when it is done")
             await asyncio.sleep(0.05)
+            waited += 0.05
     try:
         await saver.setup()
     finally:

@@ -9,7 +9,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from checkpoints import postgres as store
 from checkpoints.postgres import open_postgres
+from core.errors import StorageError
 from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
@@ -91,3 +93,15 @@ async def test_runs_that_start_together_on_a_new_postgres_database_all_open_it(p
         url = postgres.replace("/postgres?", f"/{name}?", 1)  # pgserver's URI: postgresql://postgres:@/postgres?host=
         assert url != postgres
         assert await asyncio.gather(*(first_look(url) for _ in range(8))) == [0] * 8
+
+
+async def test_a_setup_lock_held_too_long_is_one_clear_error(postgres: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session that holds the setup lock (a stuck process) makes the next one give up with a clear message."""
+    monkeypatch.setattr(store, "SETUP_WAIT_S", 0.3)
+    with psycopg.connect(postgres, autocommit=True) as stuck:
+        stuck.execute("SELECT pg_advisory_lock(%s)", (store.SETUP_LOCK,))
+        with pytest.raises(StorageError, match="setting up the checkpoint tables"):
+            async with open_postgres(postgres):
+                pass
+    async with open_postgres(postgres) as saver:  # released with the session: the store opens again
+        assert await saver.rows("SELECT 1", []) == [(1,)]
