@@ -60,7 +60,7 @@ def round_share(calls: list[Call], clock: Clock, latency: float) -> float:
     for r, (before, end) in enumerate(itertools.pairwise(ends), start=2):
         own = rounds.get(r, [])
         shares.append((end - before - waves(own) * latency) / (end - before))
-    return statistics.median(shares) if shares else 0.0
+    return statistics.median(shares) if shares else float("nan")  # no round to measure: never a pass
 
 
 async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None:

@@ -8,6 +8,8 @@ store's pruning does.
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +17,8 @@ from typing import Any
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
 from core.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 NO_PRUNING = "pruning keeps delta channels whole only in the SQLite store; with Postgres, delete old threads instead"
 
@@ -46,8 +50,22 @@ SETUP_LOCK = 0x64726573  # the advisory lock that one setup at a time holds ("dr
 SETUP_WAIT_S = 120.0  # migrations take well under a second; a session holding the lock longer is stuck
 
 
+async def _migrated(saver: PostgresStore) -> bool:
+    """Whether the database already has every migration this saver knows (no lock needed then)."""
+    import psycopg
+
+    try:
+        async with saver._cursor() as cursor:
+            await cursor.execute("SELECT max(v) AS v FROM checkpoint_migrations")
+            row = await cursor.fetchone()
+    except psycopg.errors.UndefinedTable:
+        return False
+    latest = row["v"] if row else None
+    return latest is not None and int(latest) >= len(saver.MIGRATIONS) - 1
+
+
 async def _set_up(saver: PostgresStore) -> None:
-    """The saver's migrations, one process at a time.
+    """The saver's migrations, one process at a time, and only when some are missing.
 
     Two that set up a new database at once would both create its tables, and one would fail on the
     other's (a duplicate key in Postgres' own catalogue).
@@ -55,23 +73,28 @@ async def _set_up(saver: PostgresStore) -> None:
     The lock is polled, not waited on: a migration builds an index CONCURRENTLY, which waits for every open
     transaction to end, and a session blocked in ``pg_advisory_lock`` would be one (a deadlock).
     """
-    waited = 0.0
+    if await _migrated(saver):
+        return
+    deadline = time.monotonic() + SETUP_WAIT_S
     async with saver._cursor() as cursor:
         while True:
             await cursor.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))
             row = await cursor.fetchone()
             if row and row["got"]:
                 break
-            if waited >= SETUP_WAIT_S:
+            if time.monotonic() > deadline:
                 raise StorageError(f"another process has been setting up the checkpoint tables for {SETUP_WAIT_S:g} s "
                                    "(DEEPRESEARCH_CHECKPOINT_URL); try again when it is done")
             await asyncio.sleep(0.05)
-            waited += 0.05
     try:
         await saver.setup()
     finally:
         async with saver._cursor() as cursor:
-            await cursor.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
+            await cursor.execute("SELECT pg_advisory_unlock(%s) AS released", (SETUP_LOCK,))
+            row = await cursor.fetchone()
+        if not (row and row["released"]):  # another server session took it (a transaction-mode pooler)
+            log.warning("the checkpoint setup lock was not held by this session; a connection pooler in "
+                        "transaction mode may keep it locked (connect to Postgres directly for setup)")
 
 
 @asynccontextmanager
@@ -82,12 +105,16 @@ async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
     try:
         opened = PostgresStore.from_conn_string(url)
         saver = await opened.__aenter__()
-        assert isinstance(saver, PostgresStore)
-        await _set_up(saver)
     except (psycopg.Error, OSError) as exc:
         raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
                            f"{' '.join(str(exc).split())[:200]}") from exc
     try:
+        assert isinstance(saver, PostgresStore)
+        try:
+            await _set_up(saver)
+        except (psycopg.Error, OSError) as exc:
+            raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
+                               f"{' '.join(str(exc).split())[:200]}") from exc
         yield saver
-    finally:
+    finally:  # the connection goes (and with it any lock it held), whatever failed
         await opened.__aexit__(None, None, None)

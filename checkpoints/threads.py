@@ -47,7 +47,8 @@ async def thread_ids(saver: ThreadStore) -> list[str]:
 
 async def thread_exists(saver: ThreadStore, thread_id: str) -> bool:
     """Whether a thread has checkpoints (one index lookup, however many threads the store holds)."""
-    return bool(await saver.rows("SELECT 1 FROM checkpoints WHERE thread_id = ? LIMIT 1", [thread_id]))
+    return bool(await saver.rows("SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' LIMIT 1",
+                                 [thread_id]))
 
 
 async def resolve_thread(saver: ThreadStore, ref: str, fragments: bool = True) -> str:

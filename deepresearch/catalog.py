@@ -13,15 +13,42 @@ from core.settings import Settings
 async def list_all(settings: Settings) -> list[ThreadSummary]:
     """Every thread, newest first, whichever side (CLI or API) started it."""
     if settings.checkpoint_url:  # Postgres: every thread through its graph
-        from deepresearch import runner
-
-        return await runner.summaries(settings, await runner.all_thread_ids(settings))
+        return await summaries(settings, await all_thread_ids(settings))
     rows = quick_summaries(settings.checkpoints_db)
     unjudged = [row for row in rows if isinstance(row, str)]
     if not unjudged:
         return [row for row in rows if isinstance(row, ThreadSummary)]
-    from deepresearch import runner  # loads LangGraph and the graphs
-
-    judged = {s.thread_id: s for s in await runner.summaries(settings, unjudged)}
+    judged = {s.thread_id: s for s in await summaries(settings, unjudged)}
     return [row if isinstance(row, ThreadSummary) else judged[row] for row in rows
             if isinstance(row, ThreadSummary) or row in judged]
+
+
+async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
+    """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
+    from checkpoints.saver import graph_id_of  # these load LangGraph and the graphs
+    from checkpoints.threads import latest_metadata, summarize
+    from deepresearch.runner import GRAPHS, Graph, compile_graph, saver_for
+
+    async with saver_for(settings, read_only=True) as saver:
+        graphs: dict[str, Graph] = {}
+        out = []
+        for thread_id in wanted:
+            metadata = await latest_metadata(saver, thread_id)
+            graph_id = graph_id_of(metadata)
+            if graph_id not in GRAPHS:
+                continue
+            if graph_id not in graphs:
+                graphs[graph_id] = compile_graph(graph_id, saver)
+            summary = await summarize(graphs[graph_id], thread_id, str(metadata.get("thread_name", "")))
+            if summary is not None:
+                out.append(summary)
+        return out
+
+
+async def all_thread_ids(settings: Settings) -> list[str]:
+    """Every thread in the store, newest first."""
+    from checkpoints.threads import thread_ids
+    from deepresearch.runner import saver_for
+
+    async with saver_for(settings, read_only=True) as saver:
+        return await thread_ids(saver)

@@ -14,7 +14,6 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
-from checkpoints.listing import ThreadSummary
 from checkpoints.postgres import open_postgres
 from checkpoints.saver import graph_id_of, open_saver
 from checkpoints.threads import (
@@ -22,7 +21,6 @@ from checkpoints.threads import (
     resolve_thread,
     run_settings,
     status_of,
-    summarize,
     thread_exists,
     thread_ids,
 )
@@ -88,7 +86,8 @@ def compile_graph(graph_id: str, saver: Any) -> Graph:
     """A registered graph compiled with the shared SQLite saver."""
     if graph_id not in GRAPHS:
         raise UserInputError(f"this thread was run by graph {graph_id!r}, which this version does not have")
-    return _compiled(graph_id).copy(update={"checkpointer": saver})
+    compiled = _compiled(graph_id)  # copy() rebuilds through __init__: the serde allowlist is carried over
+    return compiled.copy(update={"checkpointer": saver, "_serde_allowlist": compiled._serde_allowlist})
 
 
 @cache
@@ -208,10 +207,11 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
                 return result_from_state(thread_id, snapshot)
             if not await _reopen(graph, thread_id, snapshot, ctx, progress):
                 return result_from_state(thread_id, snapshot)
-        elif not snapshot.tasks and not snapshot.interrupts:
-            # the graph ended without an answer (stopped between steps): on with the next step. Not when the
-            # last step's results were saved but the checkpoint after it was not (a kill, a full disk): its
-            # tasks are listed, done, and LangGraph carries on from their saved writes
+        elif not snapshot.next and not snapshot.interrupts and not all_done(snapshot):
+            # the graph ended without an answer (stopped between steps), or its last step failed after its
+            # results were saved (its routing raised): on with the next step. Not when that step's results
+            # were saved but the checkpoint after it was not (a kill, a full disk): its tasks are listed, all
+            # done, and LangGraph carries on from their saved writes
             await graph.aupdate_state(here, *RESTART[graph_id])
         snapshot = await graph.aget_state(here)
         steps = ", ".join(snapshot.next) or "after " + ", ".join(task.name for task in snapshot.tasks)
@@ -223,6 +223,11 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
                 return result_from_state(thread_id, snapshot)
             inputs = Command(resume=answer)
         return await _drive(graph, inputs, config, ctx, progress, reviewer)
+
+
+def all_done(snapshot: StateSnapshot) -> bool:
+    """Whether the snapshot lists tasks and every one of them finished without an error."""
+    return bool(snapshot.tasks) and not any(task.error for task in snapshot.tasks)
 
 
 async def _reopen(graph: Graph, thread_id: str, snapshot: StateSnapshot, ctx: Context, progress: Progress) -> bool:
@@ -259,30 +264,6 @@ async def load(settings: Settings, ref: str) -> RunResult:
         graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
         return result_from_state(thread_id, snapshot)
-
-
-async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
-    """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
-    async with saver_for(settings, read_only=True) as saver:
-        graphs: dict[str, Graph] = {}
-        out = []
-        for thread_id in wanted:
-            metadata = await latest_metadata(saver, thread_id)
-            graph_id = graph_id_of(metadata)
-            if graph_id not in GRAPHS:
-                continue
-            if graph_id not in graphs:
-                graphs[graph_id] = compile_graph(graph_id, saver)
-            summary = await summarize(graphs[graph_id], thread_id, str(metadata.get("thread_name", "")))
-            if summary is not None:
-                out.append(summary)
-        return out
-
-
-async def all_thread_ids(settings: Settings) -> list[str]:
-    """Every thread in the store, newest first."""
-    async with saver_for(settings, read_only=True) as saver:
-        return await thread_ids(saver)
 
 
 async def delete(settings: Settings, ref: str) -> str:

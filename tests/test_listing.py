@@ -8,7 +8,7 @@ from checkpoints.listing import ThreadSummary, quick_summaries
 from checkpoints.threads import thread_id_for
 from core.errors import EndpointError
 from core.settings import load_settings
-from deepresearch import runner
+from deepresearch import catalog, runner
 from deepresearch.catalog import list_all
 from deepresearch.progress import Progress
 from tests.cli_helpers import cli_env
@@ -39,7 +39,7 @@ async def test_quick_listing_matches_langgraph(model_server: ModelServer, home: 
     assert all(isinstance(row, ThreadSummary) for row in quick)
     ids = [row.thread_id for row in quick if isinstance(row, ThreadSummary)]
     assert ids == [thread_id_for(n) for n in ("unfinished", "review", "one-round", "done")]  # newest first
-    assert quick == await runner.summaries(settings, ids)
+    assert quick == await catalog.summaries(settings, ids)
     assert [row.status for row in quick if isinstance(row, ThreadSummary)] == ["unfinished", "review", "done", "done"]
 
     assert loaded_by(["threads"], cli_env(home)) == []  # `deepresearch threads` lists them without LangGraph

@@ -96,12 +96,27 @@ async def test_runs_that_start_together_on_a_new_postgres_database_all_open_it(p
 
 
 async def test_a_setup_lock_held_too_long_is_one_clear_error(postgres: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A session that holds the setup lock (a stuck process) makes the next one give up with a clear message."""
+    """A session that holds the setup lock (a stuck process) makes the next setup give up with a clear message.
+
+    The connection that gave up is closed, and a database already set up opens without the lock.
+    """
     monkeypatch.setattr(store, "SETUP_WAIT_S", 0.3)
-    with psycopg.connect(postgres, autocommit=True) as stuck:
+    fresh = postgres.replace("/postgres?", "/stuck_setup?", 1)
+
+    def sessions() -> int:
+        with psycopg.connect(postgres, autocommit=True) as probe:
+            row = probe.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = 'stuck_setup'").fetchone()
+            return int(row[0]) if row else 0
+
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE stuck_setup")
+    with psycopg.connect(fresh, autocommit=True) as stuck:  # advisory locks are the database's own
         stuck.execute("SELECT pg_advisory_lock(%s)", (store.SETUP_LOCK,))
         with pytest.raises(StorageError, match="setting up the checkpoint tables"):
-            async with open_postgres(postgres):
+            async with open_postgres(fresh):
                 pass
-    async with open_postgres(postgres) as saver:  # released with the session: the store opens again
-        assert await saver.rows("SELECT 1", []) == [(1,)]
+        assert sessions() == 1  # the stuck one: the connection that gave up did not linger
+        async with open_postgres(postgres) as saver:  # set up before: no lock needed
+            assert await saver.rows("SELECT 1", []) == [(1,)]
+    async with open_postgres(fresh) as saver:  # the lock went with its session
+        assert await saver.rows("SELECT count(*) FROM checkpoints", []) == [(0,)]

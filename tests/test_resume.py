@@ -10,6 +10,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from checkpoints.threads import thread_id_for
 from tests.cli_helpers import InProcess, cli_env, spawn
@@ -221,3 +224,38 @@ async def test_a_step_whose_results_were_saved_but_not_the_checkpoint_after_it_i
     assert len(model_server.calls("planner")) - planners == planners - 1
     assert len(model_server.calls("writer")) - writers == writers - 1
     assert json.loads(resumed.stdout)["rounds"] == json.loads(done.stdout)["rounds"]
+
+
+async def test_a_step_that_failed_after_its_results_were_saved_is_researched_on(
+        home: Path, model_server: ModelServer, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A routing bug raises after `decide` saved its update: resume goes on with the next round, not to END.
+
+    (Carrying on from the saved writes would find no route and stop "unfinished" without an answer.)
+    """
+    from core.settings import load_settings
+    from deepresearch import runner
+    from deepresearch.progress import Progress
+    from graphs import iterresearch
+    from tests.conftest import run_context
+    from tools.corpus import Corpus
+
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    real, calls = iterresearch.route_decision, []
+
+    def fails_once(state: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a routing bug")
+        return real(state)
+
+    monkeypatch.setattr(iterresearch, "route_decision", fails_once)
+    runner._compiled.cache_clear()  # the graph is built again, with the failing route
+    try:
+        with pytest.raises(ValueError, match="a routing bug"):
+            await runner.start(load_settings(), thread_id_for("routed"), QUESTION, "iter", run_context(),
+                               Progress(enabled=False), name="routed")
+        result = await runner.resume(load_settings(), "routed", Progress(enabled=False))
+    finally:
+        runner._compiled.cache_clear()
+    assert result.status == "done" and result.answer == "1921"
