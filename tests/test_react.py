@@ -32,6 +32,14 @@ def agent_calls(server: ModelServer) -> list[Any]:
     return server.calls("react")
 
 
+async def react_with(brain: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[runner.RunResult, list[Any]]:
+    """A ReAct run against a model server of its own that answers with ``brain``; the result and its agent calls."""
+    with ModelServer(brain) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, _ = await react()
+        return result, agent_calls(server)
+
+
 async def test_react_answers_with_citations_in_the_native_format(model_server: ModelServer,
                                                                  corpus: Path) -> None:  # noqa: F811
     result, rec = await react()
@@ -74,10 +82,7 @@ class Sloppy(ToyModel):
 
 async def test_malformed_and_unknown_calls_get_an_error_back(home: Path, corpus: Path,  # noqa: F811
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    with ModelServer(Sloppy(glass_harbor())) as server:
-        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
-        result, _ = await react()
-        calls = agent_calls(server)
+    result, calls = await react_with(Sloppy(glass_harbor()), monkeypatch)
     assert result.answer == "1921"
     responses = [str(m["content"]) for m in calls[-1].messages if m["role"] == "user" and "<tool_response>" in
                  str(m["content"])]
@@ -183,9 +188,6 @@ class Mute(ToyModel):
 
 async def test_replies_without_a_call_end_in_a_forced_answer(home: Path, corpus: Path,  # noqa: F811
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    with ModelServer(Mute(glass_harbor())) as server:
-        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
-        result, _ = await react()
-        calls = agent_calls(server)
+    result, calls = await react_with(Mute(glass_harbor()), monkeypatch)
     assert len(calls) == 4 and result.status == "done" and result.answer == "not sure"
     assert "3 replies in a row without a usable tool call" in calls[-1].user
