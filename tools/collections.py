@@ -64,23 +64,25 @@ def _parquet(path: Path) -> Iterator[tuple[int, dict[str, object] | str]]:
 def ingest_collection(corpus: Corpus, path: Path, limits: ParseLimits) -> IngestReport:
     """Store every record of a JSONL or Parquet collection; a bad record is reported (its line), the rest go in."""
     report = IngestReport()
-    name = path.stem
-    records = _parquet(path) if path.suffix.lower() == ".parquet" else _jsonl(path)
-    for number, record in records:
-        where = f"{path.resolve()} {'row' if path.suffix.lower() == '.parquet' else 'line'} {number}"
-        if isinstance(record, str):
-            report.failed.append((where, record))
-            continue
-        text, doc_id = _first(record, TEXT_KEYS).strip(), _first(record, ID_KEYS) or str(number)
-        if not text:
-            report.failed.append((where, f"no text ({', '.join(TEXT_KEYS)})"))
-            continue
-        try:
-            check_text(text.encode("utf-8", errors="replace")[:65_536])
-        except DocumentError as exc:  # a binary "text" is one failed record, not a stopped ingest
-            report.failed.append((where, str(exc)))
-            continue
-        title = _first(record, ("title",)) or _first(record, ("url",)) or f"{name} {doc_id}"
-        key = f"{name}:{doc_id}"
-        getattr(report, corpus.put(key, title.strip(), "text", text[: limits.max_chars])).append(key)
+    name, full = path.stem, path.resolve()
+    parquet = path.suffix.lower() == ".parquet"
+    records = _parquet(path) if parquet else _jsonl(path)
+    with corpus.writer() as put:  # one connection for the whole collection
+        for number, record in records:
+            where = f"{full} {'row' if parquet else 'line'} {number}"
+            if isinstance(record, str):
+                report.failed.append((where, record))
+                continue
+            text, doc_id = _first(record, TEXT_KEYS).strip(), _first(record, ID_KEYS) or str(number)
+            if not text:
+                report.failed.append((where, f"no text ({', '.join(TEXT_KEYS)})"))
+                continue
+            try:
+                check_text(text.encode("utf-8", errors="replace")[:65_536])
+            except DocumentError as exc:  # a binary "text" is one failed record, not a stopped ingest
+                report.failed.append((where, str(exc)))
+                continue
+            title = _first(record, ("title",)) or _first(record, ("url",)) or f"{name} {doc_id}"
+            key = f"{name}:{doc_id}"
+            getattr(report, put(key, title.strip(), "text", text[: limits.max_chars])).append(key)
     return report

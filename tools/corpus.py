@@ -7,7 +7,7 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,13 +162,22 @@ class Corpus:
 
     def put(self, key: str, title: str, kind: str, text: str) -> str:
         """Store one document under ``key`` (not a file: a record of a collection); added, updated or unchanged."""
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        with self.writer() as put:
+            return put(key, title, kind, text)
+
+    @contextmanager
+    def writer(self) -> Iterator[Callable[[str, str, str, str], str]]:
+        """``put`` for many documents on one connection (a collection's records; each still its own transaction)."""
         with self._db() as db:
-            row = db.execute("SELECT id, hash FROM documents WHERE path = ?", [key]).fetchone()
-            if row is not None and row[1] == digest:
-                return "unchanged"
-            self._store(db.conn, key, digest, title, kind, text, row[0] if row else None)
-        return "updated" if row else "added"
+            def put(key: str, title: str, kind: str, text: str) -> str:
+                digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+                row = db.execute("SELECT id, hash FROM documents WHERE path = ?", [key]).fetchone()
+                if row is not None and row[1] == digest:
+                    return "unchanged"
+                self._store(db.conn, key, digest, title, kind, text, row[0] if row else None)
+                return "updated" if row else "added"
+
+            yield put
 
     def search(self, query: str, k: int) -> list[Hit]:
         """BM25 search; one hit per document (its best passage as the snippet)."""

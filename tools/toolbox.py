@@ -38,13 +38,13 @@ class Toolbox:
     stragglers: Quorums = field(default_factory=Quorums)  # the round's reads and searches in flight
 
 
-def web_reader(settings: Settings, clients: Clients, pages: PageStore) -> Reader:
-    """Jina's reader when JINA_API_KEY is set, else our own safe fetcher."""
+def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: Fetcher) -> Reader:
+    """Jina's reader when JINA_API_KEY is set, else our own safe fetcher (the run's one)."""
     web = settings.web
     if web.jina_api_key:
         return JinaReader(clients.api, web.jina_base_url, web.jina_api_key,
                           AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl, settings.parsing)
-    return WebReader(Fetcher(clients.pages, web), pages, web.page_ttl, settings.parsing)
+    return WebReader(fetcher, pages, web.page_ttl, settings.parsing)
 
 
 def build(ctx: Context, settings: Settings) -> Toolbox:
@@ -62,12 +62,12 @@ def build(ctx: Context, settings: Settings) -> Toolbox:
     settings.ensure_home()
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
-    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web_reader(settings, clients, pages))
+    fetcher = Fetcher(clients.pages, settings.web)  # one per client: its per-host limits and robots.txt cache
+    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web_reader(settings, clients, pages, fetcher))
     search = make_backend(ctx.search, settings, clients.api)
     main = endpoint(ctx.model)
     agent = replace(main, temperature=ctx.react_temperature, presence_penalty=ctx.presence_penalty)
-    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients,
-                   Fetcher(clients.pages, settings.web))
+    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients, fetcher)
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
