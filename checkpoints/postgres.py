@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 NO_PRUNING = "pruning keeps delta channels whole only in the SQLite store; with Postgres, delete old threads instead"
 
 
-def is_postgres(url: str) -> bool:
-    """Whether a checkpoint URL names Postgres."""
-    return url.startswith(("postgres://", "postgresql://"))
-
-
 class PostgresStore(AsyncPostgresSaver):
     """AsyncPostgresSaver with ``rows`` (the thread commands' queries, written with ``?`` placeholders)."""
 

@@ -179,17 +179,13 @@ def _read_only_target(path: Path) -> str:
 
 
 async def _prepare(conn: aiosqlite.Connection, saver: DeepResearchSaver) -> None:
-    """WAL journal, busy timeout and tables; a step SQLite refuses at once as locked is tried again."""
+    """Busy timeout, then WAL and tables (the saver's setup), tried again while SQLite refuses it at once as locked."""
     await conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     await conn.execute("PRAGMA synchronous=NORMAL")
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
-            async with conn.execute("PRAGMA journal_mode") as cursor:  # closed: an open one holds a read
-                row = await cursor.fetchone()                           # snapshot, and the WAL grows unchecked
-            if row is None or str(row[0]).lower() != "wal":
-                await conn.execute("PRAGMA journal_mode=WAL")
-            await saver.setup()  # marks itself done only when it got through
+            await saver.setup()  # WAL and the tables; marks itself done only when it got through
             return
         except sqlite3.OperationalError as exc:
             if not transient_lock(exc, deadline):

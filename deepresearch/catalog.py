@@ -13,7 +13,7 @@ from core.settings import Settings
 async def list_all(settings: Settings) -> list[ThreadSummary]:
     """Every thread, newest first, whichever side (CLI or API) started it."""
     if settings.checkpoint_url:  # Postgres: every thread through its graph
-        return await summaries(settings, await all_thread_ids(settings))
+        return await summaries(settings)
     rows = quick_summaries(settings.checkpoints_db)
     unjudged = [row for row in rows if isinstance(row, str)]
     if not unjudged:
@@ -23,16 +23,19 @@ async def list_all(settings: Settings) -> list[ThreadSummary]:
             if isinstance(row, ThreadSummary) or row in judged]
 
 
-async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary]:
-    """Summaries of these threads, read through their graphs (threads of graphs this version lacks are left out)."""
+async def summaries(settings: Settings, wanted: list[str] | None = None) -> list[ThreadSummary]:
+    """Summaries of these threads (all, newest first, if None), read through their graphs.
+
+    Threads of graphs this version lacks are left out.
+    """
     from checkpoints.saver import graph_id_of  # these load LangGraph and the graphs
-    from checkpoints.threads import latest_metadata, summarize
+    from checkpoints.threads import latest_metadata, summarize, thread_ids
     from deepresearch.runner import GRAPHS, Graph, compile_graph, saver_for
 
     async with saver_for(settings, read_only=True) as saver:
         graphs: dict[str, Graph] = {}
         out = []
-        for thread_id in wanted:
+        for thread_id in await thread_ids(saver) if wanted is None else wanted:
             metadata = await latest_metadata(saver, thread_id)
             graph_id = graph_id_of(metadata)
             if graph_id not in GRAPHS:
@@ -43,12 +46,3 @@ async def summaries(settings: Settings, wanted: list[str]) -> list[ThreadSummary
             if summary is not None:
                 out.append(summary)
         return out
-
-
-async def all_thread_ids(settings: Settings) -> list[str]:
-    """Every thread in the store, newest first."""
-    from checkpoints.threads import thread_ids
-    from deepresearch.runner import saver_for
-
-    async with saver_for(settings, read_only=True) as saver:
-        return await thread_ids(saver)

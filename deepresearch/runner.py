@@ -14,7 +14,6 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot
 
-from checkpoints.postgres import open_postgres
 from checkpoints.saver import graph_id_of, open_saver
 from checkpoints.threads import (
     latest_metadata,
@@ -65,11 +64,15 @@ class RunResult:
 
 def result_from_state(thread_id: str, snapshot: StateSnapshot) -> RunResult:
     """Build the result from a thread's state; sources are the cited ones, by number."""
-    values = snapshot.values
+    return result_from_values(thread_id, status_of(snapshot), snapshot.values)
+
+
+def result_from_values(thread_id: str, status: str, values: dict[str, Any]) -> RunResult:
+    """The result of a thread whose state values these are (read here or from a server)."""
     report = str(values.get("report", ""))
     sources = [{"n": n, "title": src["title"], "url": src["url"]}
                for n, src in sorted(numbered(values.get("sources", [])).items()) if f"[{n}]" in report]
-    return RunResult(thread_id, status_of(snapshot), str(values.get("question", "")), str(values.get("answer", "")),
+    return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")),
                      report, sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
                      int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
                      list(values.get("failures", [])))
@@ -116,6 +119,8 @@ def saver_for(settings: Settings, read_only: bool = False) -> AbstractAsyncConte
     reads: it creates and changes nothing (see ``open_saver``).
     """
     if settings.checkpoint_url:
+        from checkpoints.postgres import open_postgres  # psycopg and its saver: only when asked for
+
         return open_postgres(settings.checkpoint_url)
     return open_saver(settings.checkpoints_db, thread_delta_channels, read_only=read_only)
 

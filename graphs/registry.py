@@ -31,6 +31,6 @@ def step_limit(graph_id: str, ctx: Context | None = None) -> int:
     """LangGraph's step limit for a graph: from the context's budget, or the largest any context allows."""
     if graph_id == "react":  # agent and tools, two steps a call, then finish
         return 2 * (ctx.react_max_calls if ctx else MAX_REACT_CALLS) + FINAL_STEPS
-    if graph_id == "heavy":  # each agent counts its own steps (as IterResearch); here: agents, synthesis
-        return max(recursion_limit(ctx.max_rounds if ctx else MAX_ROUNDS), 2 * FINAL_STEPS)
+    # IterResearch by its rounds; Heavy's agents count their own steps the same way, and its own few
+    # (agents, synthesis) are well within that
     return recursion_limit(ctx.max_rounds if ctx else MAX_ROUNDS)

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from state.budget import max_calls, past_deadline, spent
+from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.events import emit
@@ -101,12 +101,13 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     failures: list[Failure] = []
     text = ""
     built = bool(state.get("answered")) and ctx.report_length == "short"
-    if not built and int(state.get("llm_calls", 0)) < max_calls(state, ctx) and not past_deadline(ctx):
+    left = calls_left(state, ctx)  # the call kept for the answer is this one
+    if not built and left >= 0 and not past_deadline(ctx):
         messages = [SystemMessage(SYSTEM.format(date=today(), status=status)),
                     HumanMessage(USER.format(question=state["question"], report=fence(report or "(empty)"),
                                              sources=fence(listing or "(none)")))]
         endpoint = (await toolbox(ctx)).endpoint
-        tries = 2 if max_calls(state, ctx) - int(state.get("llm_calls", 0)) >= 2 else 1  # the last word is worth it
+        tries = 2 if left >= 1 else 1  # the last word is worth a second try when the budget has one
         outcome = await guarded(partial(complete_text, endpoint, messages, deadline=ctx.deadline_at), tries)
         text, usage = outcome.value or "", outcome.usage
         if outcome.error:

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import EndpointError, ModelCallError, SearchUnavailable, StorageError, UserInputError
-from core.vocabulary import ReportLength
+from core.vocabulary import ModeName, ReportLength, SearchBackendName
 from deepresearch import __version__
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
@@ -61,6 +61,9 @@ RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "s
                 "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length",
                 "prompt_format", "react_max_calls", "react_context_tokens", "react_tool_format", "react_temperature",
                 "presence_penalty", "heavy_agents", "heavy_concurrency")
+ModeOpt = Annotated[ModeName, typer.Option("--mode", help="Research mode.")]
+SearchOpt = Annotated[SearchBackendName | None, typer.Option(
+    "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")]
 MaxRounds = Annotated[int | None, typer.Option(
     "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from core.errors import UserInputError
-from core.vocabulary import ModeName, SearchBackendName
-from deepresearch.cli.common import SetOpt, app, err, settings
+from deepresearch.cli.common import ModeOpt, SearchOpt, SetOpt, app, err, settings
 
 if TYPE_CHECKING:
     from deepresearch.evaluation.store import Result
@@ -23,9 +22,8 @@ def evaluate(
     file: Annotated[Path | None, typer.Argument(help="JSONL or a JSON list of {question, answer} (public "
                                                  "benchmark field names work: problem, Prompt, query; Answer, "
                                                  "gold).", show_default=False)] = None,
-    mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter",
-    search: Annotated[SearchBackendName | None, typer.Option(
-        "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")] = None,
+    mode: ModeOpt = "iter",
+    search: SearchOpt = None,
     k: Annotated[int, typer.Option("--k", min=1, max=32, help="Rollouts per question.")] = 1,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Rollouts at once.")] = 4,
     limit: Annotated[int | None, typer.Option("--limit", min=1, show_default=False,

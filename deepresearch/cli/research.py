@@ -12,14 +12,15 @@ import typer
 from rich.markup import escape
 
 from core.errors import UserInputError
-from core.vocabulary import ModeName, SearchBackendName
 from deepresearch.cli.common import (
     JsonFlag,
     MaxRounds,
+    ModeOpt,
     OutOpt,
     QuietFlag,
     ReportOpt,
     ReviewFlag,
+    SearchOpt,
     SetOpt,
     ThreadArg,
     app,
@@ -71,9 +72,8 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
 @app.command()
 def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
-    mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter",
-    search: Annotated[SearchBackendName | None, typer.Option(
-        "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")] = None,
+    mode: ModeOpt = "iter",
+    search: SearchOpt = None,
     max_rounds: MaxRounds = None,
     thread: Annotated[str | None, typer.Option(
         "--thread", help="Name or UUID for the new thread (a new UUID if omitted).")] = None,

@@ -22,7 +22,7 @@ class RemoteResearch:
         self.client = get_client(url=url)
         self.graph_id = graph_id
         # only what was set for this eval: the rest are the server's own defaults (its endpoint among them)
-        self.context = {k: v for k, v in ctx.model_dump().items() if k in ctx.model_fields_set}
+        self.context = ctx.model_dump(exclude_unset=True)
 
     async def __call__(self, thread_id: str, item: Item) -> runner.RunResult:
         """The rollout's result: run, continued, or (already finished) read."""
@@ -35,7 +35,5 @@ class RemoteResearch:
             await self.client.runs.wait(thread_id, self.graph_id, input=None if started else {
                 "question": item.question}, context=self.context, raise_error=True)
             values = (await self.client.threads.get_state(thread_id)).get("values") or {}
-        return runner.RunResult(thread_id, "done" if values.get("done") else "unfinished", item.question,
-                                str(values.get("answer", "")), str(values.get("report", "")), [],
-                                int(values.get("round", 0)), int(values.get("llm_calls", 0)),
-                                int(values.get("tokens", 0)), int(values.get("invented_citations", 0)))
+        return runner.result_from_values(thread_id, "done" if values.get("done") else "unfinished",
+                                         {"question": item.question, **values})
