@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.errors import DocumentError, UserInputError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from tools.charsets import check_text
 from tools.corpus import Corpus, IngestReport
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.errors import DocumentError, UserInputError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from core.sqlite import connect, read_only, tables
 from state.records import Hit
 from tools.corpus_schema import prepare

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from core.errors import DocumentError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from core.text import printable
 from tools.charsets import check_text, decode_text
 

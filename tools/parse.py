@@ -13,7 +13,7 @@ from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
 from core.errors import DocumentError, ReadError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from tools.documents import ParsedDocument, read_document
 from tools.fetch import Fetcher, url_name
 from tools.parse_pool import parse_async

@@ -26,7 +26,7 @@ from dataclasses import asdict
 from typing import IO, Any
 
 from core.errors import DocumentError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from tools.documents import parse_bytes
 
 REQUEST = struct.Struct(">II")

@@ -16,7 +16,7 @@ import httpcore
 import httpx
 
 from core.errors import DocumentError, ReadError, RefusedURL, StorageError
-from core.settings import ParseLimits
+from core.limits import ParseLimits
 from tools.corpus import Corpus
 from tools.fetch import Fetcher, url_name
 from tools.http import call_json
