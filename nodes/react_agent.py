@@ -181,9 +181,8 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
         failure = Failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
         emit(runtime, "react", state, round=step, action="failed", detail=outcome.error)
         return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [failure]}
-    reply, prompt = outcome.value
-    call, answer, text = read_reply(reply)
-    update["prompt_tokens"] = prompt
+    call, answer, text = read_reply(outcome.value)
+    update["prompt_tokens"] = outcome.usage.tokens  # the one call that answered (failed tries count none)
     new.append(Turn(speaker="assistant", text=text))
     if answer is not None or forced:
         emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens)

@@ -174,12 +174,11 @@ async def complete_text(endpoint: Endpoint, messages: list[BaseMessage],
 
 async def complete_message(endpoint: Endpoint, messages: list[BaseMessage], *,
                            tools: list[dict[str, Any]] | None = None,
-                           deadline: float | None = None) -> tuple[tuple[AIMessage, int], Usage]:
+                           deadline: float | None = None) -> tuple[AIMessage, Usage]:
     """The reply as it came (content and any OpenAI tool_calls), with the tokens it and its prompt took."""
     kwargs: dict[str, Any] = {"tools": tools, "tool_choice": "auto"} if tools else {}
     reply = await _invoke(endpoint, messages, deadline, **kwargs)
-    usage = _usage(reply, messages)
-    return (reply, usage.tokens), usage
+    return reply, _usage(reply, messages)
 
 
 def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any]:
