@@ -16,12 +16,11 @@ import argparse
 import asyncio
 import os
 import sqlite3
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.relay import Call, Clock, TimedBrain, by_round, scenario, write_corpus
+from benchmarks.relay import Call, Clock, TimedBrain, by_round, relay_home, scenario
 
 BENCH_THREAD = "00000000-0000-4000-8000-00000000be4c"
 
@@ -47,18 +46,13 @@ def checkpoint_bytes_by_round(db: Path, thread: str) -> dict[int, int]:
 
 async def measure(rounds: int) -> tuple[Any, dict[int, list[Call]], dict[int, int]]:
     """Run the long relay for ``rounds`` rounds: the result, its calls by round, and checkpoint bytes by round."""
-    work = Path(tempfile.mkdtemp(prefix="bench-context-"))
-    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
+    work = relay_home("bench-context-")
     from core.settings import load_settings
     from deepresearch import runner
     from state.context import Context
     from tests.fakes.model_server import ModelServer
     from tests.fakes.toy_model import ToyModel
-    from tools.corpus import Corpus
 
-    write_corpus(work / "corpus")
-    (work / "home").mkdir()
-    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
     brain = TimedBrain(ToyModel(scenario()), 0.0)
     clock = Clock()
     with ModelServer(brain) as server:

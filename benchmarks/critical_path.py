@@ -21,11 +21,10 @@ import asyncio
 import itertools
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.relay import NAMES, Call, Clock, RemoteModel, by_round, question, waves, write_corpus
+from benchmarks.relay import NAMES, Call, Clock, RemoteModel, by_round, question, relay_home, waves
 
 
 async def one(hops: int, latency: float, home: Path, prompt_format: str = "json") -> dict[str, float]:
@@ -65,13 +64,7 @@ def round_share(calls: list[Call], clock: Clock, latency: float) -> float:
 
 
 async def run(hop_counts: list[int], latency: float, prompt_format: str) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-critical-"))
-    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
-    from tools.corpus import Corpus
-
-    write_corpus(work / "corpus", paragraphs=4, guides=True)
-    (work / "home").mkdir()
-    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    work = relay_home("bench-critical-", paragraphs=4, guides=True)
     await one(1, 0.0, work)  # warm-up: what the first run of a process loads is not a round's cost
     print(f"critical path, {prompt_format} prompts, every model call taking {latency * 1000:.0f} ms "
           "(and 0 ms: orchestration alone)\n")

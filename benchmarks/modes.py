@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from benchmarks.relay import RemoteModel, question, write_corpus
+from benchmarks.relay import RemoteModel, question, relay_home
 
 
 async def run_mode(mode: str, hops: int, latency: float, **settings: Any) -> tuple[list[Any], float, str]:
@@ -41,13 +39,7 @@ async def run_mode(mode: str, hops: int, latency: float, **settings: Any) -> tup
 
 
 async def run(steps: int, latency: float) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-modes-"))
-    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
-    from tools.corpus import Corpus
-
-    write_corpus(work / "corpus", paragraphs=4, guides=True)
-    (work / "home").mkdir()
-    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    relay_home("bench-modes-", paragraphs=4, guides=True)
 
     iter_calls, _, _ = await run_mode("iter", 40, 0.0, max_rounds=steps, max_stalls=steps)
     react_calls, _, _ = await run_mode("react", 40, 0.0, react_max_calls=2 * steps)

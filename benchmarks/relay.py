@@ -29,6 +29,21 @@ def filler(seed: int, paragraphs: int = 12) -> str:
     return "\n\n".join(" ".join(rng.choice(WORDS) for _ in range(80)).capitalize() + "." for _ in range(paragraphs))
 
 
+def relay_home(prefix: str, paragraphs: int = 12, guides: bool = False) -> Path:
+    """A fresh work folder whose home (``DEEPRESEARCH_HOME``, set here) has the relay corpus ingested."""
+    import os
+    import tempfile
+
+    from tools.corpus import Corpus
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
+    write_corpus(work / "corpus", paragraphs, guides)
+    (work / "home").mkdir()
+    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    return work
+
+
 def write_corpus(folder: Path, paragraphs: int = 12, guides: bool = False) -> None:
     """One relay station per document, padded with filler so that pages are long.
 

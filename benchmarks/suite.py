@@ -14,13 +14,12 @@ import asyncio
 import os
 import random
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.relay import RemoteModel, question, write_corpus
+from benchmarks.relay import RemoteModel, question, relay_home
 
 ROWS: list[tuple[str, str, str, bool]] = []  # measure, value, target, met
 
@@ -129,13 +128,7 @@ def _nothing() -> Iterator[str]:
 
 
 async def run(passages: int) -> None:
-    work = Path(tempfile.mkdtemp(prefix="bench-suite-"))
-    os.environ["DEEPRESEARCH_HOME"] = str(work / "home")
-    from tools.corpus import Corpus
-
-    write_corpus(work / "corpus", paragraphs=4, guides=True)
-    (work / "home").mkdir()
-    Corpus(work / "home" / "corpus.db").ingest([work / "corpus"])
+    work = relay_home("bench-suite-", paragraphs=4, guides=True)
     print("measuring...")
     await fan_out()  # first: later runs leave the process busier (see the README)
     await overhead(work)
