@@ -72,6 +72,11 @@ class Composed:
     invented_citations: int
     foreign_links: int
 
+    def finished(self) -> dict[str, Any]:
+        """The state update that ends a run with this report (every mode's last step)."""
+        return {"answer": self.answer or "not determined", "report": self.report, "done": True,
+                "invented_citations": self.invented_citations, "shown": AIMessage(self.report)}
+
 
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
     """The final markdown: question, answer, body with valid citations and source links only, sources cited."""
@@ -117,6 +122,4 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     final = compose(state["question"], short, body, sources)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
-    return {"answer": final.answer or "not determined", "report": final.report, "done": True,
-            "invented_citations": final.invented_citations, "failures": failures, "shown": AIMessage(final.report),
-            **spent(usage)}
+    return {**final.finished(), "failures": failures, **spent(usage)}

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.pregel import Pregel
 from langgraph.runtime import Runtime
@@ -162,9 +162,7 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     final = compose(state["question"], short, body, union)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), agents=len(reports),
          invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens)
-    return {"answer": final.answer or "not determined", "report": final.report, "sources": union, "done": True,
-            "round": max((r["rounds"] for r in reports), default=0),
-            "invented_citations": final.invented_citations, "shown": AIMessage(final.report),
+    return {**final.finished(), "sources": union, "round": max((r["rounds"] for r in reports), default=0),
             **spent(outcome.usage)}
 
 

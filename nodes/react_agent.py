@@ -217,5 +217,4 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     final = compose(state["question"], first[:300], rest, state.get("sources", []))
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=True,
          invented_citations=final.invented_citations, foreign_links=final.foreign_links)
-    return {"answer": final.answer or "not determined", "report": final.report, "done": True,
-            "invented_citations": final.invented_citations, "shown": AIMessage(final.report)}
+    return final.finished()
