@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from nodes.answer import compose
 from state.budget import spent
+from state.citations import YEARLIKE
 from state.context import Context
 from state.events import emit
 from state.heavy_state import AgentReport, HeavyState
@@ -113,7 +114,7 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
     return agent
 
 
-def union_sources(reports: list[AgentReport]) -> tuple[list[Source], list[tuple[AgentReport, str]]]:
+def union_sources(reports: list[AgentReport], question: str) -> tuple[list[Source], list[tuple[AgentReport, str]]]:
     """Every agent's cited sources numbered once over the union, and each report's body renumbered to it."""
     ordered = sorted(reports, key=lambda r: r["agent"])
     union = merge_sources([], [[Source(**{**s, "n": 0}) for r in ordered for s in sorted(
@@ -122,30 +123,37 @@ def union_sources(reports: list[AgentReport]) -> tuple[list[Source], list[tuple[
     bodies = []
     for r in ordered:
         local = {s["n"]: global_n[s["url"]] for s in r["sources"] if s["n"] is not None}
-        bodies.append((r, _renumber(_body(r["report"]), local)))
+        bodies.append((r, _renumber(_body(r["report"], question, r["answer"]), local)))
     return union, bodies
 
 
 def _renumber(text: str, numbers: dict[int, int | None]) -> str:
     """Citations as the union numbers them; one the agent could not have cited goes."""
     def swap(match: re.Match[str]) -> str:
+        if int(match.group(1)) >= YEARLIKE:  # a year in brackets, as the agent's own report kept it
+            return match.group(0)
         n = numbers.get(int(match.group(1)))
         return f"[{n}]" if n is not None else ""
 
     return _CITATION.sub(swap, text)
 
 
-def _body(report: str) -> str:
-    """An agent's final report without its title, answer line and sources (the union's list replaces them)."""
-    lines = report.split("\n## Sources", 1)[0].split("\n")[1:]
-    return "\n".join(line for line in lines if not line.startswith("**Answer:**")).strip()
+def _body(report: str, question: str, answer: str) -> str:
+    """An agent's final report without its title, answer line and sources (the union's list replaces them).
+
+    The report is what ``compose`` wrote for this question and answer, so those lines are cut as written.
+    """
+    rest = report.removeprefix(f"# {question.strip()}\n\n**Answer:** {answer}\n\n")
+    if rest.startswith("## Sources"):
+        return ""
+    return rest.rpartition("\n\n## Sources")[0].strip() if "\n\n## Sources" in rest else rest.strip()
 
 
 async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Research-Synthesis: one call over the agents' reports; the final report cites the union of their sources."""
     ctx = runtime.context
     reports = state.get("agent_reports", [])
-    union, bodies = union_sources(reports)
+    union, bodies = union_sources(reports, state["question"])
     texts = [f'<report agent="{r["agent"]}" answer="{attribute(r["answer"])}">\n{fence(body)}\n</report>'
              for r, body in bodies]
     listing = "\n".join(f"[{s['n']}] {s['title']} — {s['url']}" for s in union)

@@ -15,7 +15,7 @@ _GROUP = re.compile(r"[ \t]?\[\s*(\d+(?:\s*(?:,|;|-|–|and|&)\s*\d+)*)\s*\](?:\
 _SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*", re.I)
 _RANGE = re.compile(r"(\d+)\s*[-–]\s*(\d+)")
 _MAX_RANGE = 50
-_YEARLIKE = 1000  # [1921] or [1921-1962] is a year in brackets, not a citation
+YEARLIKE = 1000  # [1921] or [1921-1962] is a year in brackets, not a citation
 _LABEL = r"(?:sources|references|bibliography|citations|works cited)"
 # a trailing section under a sources heading or bold label, with no later heading
 _HEADING = rf"(?:#{{1,6}}[ \t]*{_LABEL}[ \t]*:?|\*\*{_LABEL}:?\*\*:?)"
@@ -52,7 +52,7 @@ def check_citations(text: str, valid: Iterable[int]) -> CheckedText:
     def fix(match: re.Match[str]) -> str:
         nonlocal removed
         numbers = _numbers(match.group(1))
-        if any(n >= _YEARLIKE for n in numbers):
+        if any(n >= YEARLIKE for n in numbers):
             return match.group(0)
         keep = [n for n in numbers if n in allowed]
         removed += len(numbers) - len(keep)

@@ -95,3 +95,26 @@ def test_cli_heavy_mode(home: Path, model_server: ModelServer, corpus_dir: Path,
     data = json.loads(done.stdout)
     assert data["answer"] == "1921" and len(data["sources"]) == 3
     assert "agent 1 done" in done.stderr and "agent 2 done" in done.stderr and "agent 3" not in done.stderr
+
+
+def test_agent_reports_keep_their_text_when_renumbered() -> None:
+    """Each agent's report body goes to the synthesis whole: a year in brackets stays, a two-line question's
+    second line does not leak into it, and citations take the union's numbers."""
+    from nodes.answer import compose
+    from nodes.heavy import union_sources
+    from state.heavy_state import AgentReport
+    from state.records import Source
+
+    question = "Who designed the library?\nGive the architect's name."
+    pages = [Source(url=f"https://example.org/{i}", title=f"Page {i}", page_hash="", n=n, round=1)
+             for i, n in ((1, 1), (2, 2))]
+    other = [Source(url="https://example.org/2", title="Page 2", page_hash="", n=1, round=1)]
+    reports = [AgentReport(agent=agent, angle="", answer=answer, report=compose(question, answer, body, srcs).report,
+                           sources=srcs, llm_calls=1, tokens=1, rounds=1)
+               for agent, answer, body, srcs in (
+                   (1, "Ilse Marrow", "Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].", pages),
+                   (2, "Ilse Marrow", "Ilse Marrow designed it [1].", other))]
+    union, bodies = union_sources(reports, question)
+    assert [s["url"] for s in union] == ["https://example.org/1", "https://example.org/2"]
+    assert [body for _, body in bodies] == ["Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].",
+                                            "Ilse Marrow designed it [2]."]
