@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -86,9 +86,26 @@ def launch(state: HeavyState, runtime: Runtime[Context]) -> list[Send]:
                            "share": n}) for i in range(1, n + 1) if i not in done]
 
 
-# at most ``heavy_concurrency`` agents at once: one semaphore per event loop and concurrency
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
-    weakref.WeakKeyDictionary())
+# at most ``heavy_concurrency`` agents of one run at once: a semaphore per thread (and its concurrency), kept
+# while some agent of that run holds or waits for it; a server's other Heavy runs have their own
+_SLOTS: dict[tuple[str, int], tuple[asyncio.Semaphore, int]] = {}
+
+
+@asynccontextmanager
+async def agent_slot(thread_id: str, n: int) -> AsyncIterator[None]:
+    """One of the ``n`` agent slots of this thread's run."""
+    key = (thread_id, n)
+    semaphore, users = _SLOTS.get(key, (asyncio.Semaphore(n), 0))
+    _SLOTS[key] = (semaphore, users + 1)
+    try:
+        async with semaphore:
+            yield
+    finally:
+        semaphore, users = _SLOTS[key]
+        if users > 1:
+            _SLOTS[key] = (semaphore, users - 1)
+        else:
+            del _SLOTS[key]
 
 
 def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -99,9 +116,7 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
     """
 
     async def agent(task: dict[str, Any], config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-        n = runtime.context.heavy_concurrency
-        slots = _SLOTS.setdefault(asyncio.get_running_loop(), {}).setdefault(n, asyncio.Semaphore(n))
-        async with slots:
+        async with agent_slot(str(config["configurable"]["thread_id"]), runtime.context.heavy_concurrency):
             out = await subgraph.ainvoke(task, config, context=runtime.context)
         report = AgentReport(agent=int(task["agent"]), angle=str(task.get("angle", "")),
                              answer=str(out.get("answer", "")), report=str(out.get("report", "")),

@@ -118,3 +118,18 @@ def test_agent_reports_keep_their_text_when_renumbered() -> None:
     assert [s["url"] for s in union] == ["https://example.org/1", "https://example.org/2"]
     assert [body for _, body in bodies] == ["Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].",
                                             "Ilse Marrow designed it [2]."]
+
+
+async def test_each_heavy_run_has_its_own_agent_slots() -> None:
+    """heavy_concurrency bounds one run's agents: another run's agent on the same server is not held back."""
+    import asyncio
+
+    from nodes.heavy import _SLOTS, agent_slot
+
+    async with agent_slot("run-a", 1):
+        async with asyncio.timeout(5), agent_slot("run-b", 1):  # another thread's run: in at once
+            pass
+        with pytest.raises(TimeoutError):  # this run's second agent waits for the first
+            async with asyncio.timeout(0.2), agent_slot("run-a", 1):
+                pass
+    assert not _SLOTS  # nothing kept once a run's agents are done
