@@ -120,8 +120,25 @@ def render(task: Task, *, date: str, question: str, report: str, backend: str, k
 
 def call_text(queries: list[str], goal: str) -> str:
     """A search as the model writes it."""
-    call = {"name": "search", "arguments": {"query": queries, "goal": goal}}
+    return tool_call_text({"name": "search", "arguments": {"query": queries, "goal": goal}})
+
+
+def tool_call_text(call: dict[str, Any]) -> str:
+    """A tool call as the model writes it."""
     return f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
+
+
+def cut_self_response(text: str) -> str:
+    """A reply up to any ``<tool_response>`` the model wrote itself (that is not one)."""
+    return _SELF_RESPONSE.split(text, maxsplit=1)[0]
+
+
+def call_json(body: str) -> dict[str, Any]:
+    """The JSON object of a ``<tool_call>``'s content; ParseError says why there is none."""
+    try:
+        return find_json(body)
+    except ParseError as exc:
+        raise ParseError(f"the <tool_call> holds no JSON object ({exc})") from None
 
 
 def tag(name: str, text: str) -> str | None:
@@ -130,7 +147,8 @@ def tag(name: str, text: str) -> str | None:
     return match.group(1).strip() if match else None
 
 
-def _queries(value: Any) -> list[str]:
+def strings(value: Any) -> list[str]:
+    """A tool argument as a list of non-empty strings (one string counts as a list of one)."""
     if isinstance(value, str):
         value = [value]
     return [str(q).strip() for q in value if str(q).strip()] if isinstance(value, list) else []
@@ -138,7 +156,7 @@ def _queries(value: Any) -> list[str]:
 
 def parse_native(text: str, task: Task) -> NativeReply:
     """Read a native reply (thinking already removed); ParseError says what the round still needs."""
-    text = _SELF_RESPONSE.split(text, maxsplit=1)[0]  # a response the model wrote itself is not one
+    text = cut_self_response(text)
     report = tag("report", text) or ""
     answer = tag("answer", text) or ""
     backtrack = tag("backtrack", text) or ""
@@ -146,13 +164,10 @@ def parse_native(text: str, task: Task) -> NativeReply:
     goal = ""
     call = tag("tool_call", text)
     if call is not None:
-        try:
-            data = find_json(call)
-        except ParseError as exc:
-            raise ParseError(f"the <tool_call> holds no JSON object ({exc})") from None
+        data = call_json(call)
         arguments = data.get("arguments", data)
         arguments = arguments if isinstance(arguments, dict) else {}
-        queries = _queries(arguments.get("query") or arguments.get("queries"))
+        queries = strings(arguments.get("query") or arguments.get("queries"))
         goal = str(arguments.get("goal") or "").strip()
         if not queries:
             raise ParseError('the <tool_call> has no "query" (a list of search queries)')

@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 
 from core.errors import EndpointError, ParseError
 from nodes.answer import compose
-from nodes.native import tag
+from nodes.native import call_json, cut_self_response, tag, tool_call_text
 from state.budget import spent
 from state.context import Context
 from state.events import emit
@@ -27,7 +27,7 @@ from state.records import Failure
 from tools.endpoint import list_models
 from tools.llm import complete_message, guarded
 from tools.prompts import today
-from tools.structured import find_json, strip_think
+from tools.structured import strip_think
 from tools.toolbox import toolbox
 
 SYSTEM = """You are a deep research assistant. Your core function is to conduct thorough, multi-source \
@@ -103,11 +103,11 @@ def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str
 
     Anything from a ``<tool_response>`` the model wrote itself on is cut off; only the first call counts.
     """
-    text = strip_think(str(reply.content)).split("<tool_response>", 1)[0].strip()
+    text = cut_self_response(strip_think(str(reply.content))).strip()
     if reply.tool_calls:  # the server parsed the call (OpenAI tool_calls)
         first = reply.tool_calls[0]
         call = {"name": first["name"], "arguments": first["args"]}
-        return call, None, (text + "\n" if text else "") + _call_text(call)
+        return call, None, (text + "\n" if text else "") + tool_call_text(call)
     answer = tag("answer", text)
     if answer:
         return None, answer, text
@@ -115,18 +115,14 @@ def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str
     if body is None:
         return {"error": "it has neither a <tool_call> nor an <answer>"}, None, text
     try:
-        data = find_json(body)
+        data = call_json(body)
     except ParseError as exc:
-        return {"error": f"the <tool_call> holds no JSON object ({exc})"}, None, text
+        return {"error": str(exc)}, None, text
     arguments = data.get("arguments", {})
     if not isinstance(data.get("name"), str) or not isinstance(arguments, dict):
         return {"error": 'the call needs "name" (a string) and "arguments" (an object)'}, None, text
     code = tag("code", body)  # PythonInterpreter's code follows the JSON, in <code>
     return {"name": data["name"], "arguments": {**arguments, **({"code": code} if code else {})}}, None, text
-
-
-def _call_text(call: dict[str, Any]) -> str:
-    return f"<tool_call>\n{json.dumps(call, ensure_ascii=False)}\n</tool_call>"
 
 
 async def _context_limit(state: ReactState, ctx: Context, api_key: str) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.errors import SearchError
+from nodes.native import strings
 from nodes.react_agent import malformed
 from nodes.read import ReadTask, read_one
 from state.context import Context
@@ -31,12 +32,6 @@ from tools.toolbox import Toolbox, toolbox
 MAX_QUERIES = 5
 MAX_URLS = 5
 RESPONSE_CHARS = 40_000  # one tool response, at most
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        value = [value]
-    return [str(v).strip() for v in value if str(v).strip()] if isinstance(value, list) else []
 
 
 async def _search(state: ReactState, ctx: Context, box: Toolbox, queries: list[str]) -> str:
@@ -91,13 +86,13 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     box = await toolbox(ctx)
     if "error" in call:
         response = malformed(str(call["error"]))
-    elif name == "search" and (queries := _strings(arguments.get("query"))):
+    elif name == "search" and (queries := strings(arguments.get("query"))):
         response = fence(await _search(state, ctx, box, queries[:MAX_QUERIES]))
-    elif name == "visit" and (urls := _strings(arguments.get("url"))):
+    elif name == "visit" and (urls := strings(arguments.get("url"))):
         goal = str(arguments.get("goal") or state["question"])
         response, update = await _visit(state, runtime, box, list(dict.fromkeys(urls))[:MAX_URLS], goal)
         response = fence(response)
-    elif name == "parse_file" and (files := _strings(arguments.get("files"))):  # fenced file by file
+    elif name == "parse_file" and (files := strings(arguments.get("files"))):  # fenced file by file
         response = format_parsed(await parse_many(files[:MAX_URLS], box.fetcher, ctx.settings.parsing, roots=[]))
     elif name == "PythonInterpreter" and ctx.settings.sandbox_url and (code := str(arguments.get("code") or "")):
         response = fence(await run_python(box.clients.api, ctx.settings.sandbox_url, code))
