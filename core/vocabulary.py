@@ -11,6 +11,7 @@ StructuredMethod = Literal["json_schema", "tool_calling", "text"]
 SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
 SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
 ModeName = Literal["iter", "react", "heavy"]
+JudgeName = Literal["exact", "browsecomp", "gaia", "xbench", "auto"]  # eval --judge
 ReactToolFormat = Literal["auto", "tags", "openai"]
 PromptFormat = Literal["json", "native"]  # JSON per node, or the round's call as IterResearch was trained
 ReportLength = Literal["short", "long"]  # the final report: built from the evolving one, or written at length

@@ -11,16 +11,16 @@ import re
 import string
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, get_args
 
 from langchain_core.messages import HumanMessage
 
 from core.errors import ParseError
+from core.vocabulary import JudgeName
 from tools.llm import Endpoint, complete_text
 from tools.structured import find_json
 
-JudgeName = Literal["exact", "browsecomp", "gaia", "xbench", "auto"]
-JUDGES: tuple[str, ...] = ("exact", "browsecomp", "gaia", "xbench", "auto")
+JUDGES: tuple[str, ...] = get_args(JudgeName)
 ATTEMPTS = 2
 
 BROWSECOMP = """Judge whether the following [response] to [question] is correct or not based on the precise \
