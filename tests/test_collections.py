@@ -134,3 +134,17 @@ def test_an_unreadable_collection_is_one_failed_file_and_the_others_go_in(tmp_pa
     done = run_cli(cli_env(home), "ingest", str(tmp_path / "broken.parquet"), str(tmp_path / "ok.jsonl"))
     assert done.returncode == 1 and done.stdout.startswith("added 1, updated 0, unchanged 0, failed 1;")
     assert done.stderr.startswith(f"failed  {(tmp_path / 'broken.parquet').resolve()}: not a readable Parquet file")
+
+
+def test_records_stored_before_they_knew_their_file_learn_it_unchanged(tmp_path: Path, home: Path,
+                                                                       run_cli: InProcess) -> None:
+    from tools.corpus import Corpus
+
+    collection = tmp_path / "plus.jsonl"
+    collection.write_text(json.dumps({"id": "a", "text": "Record a."}) + "\n")
+    home.mkdir()
+    Corpus(home / "corpus.db").put("plus:a", "plus a", "text", "Record a.")  # as an older version stored it
+    again = run_cli(cli_env(home), "ingest", str(collection))
+    assert again.returncode == 0 and again.stdout.startswith("added 0, updated 0, unchanged 1,")
+    listed = json.loads(run_cli(cli_env(home), "corpus", "list", "--json").stdout)
+    assert [(d["path"], d["source"]) for d in listed] == [("plus:a", str(collection.resolve()))]

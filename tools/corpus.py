@@ -178,7 +178,10 @@ class Corpus:
             def put(key: str, title: str, kind: str, text: str, source: str | None) -> str:
                 digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
                 row = db.execute("SELECT id, hash, source FROM documents WHERE path = ?", [key]).fetchone()
-                if row is not None and row[1] == digest and row[2] == source:
+                if row is not None and row[1] == digest:
+                    if row[2] != source:  # stored before records knew their file, or read from another file since
+                        with db.conn:
+                            db.conn.execute("UPDATE documents SET source = ? WHERE id = ?", [source, row[0]])
                     return "unchanged"
                 self._store(db.conn, key, digest, title, kind, text, row[0] if row else None, source)
                 return "updated" if row else "added"
