@@ -185,3 +185,13 @@ def test_no_nul_reaches_the_corpus_from_a_wide_text_or_a_parsers_output(tmp_path
     with closing(sqlite3.connect(home / "corpus.db")) as conn:
         texts = [row[0] for row in conn.execute("SELECT text FROM passages")]
     assert sorted(texts) == ["Genève, a wide text without NULs.", "Unmapped  glyphs  about harbours."]
+
+
+def test_ingest_says_it_on_one_line_whatever_a_file_is_named(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    (tmp_path / "two\nlines.md").write_text("# Long\n\n" + "word " * 2000)
+    (tmp_path / "bell\x07.txt").write_bytes(os.urandom(5000))
+    done = run_cli(cli_env(home, DEEPRESEARCH_MAX_DOCUMENT_CHARS="1000"), "ingest", str(tmp_path))
+    folder = tmp_path.resolve()
+    assert done.returncode == 1 and done.stderr.splitlines() == [
+        f"warning {folder}/two\\nlines.md: cut at 1,000 characters",
+        f"failed  {folder}/bell\\x07.txt: binary content, not text (refused)"]

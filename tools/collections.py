@@ -30,7 +30,7 @@ from tools.documents import clip
 TEXT_KEYS = ("text", "contents", "content", "body")
 ID_KEYS = ("docid", "id", "doc_id", "_id")
 _UNSAFE_ID = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # a key is one line: `corpus list` shows it so
-_TYPES = {"list": "a list", "dict": "an object", "float": "a number", "bool": "a boolean"}
+_TYPES = {"list": "a list", "dict": "an object", "int": "a number", "float": "a number", "bool": "a boolean"}
 
 Numbered = tuple[int, dict[str, object] | str | None]  # a line or row: its record, why it is none, or blank
 
@@ -174,7 +174,7 @@ def ingest_collection(corpus: Corpus, path: Path, limits: ParseLimits) -> Ingest
                     continue
                 getattr(report, outcome).append(document.key)
                 if document.warning:
-                    report.warnings.append((f"{where} ({shown(document.key)})", document.warning))
+                    report.warnings.append((f"{where} ({document.key})", document.warning))
         except DocumentError as exc:
             report.failed.append((str(full), str(exc)))
     return report

@@ -42,7 +42,7 @@ def ingest(paths: Annotated[list[str], typer.Argument(
     """
     from tools.collections import ingest_collection
     from tools.corpus import Corpus, IngestReport, iter_files
-    from tools.corpus_names import COLLECTION_SUFFIXES
+    from tools.corpus_names import COLLECTION_SUFFIXES, shown
 
     _refuse_empty(paths, "an empty path is no file or folder (is a shell variable empty?)")
     loaded = settings()
@@ -61,10 +61,10 @@ def ingest(paths: Annotated[list[str], typer.Argument(
         part = ingest_collection(corpus, collection, loaded.parsing)
         for name in ("added", "updated", "unchanged", "failed", "warnings"):
             getattr(report, name).extend(getattr(part, name))
-    for file, warning in report.warnings:
-        err.print(f"[yellow]warning[/] {escape(file)}: {escape(warning)}")
+    for file, warning in report.warnings:  # one line each, whatever a file's name holds
+        err.print(f"[yellow]warning[/] {escape(shown(file))}: {escape(shown(warning))}")
     for file, reason in report.failed:
-        err.print(f"[red]failed[/]  {escape(file)}: {escape(reason)}")
+        err.print(f"[red]failed[/]  {escape(shown(file))}: {escape(shown(reason))}")
     stats = corpus.stats()
     print(f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
           f"failed {len(report.failed)}; corpus: {stats['documents']} documents, {stats['passages']} passages")
