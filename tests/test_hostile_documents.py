@@ -164,3 +164,34 @@ def test_ingest_says_when_a_document_was_cut(tmp_path: Path, home: Path, run_cli
     done = run_cli(cli_env(home, DEEPRESEARCH_MAX_DOCUMENT_CHARS="1000"), "ingest", str(tmp_path))
     assert done.returncode == 0
     assert done.stderr.strip() == f"warning {(tmp_path / 'long.md').resolve()}: cut at 1,000 characters"
+
+
+def test_no_nul_reaches_the_corpus_from_a_wide_text_or_a_parsers_output(tmp_path: Path, home: Path,
+                                                                         run_cli: InProcess) -> None:
+    """UTF-16 passes the byte check with its NULs, so the decoded text is checked too, past 64 KB; a PDF whose
+    glyphs extract as NULs is text with a flawed extraction: the controls go, and ingest says how many."""
+    import sqlite3
+    from contextlib import closing
+
+    wide = "Plain words about harbours. " * 3000 + "\x00" * 10 + " tail"  # the NULs past 64 KB
+    (tmp_path / "wide.txt").write_bytes(wide.encode("utf-16"))
+    (tmp_path / "glyphs.pdf").write_bytes(make_pdf([["Unmapped \x00 glyphs \x01 about harbours."]], "Glyphs"))
+    (tmp_path / "utf16.txt").write_bytes("Genève, a wide text without NULs.".encode("utf-16"))
+    done = run_cli(cli_env(home), "ingest", str(tmp_path))
+    assert done.returncode == 1 and done.stdout.startswith("added 2,")
+    assert sorted(done.stderr.strip().splitlines()) == [
+        f"failed  {(tmp_path / 'wide.txt').resolve()}: binary content, not text (refused)",
+        f"warning {(tmp_path / 'glyphs.pdf').resolve()}: 2 control characters removed"]
+    with closing(sqlite3.connect(home / "corpus.db")) as conn:
+        texts = [row[0] for row in conn.execute("SELECT text FROM passages")]
+    assert sorted(texts) == ["Genève, a wide text without NULs.", "Unmapped  glyphs  about harbours."]
+
+
+def test_ingest_says_it_on_one_line_whatever_a_file_is_named(tmp_path: Path, home: Path, run_cli: InProcess) -> None:
+    (tmp_path / "two\nlines.md").write_text("# Long\n\n" + "word " * 2000)
+    (tmp_path / "bell\x07.txt").write_bytes(os.urandom(5000))
+    done = run_cli(cli_env(home, DEEPRESEARCH_MAX_DOCUMENT_CHARS="1000"), "ingest", str(tmp_path))
+    folder = tmp_path.resolve()
+    assert done.returncode == 1 and done.stderr.splitlines() == [
+        f"warning {folder}/two\\nlines.md: cut at 1,000 characters",
+        f"failed  {folder}/bell\\x07.txt: binary content, not text (refused)"]

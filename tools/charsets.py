@@ -16,6 +16,7 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)"
 # escape occur in text: FileMaker writes VT for line breaks inside a CSV field)
 _CONTROL = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
 _MAX_CONTROL_SHARE = 0.01
+_CONTROL_CHARS = re.compile("[" + re.escape(_CONTROL.decode("ascii")) + "]")
 # UTF-32 first: its little-endian mark starts with UTF-16's
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
@@ -56,6 +57,25 @@ def check_text(data: bytes, declared: str | None = None) -> None:
     controls = len(data) - len(data.translate(None, _CONTROL))
     if b"\x00" in data or controls > _MAX_CONTROL_SHARE * max(len(data), 1):
         raise DocumentError("binary content, not text (refused)")
+
+
+def check_chars(text: str) -> None:
+    """Refuse decoded text that is not text: a NUL character anywhere, or more than 1% other control characters.
+
+    The same rule as ``check_text``, over characters: it holds for what no byte check sees (a JSON string's
+    escapes, UTF-16 or UTF-32 bytes, a Parquet column), and over the whole text, wherever the binary starts.
+    """
+    if "\x00" in text or len(_CONTROL_CHARS.findall(text)) > _MAX_CONTROL_SHARE * max(len(text), 1):
+        raise DocumentError("binary content, not text (refused)")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """Text without the control characters no text holds (NUL among them), and how many there were.
+
+    For text a parser extracted (a PDF's unmapped glyphs come out as NULs): the document is text, its
+    extraction is flawed; the corpus never stores a NUL.
+    """
+    return _CONTROL_CHARS.subn("", text)
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:

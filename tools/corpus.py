@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from core.errors import DocumentError, UserInputError
 from core.limits import ParseLimits
 from core.sqlite import connect, read_only, tables
 from state.records import Hit
+from tools.corpus_names import Selection, select
 from tools.corpus_schema import prepare
 from tools.documents import KINDS, read_document
 from tools.parse_pool import parse_limited
@@ -61,6 +61,7 @@ class StoredDocument:
     chars: int
     passages: int
     ingested_at: float
+    source: str | None  # the collection file a record was read from (None: a file, or a record stored before)
 
 
 def fts_query(text: str) -> str:
@@ -143,38 +144,46 @@ class Corpus:
 
     @staticmethod
     def _store(conn: sqlite3.Connection, key: str, digest: str, title: str, kind: str, text: str,
-               old_id: int | None) -> None:
+               old_id: int | None, source: str | None = None) -> None:
         """Replace one document and its passages in a single transaction.
 
         A failure (a full disk) leaves the corpus as it was, never a document row without its passages.
         """
+        if "\x00" in text:  # what the parsers and collections let through never has one: no path stores one
+            raise DocumentError("binary content, not text (refused)")
         passages = split_passages(text)
         with conn:  # plain statements: sqlite-utils' writers commit on their own, mid-document
             if old_id is not None:
                 conn.execute("DELETE FROM passages WHERE doc_id = ?", [old_id])
                 conn.execute("DELETE FROM documents WHERE id = ?", [old_id])
             doc_id = conn.execute(
-                "INSERT INTO documents (path, title, kind, hash, chars, ingested_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [key, title, kind, digest, len(text), time.time()]).lastrowid
+                "INSERT INTO documents (path, title, kind, hash, chars, ingested_at, source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", [key, title, kind, digest, len(text), time.time(), source]).lastrowid
             conn.executemany(
                 "INSERT INTO passages (doc_id, seq, path, title, text, grams) VALUES (?, ?, ?, ?, ?, ?)",
                 [(doc_id, i, key, title, body, cjk_grams(f"{title}\n{body}")) for i, body in enumerate(passages)])
 
-    def put(self, key: str, title: str, kind: str, text: str) -> str:
-        """Store one document under ``key`` (not a file: a record of a collection); added, updated or unchanged."""
+    def put(self, key: str, title: str, kind: str, text: str, source: str | None = None) -> str:
+        """Store one document under ``key`` (not a file: a record of the collection file ``source``).
+
+        Returns whether it was added, updated or unchanged.
+        """
         with self.writer() as put:
-            return put(key, title, kind, text)
+            return put(key, title, kind, text, source)
 
     @contextmanager
-    def writer(self) -> Iterator[Callable[[str, str, str, str], str]]:
+    def writer(self) -> Iterator[Callable[[str, str, str, str, str | None], str]]:
         """``put`` for many documents on one connection (a collection's records; each still its own transaction)."""
         with self._db() as db:
-            def put(key: str, title: str, kind: str, text: str) -> str:
+            def put(key: str, title: str, kind: str, text: str, source: str | None) -> str:
                 digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-                row = db.execute("SELECT id, hash FROM documents WHERE path = ?", [key]).fetchone()
+                row = db.execute("SELECT id, hash, source FROM documents WHERE path = ?", [key]).fetchone()
                 if row is not None and row[1] == digest:
+                    if row[2] != source:  # stored before records knew their file, or read from another file since
+                        with db.conn:
+                            db.conn.execute("UPDATE documents SET source = ? WHERE id = ?", [source, row[0]])
                     return "unchanged"
-                self._store(db.conn, key, digest, title, kind, text, row[0] if row else None)
+                self._store(db.conn, key, digest, title, kind, text, row[0] if row else None, source)
                 return "updated" if row else "added"
 
             yield put
@@ -247,25 +256,27 @@ class Corpus:
         with read_only(self.db_path) as conn:
             if "documents" not in tables(conn):
                 return []
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(documents)")}
+            source = "d.source" if "source" in columns else "NULL"  # a corpus an older version wrote
             rows = conn.execute(
                 "SELECT d.path, d.title, d.kind, d.chars, (SELECT count(*) FROM passages p WHERE p.doc_id = d.id), "
-                "d.ingested_at FROM documents d ORDER BY d.path").fetchall()
+                f"d.ingested_at, {source} FROM documents d ORDER BY d.path").fetchall()
         return [StoredDocument(*row) for row in rows]
 
-    def remove(self, target: Path) -> list[str]:
-        """Remove a document, or every document under a folder, by the path it was ingested from.
+    def select(self, target: str) -> Selection:
+        """The documents ``target`` names: a file, a folder, a collection (its file or NAME), or NAME:ID.
 
-        The file need not exist any more. Returns the paths removed (none: nothing was ingested from there).
+        The files need not exist any more; see ``tools.corpus_names.select``. Nothing is removed.
         """
-        key = str(target.expanduser().resolve())
-        under = os.path.join(key, "")  # the folder's own path and a separator: /a/b/ holds /a/b/c, not /a/bc
+        with self._db() as db:
+            return select(db.execute("SELECT path, source FROM documents").fetchall(), target)
+
+    def delete(self, keys: Sequence[str]) -> int:
+        """Remove documents (by key) and their passages in one transaction; how many there were."""
         with self._db() as db, db.conn:
-            rows = db.execute("SELECT id, path FROM documents WHERE path = ? OR substr(path, 1, ?) = ?",
-                              [key, len(under), under]).fetchall()
-            for doc_id, _ in rows:
-                db.conn.execute("DELETE FROM passages WHERE doc_id = ?", [doc_id])
-                db.conn.execute("DELETE FROM documents WHERE id = ?", [doc_id])
-        return sorted(path for _, path in rows)
+            db.conn.executemany("DELETE FROM passages WHERE doc_id = (SELECT id FROM documents WHERE path = ?)",
+                                [(key,) for key in keys])
+            return db.conn.executemany("DELETE FROM documents WHERE path = ?", [(key,) for key in keys]).rowcount
 
     def is_empty(self) -> bool:
         """Whether no document was ingested yet (a quick read: it neither creates nor migrates the database)."""

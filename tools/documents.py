@@ -21,7 +21,7 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.limits import ParseLimits
 from core.text import printable
-from tools.charsets import check_text, decode_text
+from tools.charsets import check_chars, check_text, decode_text, strip_controls
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}
@@ -61,7 +61,8 @@ class _Room:
         return kept
 
 
-def _clip(text: str, limits: ParseLimits) -> str:
+def clip(text: str, limits: ParseLimits) -> str:
+    """Text within the character limit, ending with a note that says where it was cut if it was."""
     if len(text) <= limits.max_chars:
         return text
     return text[: limits.max_chars] + f"\n\n[cut at {limits.max_chars:,} characters]"
@@ -121,7 +122,7 @@ def _parse_html(data: bytes, name: str, limits: ParseLimits, charset: str | None
             text = trafilatura.html2txt(html) or ""
         meta = trafilatura.extract_metadata(html)
         title = meta.title if meta is not None and meta.title else ""
-    return ParsedDocument(title.strip() or _stem_title(name), _clip(text.strip(), limits), "html")
+    return ParsedDocument(title.strip() or _stem_title(name), clip(text.strip(), limits), "html")
 
 
 def _parse_pdf(data: bytes, name: str, limits: ParseLimits, stop_at: float | None) -> ParsedDocument:
@@ -185,7 +186,7 @@ def _parse_docx(data: bytes, name: str, limits: ParseLimits, stop_at: float | No
             more = len(table.rows) - len(rows)
             blocks.append(room.take(markdown_table(rows) + (f"\n\n({more} more rows not shown)" if more else "")))
     title = (doc.core_properties.title or "").strip() or _stem_title(name)
-    return ParsedDocument(title, _clip("\n\n".join(blocks), limits), "docx")
+    return ParsedDocument(title, clip("\n\n".join(blocks), limits), "docx")
 
 
 def markdown_table(rows: list[list[str]]) -> str:
@@ -197,8 +198,7 @@ def markdown_table(rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _parse_csv(data: bytes, name: str, limits: ParseLimits, charset: str | None) -> ParsedDocument:
-    text = decode_text(data, charset)
+def _parse_csv(text: str, name: str, limits: ParseLimits) -> ParsedDocument:
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
@@ -212,7 +212,7 @@ def _parse_csv(data: bytes, name: str, limits: ParseLimits, charset: str | None)
     if not shown:
         return ParsedDocument(_stem_title(name), "", "csv")
     note = f"\n\n({more} more rows not shown)" if more else ""
-    return ParsedDocument(_stem_title(name), _clip(markdown_table(shown), limits) + note, "csv")
+    return ParsedDocument(_stem_title(name), clip(markdown_table(shown), limits) + note, "csv")
 
 
 def parse_bytes(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
@@ -225,9 +225,13 @@ def parse_bytes(data: bytes, kind: str, name: str, limits: ParseLimits, charset:
     """
     try:
         doc = _parse_kind(data, kind, name, limits, charset, stop_at)
-        cut = _CUT_NOTE.search(doc.text[-160:])
-        return replace(doc, title=" ".join(printable(doc.title).split())[:300],
-                       warnings=doc.warnings + ((cut.group(1),) if cut else ()))
+        # control characters no text holds: a parser's flawed extraction (a PDF's unmapped glyphs come out as
+        # NULs), or a stray few in a text file (more and it was refused as binary)
+        text, controls = strip_controls(doc.text)
+        stripped = (f"{controls:,} control character{'s' * (controls != 1)} removed",) if controls else ()
+        cut = _CUT_NOTE.search(text[-160:])
+        return replace(doc, title=" ".join(printable(doc.title).split())[:300], text=text,
+                       warnings=doc.warnings + stripped + ((cut.group(1),) if cut else ()))
     except DocumentError:
         raise
     except MemoryError:
@@ -245,9 +249,11 @@ def _parse_kind(data: bytes, kind: str, name: str, limits: ParseLimits, charset:
     if kind == "docx":
         return _parse_docx(data, name, limits, stop_at)
     check_text(data, charset)
+    text = decode_text(data, charset)
+    check_chars(text)  # the whole text again: UTF-16 and UTF-32 bytes pass the byte check with their NULs
     if kind == "csv":
-        return _parse_csv(data, name, limits, charset)
-    text = _clip(decode_text(data, charset), limits)
+        return _parse_csv(text, name, limits)
+    text = clip(text, limits)
     if kind == "markdown":
         return _parse_markdown(text, name)
     return ParsedDocument(_stem_title(name), text.strip(), "text")
