@@ -21,7 +21,7 @@ from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.links import keep_source_links
-from state.records import Failure, Source
+from state.records import Failure, Source, failure
 from tools.llm import Usage, complete_text, guarded
 from tools.prompts import fence, today
 from tools.toolbox import toolbox
@@ -116,7 +116,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         outcome = await guarded(partial(complete_text, endpoint, messages, deadline=ctx.deadline_at), tries)
         text, usage = outcome.value or "", outcome.usage
         if outcome.error:
-            failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
+            failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
                                     error=outcome.error, transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = compose(state["question"], short, body, sources)

@@ -23,7 +23,7 @@ from state.budget import spent
 from state.context import Context
 from state.events import emit
 from state.react_state import ReactState, Turn
-from state.records import Failure
+from state.records import failure
 from tools.endpoint import list_models
 from tools.llm import complete_message, guarded
 from tools.prompts import today
@@ -174,9 +174,9 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     step = int(state.get("round", 0)) + 1
     update: dict[str, Any] = {"round": step, "context_limit": limit, **spent(outcome.usage)}
     if outcome.value is None:
-        failure = Failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
+        record = failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
         emit(runtime, "react", state, round=step, action="failed", detail=outcome.error)
-        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [failure]}
+        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [record]}
     call, answer, text = read_reply(outcome.value)
     update["prompt_tokens"] = outcome.usage.tokens  # the one call that answered (failed tries count none)
     new.append(Turn(speaker="assistant", text=text))
