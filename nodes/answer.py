@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from state.answer_line import answer_and_body
 from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
@@ -79,7 +80,11 @@ class Composed:
 
 
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
-    """The final markdown: question, answer, body with valid citations and source links only, sources cited."""
+    """The final markdown: question, answer, body with valid citations and source links only, sources cited.
+
+    The answer line is written once, whatever label the model gave its answer (every mode ends here).
+    """
+    answer, body = answer_and_body(answer, body)
     retrieved = [s for s in sources if s["n"] is not None]
     checked = check_citations(strip_model_sources(body), numbered(sources))  # [n](url) becomes [n] first
     answer_checked = check_citations(answer, numbered(sources))
