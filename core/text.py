@@ -20,3 +20,11 @@ def squash(text: str) -> str:
 def printable(text: str) -> str:
     """Text safe to show on a terminal: control characters (escape sequences among them) become spaces."""
     return _CONTROLS.sub(" ", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with a mark that says how long it was (unchanged if it fits).
+
+    What a model or a backend hands over can be any length; what is stored or printed of it is bounded.
+    """
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} chars)"

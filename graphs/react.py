@@ -1,5 +1,7 @@
 """ReAct in the model's native format: agent -> tools -> agent ... -> finish.
 
+agent -> agent: a forced answer the model did not give is asked for once more.
+
 Each model call and each tool run is its own checkpointed step: a killed run resumes at the step it
 stopped in and never makes a finished call again.
 """
@@ -23,7 +25,7 @@ def build_graph(context_schema: type[Context] = Context) -> StateGraph[ReactStat
     builder.add_node("tools", tools)
     builder.add_node("finish", finish)
     builder.add_edge(START, "agent")
-    builder.add_conditional_edges("agent", after_agent, ["tools", "finish"])
+    builder.add_conditional_edges("agent", after_agent, ["tools", "agent", "finish"])
     builder.add_edge("tools", "agent")
     builder.add_edge("finish", END)
     return builder

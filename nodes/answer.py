@@ -15,13 +15,14 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from state.answer_line import answer_and_body
 from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.links import keep_source_links
-from state.records import Failure, Source
+from state.records import Failure, Source, failure
 from tools.llm import Usage, complete_text, guarded
 from tools.prompts import fence, today
 from tools.toolbox import toolbox
@@ -79,7 +80,11 @@ class Composed:
 
 
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
-    """The final markdown: question, answer, body with valid citations and source links only, sources cited."""
+    """The final markdown: question, answer, body with valid citations and source links only, sources cited.
+
+    The answer line is written once, whatever label the model gave its answer (every mode ends here).
+    """
+    answer, body = answer_and_body(answer, body)
     retrieved = [s for s in sources if s["n"] is not None]
     checked = check_citations(strip_model_sources(body), numbered(sources))  # [n](url) becomes [n] first
     answer_checked = check_citations(answer, numbered(sources))
@@ -116,7 +121,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         outcome = await guarded(partial(complete_text, endpoint, messages, deadline=ctx.deadline_at), tries)
         text, usage = outcome.value or "", outcome.usage
         if outcome.error:
-            failures.append(Failure(round=int(state.get("round", 0)), action="answer", target="final writer",
+            failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
                                     error=outcome.error, transient=True))
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = compose(state["question"], short, body, sources)

@@ -21,7 +21,7 @@ from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries, question_problem
-from state.records import Failure
+from state.records import Failure, failure
 from state.workspace import dead_ends, last_call, last_round, round_result
 from tools.llm import Endpoint, Usage, complete_json, guarded
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, fence, today
@@ -106,7 +106,7 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             outcome = await guarded(partial(_ask, box.endpoint, ctx, list(messages), tries=min(3, left)))
             usage += outcome.usage
             if outcome.value is None:
-                failures.append(Failure(round=round_no, action="plan", target="planner", error=outcome.error,
+                failures.append(failure(round=round_no, action="plan", target="planner", error=outcome.error,
                                         transient=True))
                 break
             goal = outcome.value.goal.strip() or goal

@@ -4,30 +4,33 @@ The system prompt declares the tools (one JSON schema per line inside ``<tools>`
 ``<think>``, then calls one tool as ``<tool_call>{"name": ..., "arguments": ...}</tool_call>`` or ends
 with ``<answer>``. Tool results come back as a user message in ``<tool_response>``. Where the endpoint
 turns calls into OpenAI ``tool_calls`` (``react_tool_format``), those are read the same way. Near a
-limit (calls, tokens, the served context, the deadline) the model is told to answer now.
+limit (calls, tokens, the served context, the deadline) the model is told to answer now; a reply that
+still gives no answer is asked once more, strictly, if the budgets allow one more call, and after that
+the report is what the visited pages established, never the reply's raw text.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
-from core.errors import EndpointError, ParseError
+from core.errors import EndpointError
+from core.text import clip
 from nodes.answer import compose
-from nodes.native import call_json, cut_self_response, tag, tool_call_text
+from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments, tool_schemas
+from state.answer_line import strip_answer_label
 from state.budget import spent
 from state.context import Context
 from state.events import emit
 from state.react_state import ReactState, Turn
-from state.records import Failure
+from state.records import Finding, Source, failure
 from tools.endpoint import list_models
 from tools.llm import complete_message, guarded
 from tools.prompts import today
-from tools.structured import strip_think
 from tools.toolbox import toolbox
 
 SYSTEM = """You are a deep research assistant. Your core function is to conduct thorough, multi-source \
@@ -59,70 +62,14 @@ Current date: {date}"""
 FORCED = ("You have reached the limit of what you may do for this question ({why}). Stop calling tools and, "
           "based on all the information above, give the answer you find best supported, in this format:\n"
           "<think>your final thinking</think>\n<answer>your answer, citing sources as [n]</answer>")
-MALFORMED = ("Your reply could not be used: {error}. Call a tool as <tool_call>{{\"name\": ..., \"arguments\": "
-             "{{...}}}}</tool_call>, or give the final <answer></answer>.")
+STRICT = ("You were told to give your final answer ({why}), and replied without one. No tool will run now. "
+          "Reply with only your final answer, citing sources as [n]:\n<answer>your answer</answer>")
+EVIDENCE = ("The research stopped before the model gave a final answer ({why}). What the pages visited "
+            "established, each with its source:")
+NO_EVIDENCE = ("The research stopped before the model gave a final answer ({why}), and none of the pages visited "
+               "held evidence for the question.")
 CONTEXT_SHARE = 0.85  # past this share of the served context, the model is told to answer
 MAX_UNUSABLE = 3  # replies in a row without a usable call or answer before the model is told to answer
-
-
-PYTHON = {"type": "function", "function": {
-    "name": "PythonInterpreter", "description": "Executes Python code in a sandboxed environment. To use this "
-    "tool, the 'arguments' JSON object must be empty: {}, and the code must follow the JSON block, enclosed in "
-    "<code> and </code> tags, inside the <tool_call>. Use print() to see values.",
-    "parameters": {"type": "object", "properties": {}, "required": []}}}
-
-
-def tool_schemas(python: bool = False) -> list[dict[str, Any]]:
-    """The tools as the model was trained to see them (PythonInterpreter only with a sandbox to run it in)."""
-    tools: list[dict[str, Any]] = [
-        {"type": "function", "function": {
-            "name": "search", "description": "Perform web searches then return the top results for each query. "
-            "Accepts multiple queries.",
-            "parameters": {"type": "object", "properties": {"query": {
-                "type": "array", "items": {"type": "string"}, "minItems": 1,
-                "description": "The queries to search, run in parallel."}}, "required": ["query"]}}},
-        {"type": "function", "function": {
-            "name": "visit", "description": "Visit webpages (or documents of the corpus) and return the "
-            "evidence they hold for the goal, with each source's citation number.",
-            "parameters": {"type": "object", "properties": {
-                "url": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                        "description": "The URLs (or corpus paths) to visit."},
-                "goal": {"type": "string", "description": "What to look for on the pages."}},
-                "required": ["url", "goal"]}}},
-        {"type": "function", "function": {
-            "name": "parse_file", "description": "Parse documents (PDF, DOCX, HTML, TXT, MD, CSV) given by URL "
-            "into text.",
-            "parameters": {"type": "object", "properties": {"files": {
-                "type": "array", "items": {"type": "string"}, "minItems": 1}}, "required": ["files"]}}},
-    ]
-    return [*tools, PYTHON] if python else tools
-
-
-def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str]:
-    """(tool call, answer, text to keep) of a reply; a call that cannot be read comes back with its error.
-
-    Anything from a ``<tool_response>`` the model wrote itself on is cut off; only the first call counts.
-    """
-    text = cut_self_response(strip_think(str(reply.content))).strip()
-    if reply.tool_calls:  # the server parsed the call (OpenAI tool_calls)
-        first = reply.tool_calls[0]
-        call = {"name": first["name"], "arguments": first["args"]}
-        return call, None, (text + "\n" if text else "") + tool_call_text(call)
-    answer = tag("answer", text)
-    if answer:
-        return None, answer, text
-    body = tag("tool_call", text)
-    if body is None:
-        return {"error": "it has neither a <tool_call> nor an <answer>"}, None, text
-    try:
-        data = call_json(body)
-    except ParseError as exc:
-        return {"error": str(exc)}, None, text
-    arguments = data.get("arguments", {})
-    if not isinstance(data.get("name"), str) or not isinstance(arguments, dict):
-        return {"error": 'the call needs "name" (a string) and "arguments" (an object)'}, None, text
-    code = tag("code", body)  # PythonInterpreter's code follows the JSON, in <code>
-    return {"name": data["name"], "arguments": {**arguments, **({"code": code} if code else {})}}, None, text
 
 
 async def _context_limit(state: ReactState, ctx: Context, api_key: str) -> int:
@@ -154,11 +101,12 @@ def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
 
 
 async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
-    """One model step: a tool call, or the answer (forced near a limit)."""
+    """One model step: a tool call, or the answer (forced near a limit, and asked for once more if ignored)."""
     ctx = runtime.context
     box = await toolbox(ctx)
     limit = await _context_limit(state, ctx, box.agent.api_key)
-    forced = _limit_reached(state, ctx, limit)
+    asked = int(state.get("forced_asks", 0))  # forced-answer prompts the model did not answer
+    forced = _limit_reached(state, ctx, limit) or (state.get("stop_reason", "") if asked else "")
     turns = list(state.get("turns", [])) or [Turn(speaker="user", text=state["question"])]
     schemas = tool_schemas(bool(ctx.settings.sandbox_url))
     messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
@@ -166,51 +114,79 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in turns]
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
-        new.append(Turn(speaker="user", text=FORCED.format(why=forced)))
+        new.append(Turn(speaker="user", text=(STRICT if asked else FORCED).format(why=forced)))
         messages.append(HumanMessage(new[-1]["text"]))
     tools = schemas if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=tools, deadline=ctx.deadline_at),
                             attempts=2)
     step = int(state.get("round", 0)) + 1
-    update: dict[str, Any] = {"round": step, "context_limit": limit, **spent(outcome.usage)}
+    update: dict[str, Any] = {"round": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
     if outcome.value is None:
-        failure = Failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
+        record = failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
         emit(runtime, "react", state, round=step, action="failed", detail=outcome.error)
-        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [failure]}
+        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [record],
+                "stop_reason": f"the model call failed: {clip(outcome.error, 200)}"}
     call, answer, text = read_reply(outcome.value)
     update["prompt_tokens"] = outcome.usage.tokens  # the one call that answered (failed tries count none)
-    new.append(Turn(speaker="assistant", text=text))
-    if answer is not None or forced:
+    stored, shown = bound(call) if call else ({}, None)
+    new.append(Turn(speaker="assistant", text=text if answer is not None else kept_text(text, shown)))
+    said = forced_answer(call, answer, text) if forced else answer
+    if said is not None:
         emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens)
-        return {**update, "turns": new, "call": {}, "answer": answer or text, "answered": answer is not None,
+        return {**update, "turns": new, "call": {}, "answer": said, "answered": answer is not None,
                 "stop_reason": forced or "answered"}
-    call = call or {"error": "no call"}
-    emit(runtime, "react", state, round=step, action=str(call.get("name") or "malformed call"),
-         detail=json.dumps(call.get("arguments", call.get("error", "")), ensure_ascii=False)[:200],
-         call_tokens=outcome.usage.tokens)
-    unusable = int(state.get("unusable", 0)) + 1 if "error" in call else 0
-    return {**update, "turns": new, "call": call, "unusable": unusable}
+    if forced:  # a tool call (or nothing) where the answer was asked for
+        again = not asked and _room_for_one_more(state, ctx, limit, step, outcome.usage.tokens)
+        emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens,
+             detail="no answer given: " + ("asking once more" if again else "answering from the evidence"))
+        return {**update, "turns": new, "call": {}, "forced_asks": asked + 1, "ask_again": again,
+                "stop_reason": forced, **({} if again else {"answer": "", "answered": False})}
+    emit(runtime, "react", state, round=step, action=str(stored.get("name") or "malformed call"),
+         detail=shown_arguments(shown or stored), call_tokens=outcome.usage.tokens)
+    unusable = int(state.get("unusable", 0)) + 1 if "error" in stored else 0
+    return {**update, "turns": new, "call": stored, "unusable": unusable}
 
 
-def after_agent(state: ReactState) -> str:
-    """To the tools when the reply made a call (or a malformed one: it gets an error back), else to finish."""
+def _room_for_one_more(state: ReactState, ctx: Context, context_limit: int, step: int, tokens: int) -> bool:
+    """Whether every budget allows one more agent call (the last prompt and reply are about the next prompt)."""
+    return (step < ctx.react_max_calls and int(state.get("tokens", 0)) + tokens < ctx.max_tokens
+            and tokens < context_limit and time.time() < ctx.deadline_at)
+
+
+def after_agent(state: ReactState) -> Literal["tools", "agent", "finish"]:
+    """To the tools when the reply made a call (a malformed one gets an error back), else to finish.
+
+    Back to the agent when a forced answer was not given and may be asked for once more.
+    """
     call = state.get("call") or {}
-    return "tools" if call and not call.get("fatal") else "finish"
-
-
-def malformed(error: str) -> str:
-    """The tool response for a call that could not be read."""
-    return MALFORMED.format(error=error)
+    if call and not call.get("fatal"):
+        return "tools"
+    return "agent" if state.get("ask_again") else "finish"
 
 
 async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     """The final report from the agent's answer: its first line is the short answer, the rest the body.
 
-    Citations must name pages visited in this thread, and links must point to them, as in IterResearch.
+    Without an answer (the model ignored the forced-answer prompts, or could not be reached), the report
+    is what the visited pages said, with their citations. Citations must name pages visited in this
+    thread, and links must point to them, as in IterResearch.
     """
-    answer = (state.get("answer") or "").strip()
+    answer = strip_answer_label((state.get("answer") or "").strip())
     first, _, rest = answer.partition("\n")
+    if not answer:
+        first, rest = "", from_evidence(state.get("findings", []), state.get("sources", []),
+                                        state.get("stop_reason") or "no reason given")
     final = compose(state["question"], first[:300], rest, state.get("sources", []))
-    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=True,
+    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(answer),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links)
     return final.finished()
+
+
+def from_evidence(findings: list[Finding], sources: list[Source], why: str) -> str:
+    """The report when the model gave no answer: each piece of evidence the visited pages gave, with its [n]."""
+    numbers = {s["url"]: s["n"] for s in sources if s["n"] is not None}
+    lines = dict.fromkeys(f"- {' '.join(f['evidence'].split())} [{numbers[f['url']]}]" for f in findings
+                          if f["url"] in numbers)
+    if not lines:
+        return NO_EVIDENCE.format(why=why)
+    return EVIDENCE.format(why=why) + "\n\n" + "\n".join(lines)

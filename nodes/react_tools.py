@@ -15,8 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from core.errors import SearchError
-from nodes.native import strings
-from nodes.react_agent import malformed
+from nodes.react_calls import malformed
 from nodes.read import ReadTask, read_one
 from state.context import Context
 from state.events import emit
@@ -29,8 +28,6 @@ from tools.sandbox import run_python
 from tools.search import Locale
 from tools.toolbox import Toolbox, toolbox
 
-MAX_QUERIES = 5
-MAX_URLS = 5
 RESPONSE_CHARS = 40_000  # one tool response, at most
 
 
@@ -71,7 +68,8 @@ async def _visit(state: ReactState, runtime: Runtime[Context], box: Toolbox, url
             blocks.append(f"[{numbers.get(url)}] {f['title']} — {url}\nEvidence: {f['evidence']}{quote}")
         else:
             blocks.append(f"{url}: nothing on this page for the goal.")
-    update = {"sources": sources, "failures": [f for r in results for f in r.get("failures", [])],
+    update = {"sources": sources, "findings": [f for r in results for f in r.get("findings", [])],
+              "failures": [f for r in results for f in r.get("failures", [])],
               "llm_calls": sum(int(r.get("llm_calls", 0)) for r in results),
               "tokens": sum(int(r.get("tokens", 0)) for r in results)}
     return "\n\n".join(blocks), update
@@ -84,24 +82,28 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     name, arguments = str(call.get("name", "")), call.get("arguments") or {}
     update: dict[str, Any] = {}
     box = await toolbox(ctx)
+    notes = list(call.get("notes", []))  # what was cut or not used of the arguments, and why
     if "error" in call:
         response = malformed(str(call["error"]))
-    elif name == "search" and (queries := strings(arguments.get("query"))):
-        response = fence(await _search(state, ctx, box, queries[:MAX_QUERIES]))
-    elif name == "visit" and (urls := strings(arguments.get("url"))):
+    elif name == "search" and (queries := arguments.get("query")):
+        response = fence(await _search(state, ctx, box, queries))
+    elif name == "visit" and (urls := arguments.get("url")):
         goal = str(arguments.get("goal") or state["question"])
-        response, update = await _visit(state, runtime, box, list(dict.fromkeys(urls))[:MAX_URLS], goal)
+        response, update = await _visit(state, runtime, box, urls, goal)
         response = fence(response)
-    elif name == "parse_file" and (files := strings(arguments.get("files"))):  # fenced file by file
-        response = format_parsed(await parse_many(files[:MAX_URLS], box.fetcher, ctx.settings.parsing, roots=[]))
+    elif name == "parse_file" and (files := arguments.get("files")):  # fenced file by file
+        response = format_parsed(await parse_many(files, box.fetcher, ctx.settings.parsing, roots=[]))
     elif name == "PythonInterpreter" and ctx.settings.sandbox_url and (code := str(arguments.get("code") or "")):
         response = fence(await run_python(box.clients.api, ctx.settings.sandbox_url, code))
     elif name in ("search", "visit", "parse_file", "PythonInterpreter") and (
             name != "PythonInterpreter" or ctx.settings.sandbox_url):
-        response = malformed(f"the {name} call is missing its arguments (PythonInterpreter: the code in <code>)")
+        response = "" if notes else malformed(
+            f"the {name} call is missing its arguments (PythonInterpreter: the code in <code>)")
     else:
         offered = "search, visit, parse_file" + (" and PythonInterpreter" if ctx.settings.sandbox_url else "")
-        response = f"Tool {fence(name)!r} not found: the tools are {offered}."
+        response, notes = f"Tool {fence(name)!r} not found: the tools are {offered}.", []  # its arguments: moot
+    if notes:
+        response = "\n".join([f"Note: {note}." for note in notes] + ([response] if response else []))
     if len(response) > RESPONSE_CHARS:
         response = response[:RESPONSE_CHARS] + "\n[cut]"
     emit(runtime, "tool", state, tool=name or "malformed call", chars=len(response))

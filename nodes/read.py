@@ -16,7 +16,7 @@ from core.text import squash
 from state.budget import spent
 from state.context import Context
 from state.events import emit, step_key
-from state.records import Failure, Finding, Hit, Source
+from state.records import Finding, Hit, Source, failure
 from tools.llm import Usage, complete_json, guarded
 from tools.pages import reading_key
 from tools.prompts import attribute, fence, today
@@ -82,8 +82,8 @@ def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient:
     """A read that produced nothing: recorded as a failure, not as a source (a passing failure may be retried)."""
     url = task["hit"]["url"]
     emit(runtime, "read_failed", round=task["round"], url=url, error=error)
-    failure = Failure(round=task["round"], action="read", target=url, error=error, transient=transient)
-    return {"failures": [failure], **spent(usage or Usage())}
+    record = failure(round=task["round"], action="read", target=url, error=error, transient=transient)
+    return {"failures": [record], **spent(usage or Usage())}
 
 
 async def read(task: ReadTask, runtime: Runtime[Context]) -> dict[str, Any]:

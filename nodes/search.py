@@ -10,7 +10,7 @@ from typing_extensions import TypedDict
 from core.errors import SearchError
 from state.context import Context
 from state.events import emit, step_key
-from state.records import Failure
+from state.records import failure
 from tools.quorum import Late
 from tools.toolbox import toolbox
 from tools.web_search import Locale
@@ -48,5 +48,5 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
 def _search_failed(runtime: Runtime[Context], task: SearchTask, error: str, *, transient: bool) -> dict[str, Any]:
     """Not counted as run: a later round may try the query again, if it may pass."""
     emit(runtime, "search_failed", round=task["round"], query=task["query"], error=error)
-    return {"failures": [Failure(round=task["round"], action="search", target=task["query"], error=error,
+    return {"failures": [failure(round=task["round"], action="search", target=task["query"], error=error,
                                  transient=transient)]}

@@ -20,7 +20,7 @@ from state.citations import check_citations, numbered
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
-from state.records import Failure, Finding
+from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
 from tools.llm import Endpoint, Usage, complete_json, guarded
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
@@ -89,7 +89,7 @@ def fallback_report(report: str, findings: list[Finding], numbers: dict[str, int
 
 
 def _failure(state: State, error: str) -> Failure:
-    return Failure(round=int(state.get("round", 0)), action="synthesize", target="report writer", error=error,
+    return failure(round=int(state.get("round", 0)), action="synthesize", target="report writer", error=error,
                    transient=True)
 
 

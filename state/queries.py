@@ -9,13 +9,23 @@ from typing import Any
 from core.text import squash
 
 normalize_query = squash  # queries that differ only in case, spacing or punctuation are the same query
+QUERY_CHARS = 400  # the longest query a search backend takes (Tavily's limit, the strictest)
+
+
+def searchable(query: str) -> str:
+    """The query stripped, and cut at a word to what a backend takes (search engines read the first words)."""
+    query = query.strip()
+    if len(query) <= QUERY_CHARS:
+        return query
+    cut = query[: QUERY_CHARS + 1]
+    return (cut.rsplit(None, 1)[0] if " " in cut.strip() else cut[:QUERY_CHARS]).strip()
 
 
 def fresh_queries(queries: Iterable[str], already_run: Iterable[str], limit: int | None = None) -> list[str]:
-    """The queries, stripped, without any run before (by key) or repeated among themselves, at most ``limit``."""
+    """The queries, stripped and cut to length, without any run before (by key) or repeated, at most ``limit``."""
     seen = {normalize_query(q) for q in already_run}
     out: list[str] = []
-    for query in (q.strip() for q in queries):
+    for query in map(searchable, queries):
         key = normalize_query(query)
         if key and key not in seen:
             seen.add(key)

@@ -13,7 +13,7 @@ from langgraph.channels.delta import DeltaChannel
 from typing_extensions import TypedDict
 
 from state.graph_state import Spending
-from state.records import Failure, Source
+from state.records import Failure, Finding, Source
 from state.reducers import extend_all, merge_sources
 
 
@@ -30,12 +30,15 @@ class ReactState(Spending, total=False):
 
     question: str
     turns: Annotated[list[Turn], DeltaChannel(extend_all)]
-    call: dict[str, Any]  # the tool call the last reply made: name and arguments, or the error in it
+    call: dict[str, Any]  # the tool call the last reply made: name, bounded arguments and notes, or its error
     unusable: int  # replies in a row that made no usable call (three, and the model is told to answer)
+    forced_asks: int  # forced-answer prompts the model answered without an answer
+    ask_again: bool  # the last one may be asked once more (the budgets allow one more call)
     round: int  # model calls the agent made (its steps)
     context_limit: int  # tokens the served model takes, read from the endpoint once
     prompt_tokens: int  # the last call's prompt and reply, for the context budget
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]
+    findings: Annotated[list[Finding], DeltaChannel(extend_all)]  # what visited pages said (the answer's fallback)
     failures: Annotated[list[Failure], DeltaChannel(extend_all)]
     answered: bool
     stop_reason: str

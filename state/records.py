@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing_extensions import TypedDict
 
+from core.text import clip
+
+URL_CHARS = 2_048  # the longest URL worth reading (browsers' and the sitemaps protocol's limit)
+TITLE_CHARS = 300  # of a search result's title
+ERROR_CHARS = 1_000  # of a failure's error message
+
 
 class Hit(TypedDict):
     """One search result, normalised across backends."""
@@ -52,6 +58,15 @@ class Failure(TypedDict):
     target: str
     error: str
     transient: bool
+
+
+def failure(*, round: int, action: str, target: str, error: str, transient: bool) -> Failure:
+    """A failure record whose target (a URL, a query) and error are bounded, whoever wrote them.
+
+    A target of up to ``URL_CHARS`` stays whole: rounds match it again to skip or retry that page or query.
+    """
+    return Failure(round=round, action=action, target=clip(target, URL_CHARS), error=clip(error, ERROR_CHARS),
+                   transient=transient)
 
 
 class DeadEnd(TypedDict):

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from core.errors import SearchError, SearchUnavailable, Transient
-from state.records import Hit
+from core.text import clip
+from state.records import TITLE_CHARS, URL_CHARS, Hit
 from tools.http import call_json
 from tools.retry import retrying
 
@@ -56,9 +57,9 @@ def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: 
     hits: list[Hit] = []
     for item in items:
         link = str(item.get(url) or "")
-        if not link.startswith(("http://", "https://")):
+        if not link.startswith(("http://", "https://")) or len(link) > URL_CHARS:  # no page lives at such a URL
             continue
-        hits.append(Hit(title=" ".join(str(item.get(title) or link).split()), url=link,
+        hits.append(Hit(title=clip(" ".join(str(item.get(title) or link).split()), TITLE_CHARS), url=link,
                         snippet=" ".join(str(item.get(snippet) or "").split())[:500], rank=len(hits) + 1,
                         backend=backend, query=query))
         if len(hits) == k:
