@@ -25,13 +25,12 @@ _REFUSED = (401, 403)
 
 
 def _detail(exc: httpx.HTTPStatusError) -> str:
-    """What an error answer said, in one short line."""
+    """What an error answer said, in one short line (an HTML page: only its status's name)."""
     body: Any = getattr(exc, "body", None)  # langgraph-sdk's APIError keeps the decoded body
     if isinstance(body, dict):
-        body = body.get("detail") or body.get("message") or body
-    text = body if isinstance(body, str) else json.dumps(body) if body is not None else " ".join(
-        getattr(exc, "__notes__", []))
-    return " ".join(text.split())[:200] or exc.response.reason_phrase
+        body = body.get("detail") or body.get("message") or body.get("error") or json.dumps(body)
+    text = " ".join(str(body if body is not None else " ".join(getattr(exc, "__notes__", []))).split())
+    return text[:200] if text and not text.startswith("<") else exc.response.reason_phrase
 
 
 class RemoteResearch:
