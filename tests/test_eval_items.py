@@ -160,12 +160,17 @@ def test_a_folder_of_the_earlier_version_is_not_mixed_in(env: dict[str, str], tm
 
 
 def test_a_line_that_now_holds_another_question_runs_again(env: dict[str, str], tmp_path: Path,
-                                                           run_cli: InProcess) -> None:
+                                                           model_server: ModelServer, run_cli: InProcess) -> None:
     path = tmp_path / "questions.jsonl"
     path.write_text(record(answer="1899") + "\n")
     out = tmp_path / "o"
     assert "| **Avg@k** | **0.0%** |" in run_cli(env, "eval", str(path), "--out", str(out)).stdout
     first = rows(out)[0]
+    planned = len(model_server.calls("planner"))
+    path.write_text(record(answer="1921") + "\n")  # the gold was wrong: the finished thread is judged again
+    done = run_cli(env, "eval", str(path), "--out", str(out))
+    assert "line 1 holds another question or answer" in done.stderr and "| **Avg@k** | **100.0%** |" in done.stdout
+    assert len(model_server.calls("planner")) == planned and rows(out)[0]["thread_id"] == first["thread_id"]
     path.write_text(record(QUESTION + " Give the year.") + "\n")  # line 1 is another question now
     done = run_cli(env, "eval", str(path), "--out", str(out))
     assert done.returncode == 0, done.stderr
