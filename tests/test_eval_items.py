@@ -86,13 +86,14 @@ def test_duplicate_questions_are_separate_items(env: dict[str, str], tmp_path: P
 def test_ids_name_items_and_a_repeated_id_is_refused(env: dict[str, str], tmp_path: Path,
                                                      run_cli: InProcess) -> None:
     path = tmp_path / "questions.jsonl"
+    gaia = json.dumps({"task_id": "c61d22de", "Question": QUESTION, "Final answer": "1921", "Level": 2})
     path.write_text("\n".join([record(id="q1"), record(answer="1899", id="q2"), record(id="q1"),
-                               record(task_id=["x"]), record(qid=7)]) + "\n")
+                               record(task_id=["x"]), record(qid=7), gaia]) + "\n")
     done = run_cli(env, "eval", str(path), "--out", str(tmp_path / "o"))
     assert done.returncode == 1
     assert f"{path} line 3, id: 'q1' is the id of line 1 too" in done.stderr
     assert f"{path} line 4, task_id: must be text or a whole number, not a list" in done.stderr
-    assert [r["item"] for r in rows(tmp_path / "o")] == ["id:7", "id:q1", "id:q2"]
+    assert [r["item"] for r in rows(tmp_path / "o")] == ["id:7", "id:c61d22de", "id:q1", "id:q2"]
 
 
 def test_a_json_list_names_items_by_index_and_reports_real_lines(env: dict[str, str], tmp_path: Path,
@@ -178,3 +179,44 @@ def test_a_line_that_now_holds_another_question_runs_again(env: dict[str, str], 
     assert "| **Avg@k** | **100.0%** |" in done.stdout
     now = rows(out)[0]
     assert now["question"] == QUESTION + " Give the year." and now["thread_id"] != first["thread_id"]
+
+
+def test_an_endpoint_gone_for_every_rollout_stops_the_eval_in_one_line(env: dict[str, str], tmp_path: Path,
+                                                                       model_server: ModelServer,
+                                                                       run_cli: InProcess) -> None:
+    """Nothing answers: every rollout would fail alike, so the eval stops (resumable) instead of storing failures."""
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join([record(), record(QUESTION + " (2)"), record(QUESTION + " (3)")]) + "\n")
+    out = tmp_path / "o"
+    model_server.faults.drop = {"writer"}  # the connection closes on every report call
+    done = run_cli(env, "eval", str(path), "--concurrency", "2", "--out", str(out))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "cannot reach the model endpoint" in done.stderr
+    assert "0 rollouts are stored: run the same command again to go on" in done.stderr
+    model_server.faults.drop = set()
+    again = run_cli(env, "eval", str(path), "--concurrency", "2", "--out", str(out))
+    assert again.returncode == 0 and "| **Avg@k** | **100.0%** |" in again.stdout and "| failed | 0 |" in again.stdout
+
+
+def test_ctrl_c_still_stops_the_eval(env: dict[str, str], tmp_path: Path, model_server: ModelServer) -> None:
+    import signal
+    import threading
+
+    from tests.cli_helpers import spawn
+
+    path = tmp_path / "questions.jsonl"
+    path.write_text("\n".join([record(), record(QUESTION + " (2)")]) + "\n")
+    release = threading.Event()
+    model_server.faults.gates["writer"] = (1, release)
+    proc = spawn(env, "eval", str(path), "--concurrency", "2", "--out", str(tmp_path / "o"))
+    try:
+        assert model_server.blocked.wait(90), "the eval never reached the gated call"
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)  # generous: a bound for a hang, not a speed claim
+    finally:
+        release.set()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "interrupted; 0 rollouts are stored: run the same command again to go on" in stderr
+    assert "Traceback" not in stderr

@@ -84,12 +84,12 @@ def evaluate(
         from deepresearch.evaluation.remote import RemoteResearch
 
         research = RemoteResearch(server, MODES[mode], ctx, loaded.server_api_key.get_secret_value().strip())
-    else:  # as `run` checks before a thread exists: the endpoint serves the model, the search backend can work
+    data = load_items(file, limit, ctx.max_question_chars)
+    if research is None:  # as `run` checks before a thread exists: the endpoint serves the model, search can work
         from deepresearch.cli.research import check_search, preflight
 
         check_search(ctx, loaded)
         asyncio.run(preflight(ctx, loaded))
-    data = load_items(file, limit, ctx.max_question_chars)
     for problem in data.problems:
         err.print(f"[yellow]skipped[/] {escape(problem)}")
     try:

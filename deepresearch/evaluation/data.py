@@ -20,7 +20,7 @@ from core.errors import UserInputError
 from state.queries import question_problem
 
 QUESTION_KEYS = ("question", "problem", "Prompt", "prompt", "query", "Question")
-ANSWER_KEYS = ("answer", "Answer", "gold", "final_answer", "ground_truth")
+ANSWER_KEYS = ("answer", "Answer", "gold", "final_answer", "Final answer", "ground_truth")  # GAIA: Final answer
 # the id fields of public files: HLE and xbench (id), HotpotQA and 2Wiki (_id), GAIA (task_id), BrowseComp-Plus
 # (query_id), TriviaQA (question_id), Natural Questions (example_id)
 ID_KEYS = ("id", "_id", "task_id", "qid", "query_id", "question_id", "example_id", "uid")
