@@ -78,7 +78,7 @@ def _pick(record: dict[str, object], keys: tuple[str, ...]) -> tuple[str, object
 
 
 def _answer(name: str, value: object) -> str | tuple[str, str]:
-    """The gold answer as text (a JSON number as it is written), or (field, what is wrong)."""
+    """The gold answer as text (a number as Python writes it: 1921, 3.5), or (field, what is wrong)."""
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return str(value)
     if not isinstance(value, str):

@@ -111,8 +111,8 @@ async def run_eval(settings: Settings, items: list[Item], *, mode: str, ctx: Con
                 result = await research(thread_id, item)
             except STOPS:
                 raise
-            except Exception as exc:  # noqa: BLE001 - whatever else one rollout meets is that rollout's: it is
-                # recorded with its reason and the eval goes on (else the same item stops it on every resume)
+            except Exception as exc:  # whatever else one rollout meets is that rollout's: recorded with its
+                # reason, and the eval goes on (else the same item would stop it again on every resume)
                 stored = Result(item.key, rollout, item.question, item.answer, "", None, {}, 0, 0, 0,
                                 round(time.perf_counter() - started, 3), 0, 0, thread_id, failure_reason(exc))
             else:
