@@ -61,6 +61,19 @@ class ResponseFormatUnsupported(ModelCallError):
     """The server does not accept ``response_format=json_schema`` (the client switches to text mode)."""
 
 
+class ServerUnavailable(DeepResearchError):
+    """The LangGraph server of `eval --server` cannot be used: unreachable, not a LangGraph server, no such graph.
+
+    Every rollout would meet it alike, so the eval stops there (what is stored stays; run again to go on).
+    """
+
+    exit_code = 2
+
+
+class ServerRunError(DeepResearchError):
+    """One run on the LangGraph server of `eval --server` failed: the error it reported, or its error answer."""
+
+
 class StructuredOutputError(DeepResearchError):
     """The model's reply could not be parsed into the requested schema, even after one repair."""
 

@@ -163,6 +163,8 @@ class Settings(BaseSettings):
     judge_base_url: HttpUrl = Field("", validation_alias="DEEPRESEARCH_JUDGE_BASE_URL")
     judge_model: str = Field("", validation_alias="DEEPRESEARCH_JUDGE_MODEL")
     judge_api_key: SecretStr = Field(SecretStr(""), validation_alias="DEEPRESEARCH_JUDGE_API_KEY")
+    # the only key `eval --server` sends (langgraph-sdk would send LANGGRAPH_/LANGSMITH_API_KEY to any URL)
+    server_api_key: SecretStr = Field(SecretStr(""), validation_alias="DEEPRESEARCH_SERVER_API_KEY")
     serper_api_key: SecretStr = Field(SecretStr(""), validation_alias="SERPER_API_KEY")
     serper_base_url: HttpUrl = Field(WebSettings.serper_base_url, validation_alias="SERPER_BASE_URL")
     tavily_api_key: SecretStr = Field(SecretStr(""), validation_alias="TAVILY_API_KEY")

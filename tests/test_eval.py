@@ -63,9 +63,15 @@ def test_an_llm_judge_and_an_ungraded_verdict(env: dict[str, str], dataset: Path
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ('{"question": "q"}\n', "needs a question"),
+    ('{"question": "q"}\n', "line 1: needs an answer"),
+    ('\n{"answer": "a"}\n', "line 2: needs a question"),
     ("not json at all\n", "neither JSONL nor a JSON list"),
     ("[]", "holds no questions"),
+    ("[" * 100_000, "JSON nested too deeply (line 1)"),  # a JSON list
+    ('{"question": ' * 100_000, "line 1: JSON nested too deeply"),  # JSONL
+    ('[{"question": "q", "answer": "a"},\n {"question": "q" "answer": "a"}]', "Expecting ',' delimiter at line 2"),
+    ('{"question": " \\u200b ", "answer": "a"}\n{"question": "q", "answer": NaN}',
+     "holds no usable question (line 1, question: the question is empty; 1 more bad record)"),
 ])
 def test_bad_eval_files_get_one_line(env: dict[str, str], tmp_path: Path, run_cli: InProcess, content: str,
                                      message: str) -> None:

@@ -263,3 +263,25 @@ async def test_eval_through_the_server_resumes_without_redoing(stack: dict[str, 
                           str(out))
     assert again.returncode == 0 and "| **Avg@k** | **50.0%** |" in again.stdout
     assert len(stack["model"].calls()) == calls  # finished threads were read back, not run again
+
+
+async def test_eval_through_the_server_stores_a_failed_run_and_goes_on(stack: dict[str, Any], run_cli: InProcess,
+                                                                      tmp_path: Path) -> None:
+    """A run the server reports as failed is that rollout's failure: stored with its reason, run again next time."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": QUESTION, "answer": "1921"}) + "\n"
+                         + json.dumps({"question": QUESTION + " (refused)", "answer": "1921"}) + "\n")
+    out = tmp_path / "served"
+    args = ("eval", str(questions), "--server", stack["url"], "--out", str(out), "--set", "pages_per_round=2")
+    stack["model"].faults.fail_when = {"(refused)": [404] * 100}  # the endpoint refuses that question's calls
+    try:
+        done = await command(run_cli, stack, *args)
+    finally:
+        stack["model"].faults.fail_when = {}
+    assert done.returncode == 1, done.stderr
+    assert "failed line 2, rollout 1: ServerRunError: EndpointError: model 'Alibaba-NLP/Tongyi-DeepResearch-30B-A3B" \
+           "' is not served at" in done.stderr
+    assert "| failed | 1 |" in done.stdout and "| **Avg@k** | **50.0%** |" in done.stdout
+    again = await command(run_cli, stack, *args)
+    assert again.returncode == 0, again.stderr
+    assert "| failed | 0 |" in again.stdout and "| **Avg@k** | **100.0%** |" in again.stdout

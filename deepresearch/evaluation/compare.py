@@ -10,7 +10,7 @@ from deepresearch.evaluation.metrics import summarize
 from deepresearch.evaluation.store import Result, ResultStore
 
 ROWS = (("Avg@k", "avg_at_k", "{:.1%}"), ("Pass@k", "pass_at_k", "{:.1%}"), ("best Pass@1", "best_pass_at_1", "{:.1%}"),
-        ("ungraded", "ungraded", "{:.0f}"), ("rounds (mean)", "mean_rounds", "{:.1f}"),
+        ("ungraded", "ungraded", "{:.0f}"), ("failed", "failed", "{:.0f}"), ("rounds (mean)", "mean_rounds", "{:.1f}"),
         ("model calls (mean)", "mean_calls", "{:.1f}"), ("tokens (mean)", "mean_tokens", "{:,.0f}"),
         ("wall s p50", "wall_p50", "{:.1f}"), ("wall s p95", "wall_p95", "{:.1f}"),
         ("citations that are retrieved sources", "citation_validity", "{:.1%}"))

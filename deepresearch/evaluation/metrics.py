@@ -14,7 +14,10 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def summarize(results: list[Result]) -> dict[str, float]:
-    """The metrics over every finished rollout (an ungraded rollout counts as not right)."""
+    """The metrics over every rollout stored (an ungraded or failed rollout counts as not right).
+
+    Costs, wall times and citations are those of the rollouts that finished: a failed one measured nothing.
+    """
     by_item: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         by_item[r.item].append(r)
@@ -22,29 +25,31 @@ def summarize(results: list[Result]) -> dict[str, float]:
     rollouts = max((len(rs) for rs in items), default=0)
     right = [[bool(r.correct) for r in sorted(rs, key=lambda r: r.rollout)] for rs in items]
     per_rollout = [statistics.fmean(rs[k] for rs in right if k < len(rs)) for k in range(rollouts)] if items else []
-    cited = sum(r.citations for r in results)
-    invented = sum(r.invented for r in results)
+    finished = [r for r in results if not r.error]
+    cited = sum(r.citations for r in finished)
+    invented = sum(r.invented for r in finished)
     return {
-        "items": len(items), "rollouts": len(results), "k": rollouts,
+        "items": len(items), "rollouts": len(results), "k": rollouts, "failed": len(results) - len(finished),
         "avg_at_k": statistics.fmean(statistics.fmean(rs) for rs in right) if right else 0.0,
         "pass_at_k": statistics.fmean(any(rs) for rs in right) if right else 0.0,
         "best_pass_at_1": max(per_rollout, default=0.0),
-        "ungraded": sum(r.correct is None for r in results),
-        "mean_rounds": statistics.fmean(r.rounds for r in results) if results else 0.0,
-        "mean_calls": statistics.fmean(r.llm_calls for r in results) if results else 0.0,
-        "mean_tokens": statistics.fmean(r.tokens for r in results) if results else 0.0,
-        "wall_p50": _quantile([r.wall for r in results], 0.5),
-        "wall_p95": _quantile([r.wall for r in results], 0.95),
+        "ungraded": sum(r.correct is None for r in finished),
+        "mean_rounds": statistics.fmean(r.rounds for r in finished) if finished else 0.0,
+        "mean_calls": statistics.fmean(r.llm_calls for r in finished) if finished else 0.0,
+        "mean_tokens": statistics.fmean(r.tokens for r in finished) if finished else 0.0,
+        "wall_p50": _quantile([r.wall for r in finished], 0.5),
+        "wall_p95": _quantile([r.wall for r in finished], 0.95),
         "citation_validity": cited / (cited + invented) if cited + invented else 1.0,
         "invented_removed": invented,
     }
 
 
-def markdown(summary: dict[str, float], title: str) -> str:
-    """The summary as a markdown table."""
+def markdown(summary: dict[str, float], title: str, skipped: int = 0) -> str:
+    """The summary as a markdown table; ``skipped``: records of the file left out as bad (each was reported)."""
     rows = [("items × rollouts", f"{summary['items']:.0f} × {summary['k']:.0f}"),
             ("**Avg@k**", f"**{summary['avg_at_k']:.1%}**"), ("Pass@k", f"{summary['pass_at_k']:.1%}"),
             ("best Pass@1", f"{summary['best_pass_at_1']:.1%}"), ("ungraded", f"{summary['ungraded']:.0f}"),
+            ("failed", f"{summary['failed']:.0f}"), ("bad records skipped", f"{skipped}"),
             ("rounds (mean)", f"{summary['mean_rounds']:.1f}"), ("model calls (mean)", f"{summary['mean_calls']:.1f}"),
             ("tokens (mean)", f"{summary['mean_tokens']:,.0f}"),
             ("wall s p50 / p95", f"{summary['wall_p50']:.1f} / {summary['wall_p95']:.1f}"),
