@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
+from core.redact import redact_url
 from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
@@ -165,7 +166,8 @@ class Context(BaseModel):
         """The settings saved with a thread for resume.
 
         Endpoint fields are kept only when they were given for this run; those that came from the
-        environment are left out, so a resumed thread reads the environment again.
+        environment are left out, so a resumed thread reads the environment again. A base URL's password
+        or key is not kept (resume asks for the URL again).
         """
         data = self.model_dump()
         for name in ENDPOINT_FIELDS:
@@ -173,4 +175,6 @@ class Context(BaseModel):
                 data.pop(name)
         if data.get("extraction_model") == self.model:
             data.pop("extraction_model", None)
+        if "base_url" in data:  # stored and shown with the thread: without a password or key in it
+            data["base_url"] = redact_url(data["base_url"])
         return data
