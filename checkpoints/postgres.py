@@ -14,8 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from checkpoints.saver import stored_metadata
 from core.errors import StorageError
 from core.redact import redact_text, url_secrets
 
@@ -26,6 +29,11 @@ NO_PRUNING = "pruning keeps delta channels whole only in the SQLite store; with 
 
 class PostgresStore(AsyncPostgresSaver):
     """AsyncPostgresSaver with ``rows`` (the thread commands' queries, written with ``?`` placeholders)."""
+
+    async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                   new_versions: ChannelVersions) -> RunnableConfig:
+        """As LangGraph's, with the metadata redacted (``checkpoints.saver.stored_metadata``)."""
+        return await super().aput(config, checkpoint, stored_metadata(config, metadata), new_versions)
 
     async def rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows of a query, as tuples."""

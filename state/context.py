@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.redact import redact_url
 from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
@@ -28,8 +27,9 @@ ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 class Context(BaseModel):
     """How one research run behaves: endpoint, search, limits and budgets."""
 
-    # values from an API client arrive as JSON: each must already have its field's type (no "8" for 8)
-    model_config = ConfigDict(strict=True, extra="forbid", title="Context")
+    # values from an API client arrive as JSON: each must already have its field's type (no "8" for 8); a
+    # refused value is not echoed to the client (a base URL may hold a password: one_line shows it redacted)
+    model_config = ConfigDict(strict=True, extra="forbid", title="Context", hide_input_in_errors=True)
 
     model: str = Field(DEFAULT_MODEL, min_length=1, description="Model name served by the endpoint "
                        "(default: DEEPRESEARCH_MODEL as the CLI or server started).")
@@ -166,8 +166,7 @@ class Context(BaseModel):
         """The settings saved with a thread for resume.
 
         Endpoint fields are kept only when they were given for this run; those that came from the
-        environment are left out, so a resumed thread reads the environment again. A base URL's password
-        or key is not kept (resume asks for the URL again).
+        environment are left out, so a resumed thread reads the environment again.
         """
         data = self.model_dump()
         for name in ENDPOINT_FIELDS:
@@ -175,6 +174,4 @@ class Context(BaseModel):
                 data.pop(name)
         if data.get("extraction_model") == self.model:
             data.pop("extraction_model", None)
-        if "base_url" in data:  # stored and shown with the thread: without a password or key in it
-            data["base_url"] = redact_url(data["base_url"])
         return data

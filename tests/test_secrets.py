@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from tests.cli_helpers import Done, InProcess, cli_env
+from tests.cli_helpers import Done, InProcess, cli_env, langgraph_dev
 from tests.conftest import QUESTION, glass_harbor, glass_harbor_site
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
@@ -246,5 +247,32 @@ def test_a_postgres_thread_store_shows_no_secret(stack: Stack, postgres: str, wh
         assert done.returncode == 0, done.stderr
     assert "checkpoints in Postgres" in done.stdout
     stack.seen.append(("the Postgres tables", stored_rows(postgres)))
+    stack.look_in(stack.home)
+    assert not (leaks := stack.leaks()), "\n".join(leaks)
+
+
+async def test_the_server_logs_and_answers_no_secret(stack: Stack, tmp_path: Path) -> None:
+    """`langgraph dev` logs every request at INFO; a run's context may bring its own endpoint with a password."""
+    from langgraph_sdk import get_client
+
+    context = {"search": "searxng", "pages_per_round": 2}
+    refused = []
+    with langgraph_dev(tmp_path, stack.env) as url:
+        client = get_client(url=url)
+        thread = await client.threads.create()
+        done = await client.runs.wait(thread["thread_id"], "iterresearch", input={"question": QUESTION},
+                                      context=context)
+        assert isinstance(done, dict) and done.get("report")
+        for base_url in (f"http://own:{planted('context')}@{UNREACHABLE}/v1",  # unreachable, and not a URL at all
+                         f"ftp://own:{planted('context')}@model.example/v1"):
+            thread = await client.threads.create()
+            with pytest.raises(Exception) as failed:  # noqa: PT011 - whatever the SDK raises, its text is looked at
+                await client.runs.wait(thread["thread_id"], "iterresearch", input={"question": QUESTION},
+                                       context={**context, "base_url": base_url}, raise_error=True)
+            refused.append(str(failed.value))
+        listed = httpx.get(f"{url}/deepresearch/threads", timeout=60).text
+    assert "cannot reach the model endpoint at http://own:***@" in refused[0] and "base_url" in refused[1]
+    stack.seen += [("the API's errors", "\n".join(refused)), ("GET /deepresearch/threads", listed),
+                   ("the server's log", (tmp_path / "server.log").read_text())]
     stack.look_in(stack.home)
     assert not (leaks := stack.leaks()), "\n".join(leaks)
