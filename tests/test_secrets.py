@@ -76,7 +76,8 @@ def stack(tmp_path: Path, caplog: pytest.LogCaptureFixture, run_cli: InProcess) 
                       SEARXNG_URL=web.url("/searxng").replace("//", f"//sx:{planted('searxng')}@"),
                       SERPER_API_KEY=planted("serper"), SERPER_BASE_URL=web.url("/serper"),
                       TAVILY_API_KEY=planted("tavily"), TAVILY_BASE_URL=web.url("/tavily"),
-                      JINA_API_KEY=planted("jina"), JINA_BASE_URL=web.url("/jina"))
+                      JINA_API_KEY=planted("jina"), JINA_BASE_URL=web.url("/jina"),
+                      SANDBOX_FUSION_ENDPOINT=f"http://box:{planted('sandbox')}@127.0.0.1:9")
         yield Stack(model, web, home, env, run_cli, caplog)
 
 
