@@ -12,7 +12,7 @@ is an ``httpcore.ConnectError``, so httpx carries it up from the connection pool
 
 from __future__ import annotations
 
-from core.redact import redact_text
+from core.redact import redact_text, redact_url
 
 
 class DeepResearchError(RuntimeError):
@@ -57,7 +57,7 @@ class EndpointUnreachable(EndpointError):
             "or point DEEPRESEARCH_BASE_URL at any OpenAI-compatible server"
         )
         super().__init__(hint)
-        self.base_url = base_url
+        self.base_url = redact_url(base_url)  # as shown: errors carry no password
 
 
 class ModelCallError(DeepResearchError):
@@ -112,7 +112,7 @@ class SearchUnavailable(DeepResearchError):
     def __init__(self, backend: str, detail: str) -> None:
         super().__init__(f"cannot reach the search backend {backend}: {detail}")
         self.backend = backend
-        self.detail = detail
+        self.detail = redact_text(detail)
 
 
 class ReadError(DeepResearchError):

@@ -37,6 +37,8 @@ _QUOTED_PAIR = re.compile(r"(['\"])([\w.-]{1,100})\1(\s*:\s*)(['\"])((?:(?!\4)[^
 # a quoted fragment of a message ("invalid percent-encoded token: \"...\"")
 _QUOTED = re.compile(r"\"([^\"]{1,10000})\"|'([^']{1,10000})'")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# a bearer token, as an Authorization header quoted in a message or a debug log shows it
+_BEARER = re.compile(r"\b(Bearer\s+)[\w.~+/=-]{6,}", re.IGNORECASE)
 
 
 def secret_name(name: str) -> bool:
@@ -95,8 +97,8 @@ def redact_url(url: str) -> str:
         scheme, rest = "", text
     hidden = _hidden_userinfo(rest)
     if hidden:  # the password's end is past a / ? or #: mask up to the last @, then read the rest as usual
-        info, host_and_more = _userinfo(rest[:hidden])[0], rest[hidden:]
-        return f"{scheme}{sep}{info}{redact_url('//' + host_and_more)[2:]}"
+        after = redact_url(f"{scheme}://{rest[hidden:]}").partition("://")[2]
+        return f"{scheme}{sep}{_userinfo(rest[:hidden])[0]}{after}"
     try:
         parts = urlsplit("//" + rest)
     except ValueError:  # an unclosed [ of an IPv6 address
@@ -117,10 +119,10 @@ def url_secrets(url: str) -> list[str]:
     token: "pa%zz"``). A connection string of ``name=value`` items gives the values of secret names.
     """
     text = str(url)
-    scheme, sep, rest = text.partition("://")
+    _, sep, rest = text.partition("://")
     if not sep:
-        found = [m[3] for m in _PAIR.finditer(text) if secret_name(m[1])]
-        found += [m[3][1:-1] for m in _PAIR.finditer(text) if secret_name(m[1]) and m[3][:1] in "'\""]
+        values = [m[3] for m in _PAIR.finditer(text) if secret_name(m[1])]
+        found = values + [v[1:-1] for v in values if v[:1] in "'\""]  # password='a b': a b, as libpq reads it
     else:
         hidden = _hidden_userinfo(rest)
         info = rest[:hidden - 1] if hidden else re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[0]
@@ -143,6 +145,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     if known:
         text = _QUOTED.sub(lambda m: f'"{MASK}"' if any((m[1] or m[2]) in s for s in known) else m[0], text)
     text = _URL.sub(lambda m: redact_url(m[0]), text)
+    text = _BEARER.sub(lambda m: f"{m[1]}{MASK}", text)
     text = _PAIR.sub(lambda m: f"{m[1]}{m[2]}{MASK}" if _prose_secret(m[1]) and m[3] != MASK else m[0], text)
     return _QUOTED_PAIR.sub(lambda m: f"{m[1]}{m[2]}{m[1]}{m[3]}{m[4]}{MASK}{m[4]}" if secret_name(m[2]) else m[0],
                             text)

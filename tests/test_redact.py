@@ -52,6 +52,8 @@ def test_redact_url(url: str, shown: str) -> None:
     ("SERPER_API_KEY=abc DEEPRESEARCH_API_KEY = sk-1", "SERPER_API_KEY=*** DEEPRESEARCH_API_KEY = ***"),
     ("{'api_key': 'sk-1', 'model': 'm'}", "{'api_key': '***', 'model': 'm'}"),
     ('{"token": "a\\"b", "n": 1}', '{"token": "***", "n": 1}'),
+    ("headers={'Authorization': 'Bearer sk-123456'} then Bearer abcdefgh",
+     "headers={'Authorization': '***'} then Bearer ***"),
     # prose keeps its words: KEY=VALUE as a placeholder, counts of tokens
     ("--set expects KEY=VALUE (got 'max_tokens=abc')", "--set expects KEY=VALUE (got 'max_tokens=abc')"),
     ("HTTP 404 at https://example.com/a?id=5.", "HTTP 404 at https://example.com/a?id=5."),
@@ -98,7 +100,7 @@ def test_the_redactor_never_raises_and_masks_any_password() -> None:
 def test_long_input_is_redacted_in_linear_time() -> None:
     """Inputs shaped to make a backtracking pattern quadratic (a megabyte each) finish: the bound is for a hang."""
     for text in ("a" * 1_000_000, "a+" * 500_000, "a=" * 500_000, "'a':" * 250_000, "http://[" * 125_000,
-                 "http://u:p@h/" + "x" * 1_000_000, "a" + " " * 1_000_000):
+                 "http://u:p@h/" + "x" * 1_000_000, "a" + " " * 1_000_000, "Bearer " * 150_000):
         assert isinstance(redact_text(text, ["abc"]), str) and isinstance(redact_url(text), str)
 
 
@@ -106,7 +108,9 @@ def test_errors_are_redacted_as_they_are_made() -> None:
     """Every message of the project's errors (printed, logged, stored in failures) went through the redactor."""
     unreachable = EndpointUnreachable("http://u:pw@h:9/v1?api_key=k", "ConnectError")
     assert "pw" not in str(unreachable) and "http://u:***@h:9/v1?api_key=***" in str(unreachable)
-    assert "pw" not in str(SearchUnavailable("searxng", "no answer from http://sx:pw@h/search"))
+    assert unreachable.base_url == "http://u:***@h:9/v1?api_key=***"
+    offline = SearchUnavailable("searxng", "no answer from http://sx:pw@h/search")
+    assert "pw" not in str(offline) and "pw" not in offline.detail
     stored = pickle.loads(pickle.dumps(StorageError("password=pw")))
     assert str(stored) == "password=***"
 
