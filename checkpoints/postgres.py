@@ -14,9 +14,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
+from checkpoints.saver import stored_metadata
 from core.errors import StorageError
+from core.redact import redact_text, url_secrets
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,11 @@ NO_PRUNING = "pruning keeps delta channels whole only in the SQLite store; with 
 
 class PostgresStore(AsyncPostgresSaver):
     """AsyncPostgresSaver with ``rows`` (the thread commands' queries, written with ``?`` placeholders)."""
+
+    async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                   new_versions: ChannelVersions) -> RunnableConfig:
+        """As LangGraph's, with the metadata redacted (``checkpoints.saver.stored_metadata``)."""
+        return await super().aput(config, checkpoint, stored_metadata(config, metadata), new_versions)
 
     async def rows(self, sql: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         """Rows of a query, as tuples."""
@@ -92,6 +101,16 @@ async def _set_up(saver: PostgresStore) -> None:
                         "transaction mode may keep it locked (connect to Postgres directly for setup)")
 
 
+def _unusable(exc: Exception, url: str) -> StorageError:
+    """The error for a database that cannot be used, in one line.
+
+    libpq quotes parts of the URL it could not parse (``invalid percent-encoded token: "pa%zz"``), outside any URL:
+    the URL's own secrets are masked wherever they appear.
+    """
+    text = redact_text(" ".join(str(exc).split()), url_secrets(url))
+    return StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): {text[:200]}")
+
+
 @asynccontextmanager
 async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
     """Connect and set up the tables (once per database); an unreachable database is one StorageError."""
@@ -101,15 +120,13 @@ async def open_postgres(url: str) -> AsyncIterator[PostgresStore]:
         opened = PostgresStore.from_conn_string(url)
         saver = await opened.__aenter__()
     except (psycopg.Error, OSError) as exc:
-        raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
-                           f"{' '.join(str(exc).split())[:200]}") from exc
+        raise _unusable(exc, url) from exc
     try:
         assert isinstance(saver, PostgresStore)
         try:
             await _set_up(saver)
         except (psycopg.Error, OSError) as exc:
-            raise StorageError(f"cannot use the checkpoint database (DEEPRESEARCH_CHECKPOINT_URL): "
-                               f"{' '.join(str(exc).split())[:200]}") from exc
+            raise _unusable(exc, url) from exc
         yield saver
     finally:  # the connection goes (and with it any lock it held), whatever failed
         await opened.__aexit__(None, None, None)

@@ -22,10 +22,12 @@ from typing import Any
 import aiosqlite
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
+from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, get_checkpoint_metadata
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from core.errors import StorageError
+from core.redact import redact_text
 from core.sqlite import BUSY_TIMEOUT_S, LOCK_RETRY_S, read_only_uri, tables, transient_lock
 
 # a checkpoint's metadata -> the delta channels of the graph that wrote it (by name)
@@ -37,12 +39,28 @@ def graph_id_of(metadata: dict[str, Any]) -> str:
     return str(metadata.get("graph_id") or "iterresearch")
 
 
+def stored_metadata(config: RunnableConfig, metadata: CheckpointMetadata) -> CheckpointMetadata:
+    """A checkpoint's metadata as LangGraph stores it, with its text redacted.
+
+    It copies the run's settings (a Studio or API run's context, the CLI's ``--set``): a base URL with a
+    password or key is stored without them, and resume asks for it again.
+    """
+    merged = get_checkpoint_metadata(config, metadata)
+    return {key: redact_text(value) if isinstance(value, str) else value  # type: ignore[return-value]
+            for key, value in merged.items()}
+
+
 class DeepResearchSaver(AsyncSqliteSaver):
     """AsyncSqliteSaver with run deletion, thread copies and DeltaChannel-safe pruning."""
 
     def __init__(self, conn: aiosqlite.Connection, *, delta_channels: DeltaChannels | None = None) -> None:
         super().__init__(conn)
         self.delta_channels = delta_channels
+
+    async def aput(self, config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                   new_versions: ChannelVersions) -> RunnableConfig:
+        """As LangGraph's, with the metadata redacted (``stored_metadata``)."""
+        return await super().aput(config, checkpoint, stored_metadata(config, metadata), new_versions)
 
     async def rows(self, sql: str, args: Sequence[Any]) -> list[Any]:
         """Rows of a query, under the saver's lock (one connection, shared with LangGraph)."""

@@ -12,11 +12,20 @@ is an ``httpcore.ConnectError``, so httpx carries it up from the connection pool
 
 from __future__ import annotations
 
+from core.redact import redact_text, redact_url
+
 
 class DeepResearchError(RuntimeError):
-    """Base class: a failure with a message fit to show the user as one line."""
+    """Base class: a failure with a message fit to show the user as one line.
+
+    The message is redacted as the error is made (core.redact): whatever URL or connection string it quotes
+    (a base URL with a password, a key in a query), no password or key reaches a user, a log or a stored record.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(redact_text(str(message)), *args)
 
 
 class UserInputError(DeepResearchError):
@@ -48,7 +57,7 @@ class EndpointUnreachable(EndpointError):
             "or point DEEPRESEARCH_BASE_URL at any OpenAI-compatible server"
         )
         super().__init__(hint)
-        self.base_url = base_url
+        self.base_url = redact_url(base_url)  # as shown: errors carry no password
 
 
 class ModelCallError(DeepResearchError):
@@ -116,7 +125,7 @@ class SearchUnavailable(DeepResearchError):
     def __init__(self, backend: str, detail: str) -> None:
         super().__init__(f"cannot reach the search backend {backend}: {detail}")
         self.backend = backend
-        self.detail = detail
+        self.detail = redact_text(detail)
 
 
 class ReadError(DeepResearchError):

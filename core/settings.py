@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
 from core.limits import ParseLimits
+from core.redact import redact_text, redact_url
 from core.vocabulary import StructuredMethod
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
@@ -55,7 +57,20 @@ def _http_url(value: str) -> str:
     value = value.strip().rstrip("/")
     if value and not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
+    if value and not _readable(value):
+        raise ValueError("has no host and port that can be read (a / ? # or @ in a user name or password must be "
+                         "percent-encoded, / as %2F)")
     return value
+
+
+def _readable(url: str) -> bool:
+    """Whether a host, and a port if one is given, can be read from ``url`` (as the HTTP client will read them)."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks it (urllib's message would quote the URL: not shown)
+    except ValueError:
+        return False
+    return bool(parts.hostname)
 
 
 def _finite(value: float) -> float:
@@ -126,7 +141,8 @@ def _origins(value: str) -> str:
         match = _ORIGIN.fullmatch(part)
         port = int(match[3]) if match and match[3] else None
         if match is None or (port is not None and not 0 < port < 65536) or not _valid_host(match[2]):
-            raise ValueError(f"must be a comma list of origins such as https://api.example.com ({part!r} is not one)")
+            raise ValueError(f"must be a comma list of origins such as https://api.example.com "
+                             f"({shown_value(part)} is not one)")
         found.append(_origin(match[1], match[2], port))
     return ",".join(found)
 
@@ -252,12 +268,24 @@ class Settings(BaseSettings):
         return self.home
 
 
+SHOWN_CHARS = 120  # of a bad value, echoed back in its error: enough to recognise it, never a whole document
+
+
+def shown_value(value: object) -> str:
+    """A value given for a setting, as an error echoes it: secrets masked, cut to SHOWN_CHARS.
+
+    The value may be a URL or a connection string missing a part (often why it was refused): it is read as one.
+    """
+    shown = repr(redact_text(redact_url(value))) if isinstance(value, str) else redact_text(repr(value))
+    return shown if len(shown) <= SHOWN_CHARS else shown[:SHOWN_CHARS - 1] + "…"
+
+
 def one_line(exc: ValidationError, after_name: str = " ") -> str:
     """The first problem of a validation error as one line: the field's name, what is wrong, what was given."""
     first = exc.errors()[0]
     name = ".".join(str(p) for p in first["loc"]) or "a setting"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{name}{after_name}{message[0].lower() + message[1:]} (got {first.get('input')!r})"
+    message = redact_text(str(first["msg"]).removeprefix("Value error, "))
+    return f"{name}{after_name}{message[0].lower() + message[1:]} (got {shown_value(first.get('input'))})"
 
 
 def load_settings() -> Settings:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import EndpointError, StorageError
+from core.redact import redact_url
 from core.settings import Settings
 from core.sqlite import BUSY, quick_check, read_only, tables
 from tools.corpus import Corpus
@@ -53,8 +54,7 @@ def _databases(settings: Settings) -> tuple[bool, list[str]]:
     databases: list[tuple[str, Path, Callable[[Path], str]]] = [
         ("corpus", settings.corpus_db, _corpus_stats), ("pages", settings.pages_db, _pages_stats)]
     if settings.checkpoint_url:  # the thread store is a server's: say which, never with its password
-        where = settings.checkpoint_url.split("@")[-1] if "@" in settings.checkpoint_url else "(local socket)"
-        lines.append(f"checkpoints in Postgres ({where}; DEEPRESEARCH_CHECKPOINT_URL)")
+        lines.append(f"checkpoints in Postgres ({redact_url(settings.checkpoint_url)}; DEEPRESEARCH_CHECKPOINT_URL)")
     else:
         databases.append(("checkpoints", settings.checkpoints_db, _checkpoint_stats))
     for label, path, stats in databases:
@@ -86,7 +86,7 @@ async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
     lines = [f"home        {settings.home}" + ("" if home_ok else ": NOT a folder (DEEPRESEARCH_HOME)")]
     try:
         served = await list_models(settings.base_url, settings.api_key.get_secret_value())
-        lines.append(f"endpoint    {settings.base_url}: reachable")
+        lines.append(f"endpoint    {redact_url(settings.base_url)}: reachable")
         match = next((m for m in served if m.id == settings.model), None)
         if match is not None:
             ctx = f", max context {match.max_model_len:,} tokens" if match.max_model_len else ""

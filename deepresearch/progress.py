@@ -15,6 +15,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.spinner import Spinner
 
+from core.redact import redact_text
 from core.text import printable
 
 T = TypeVar("T")
@@ -136,7 +137,7 @@ class Progress:
             self.line(f"  [dim]hits[/]    {ev['hits']} for {_short(ev['query'], 60)}")
         elif kind in ("search_failed", "read_failed"):
             target = ev.get("query") or ev.get("url", "")
-            self.line(f"  [yellow]failed[/]  {_short(target, 60)}: {_short(ev.get('error', ''))}")
+            self.line(f"  [yellow]failed[/]  {_short(target, 60)}: {_short(redact_text(ev.get('error', '')))}")
         elif kind == "select":
             self.line(f"  [cyan]read[/]    {len(ev.get('pages', []))} new pages of {ev.get('hits', 0)} hits")
         elif kind == "read":

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from checkpoints.saver import graph_id_of
 from checkpoints.threads import latest_metadata, thread_ids
+from core.redact import redact_text
 from deepresearch.catalog import list_all
 from deepresearch.runner import saver_for
 from deepresearch.server import SETTINGS
@@ -61,7 +62,7 @@ async def sync_threads() -> dict[str, int]:
             await client.threads.create(thread_id=thread_id, if_exists="do_nothing", metadata=labels)
             added += 1
         except (LangGraphError, httpx.HTTPError) as exc:  # an id the server will not take: skip it
-            log.warning("could not register thread %s with the server: %s", thread_id, exc)
+            log.warning("could not register thread %s with the server: %s", thread_id, redact_text(str(exc)))
     gone = [t for t, meta in on_server.items() if meta.get("source") == "deepresearch" and t not in set(in_db)]
     for thread_id in gone:
         await client.threads.delete(thread_id)
@@ -74,7 +75,7 @@ async def _sync_forever() -> None:
         try:
             await sync_threads()
         except Exception as exc:  # noqa: BLE001 - a background loop that dies would silently stop syncing
-            log.warning("thread sync failed, will retry: %s", exc)
+            log.warning("thread sync failed, will retry: %s", redact_text(str(exc)))
 
 
 @asynccontextmanager

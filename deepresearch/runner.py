@@ -23,7 +23,8 @@ from checkpoints.threads import (
     thread_exists,
     thread_ids,
 )
-from core.errors import ThreadExists, UserInputError
+from core.errors import ConfigError, ThreadExists, UserInputError
+from core.redact import MASK
 from core.settings import Settings
 from deepresearch.progress import Progress
 from graphs.registry import GRAPHS, MODES, step_limit
@@ -204,7 +205,11 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
         graph = compile_graph(graph_id, saver)
         here: RunnableConfig = {"configurable": {"thread_id": thread_id}}
         snapshot = await graph.aget_state(here)
-        ctx = Context.bind(settings).build(run_settings(metadata), **overrides)
+        saved = run_settings(metadata)
+        if MASK in str(saved.get("base_url", "")) and not overrides.get("base_url"):
+            raise ConfigError(f"thread {thread_id} ran on base_url {saved['base_url']}, whose password or key is "
+                              "not stored; resume it with --set base_url=URL")
+        ctx = Context.bind(settings).build(saved, **overrides)
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
         if snapshot.values.get("done"):
             if graph_id != "iterresearch":  # only IterResearch's budgets can be raised to research on

@@ -14,11 +14,13 @@ from typing import Any
 
 from langgraph.graph.state import CompiledStateGraph
 
+from core.redact import redact_logs
 from core.settings import load_settings
 from deepresearch.runner import saver_for
 from graphs.registry import GRAPHS, step_limit
 from state.context import Context
 
+redact_logs()  # the server logs at INFO: every model and search call's URL, passwords included
 SETTINGS = load_settings()
 SERVER_CONTEXT = Context.bind(SETTINGS)
 

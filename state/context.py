@@ -27,8 +27,9 @@ ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 class Context(BaseModel):
     """How one research run behaves: endpoint, search, limits and budgets."""
 
-    # values from an API client arrive as JSON: each must already have its field's type (no "8" for 8)
-    model_config = ConfigDict(strict=True, extra="forbid", title="Context")
+    # values from an API client arrive as JSON: each must already have its field's type (no "8" for 8); a
+    # refused value is not echoed to the client (a base URL may hold a password: one_line shows it redacted)
+    model_config = ConfigDict(strict=True, extra="forbid", title="Context", hide_input_in_errors=True)
 
     model: str = Field(DEFAULT_MODEL, min_length=1, description="Model name served by the endpoint "
                        "(default: DEEPRESEARCH_MODEL as the CLI or server started).")

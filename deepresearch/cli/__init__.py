@@ -10,6 +10,7 @@ import typer
 from typer._click import exceptions as click_errors  # typer >= 0.22 vendors click
 
 from core.errors import DeepResearchError
+from core.redact import redact_logs, redact_text
 from deepresearch.cli import corpus, data, evaluate, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
 
@@ -18,6 +19,7 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: errors become one line on stderr and a nonzero exit, never a traceback."""
+    redact_logs()  # the HTTP clients log the URLs they call, passwords included
     collecting = gc.isenabled()
     # starting up imports thousands of long-lived objects; collecting cycles among them while they load
     # costs a fifth of the start (benchmarks/startup.py). Research work turns the collector back on.
@@ -31,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
+def _error(text: str) -> None:
+    """The one line an error ends with, on stderr; the last defence against a secret in a message."""
+    print(f"deepresearch: {redact_text(text)}", file=sys.stderr)
+
+
 def _run(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
     try:
@@ -39,21 +46,21 @@ def _run(argv: list[str] | None) -> int:
         code = 0
     except click_errors.UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx and exc.ctx.parent else ""
-        print(f"deepresearch: error: {exc.format_message()}{hint}", file=sys.stderr)
+        _error(f"error: {exc.format_message()}{hint}")
         code = 2
     except click_errors.ClickException as exc:
-        print(f"deepresearch: error: {exc.format_message()}", file=sys.stderr)
+        _error(f"error: {exc.format_message()}")
         code = exc.exit_code
     except typer.Abort:
-        print("deepresearch: aborted", file=sys.stderr)
+        _error("aborted")
         code = 130
     except DeepResearchError as exc:
-        print(f"deepresearch: error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}")
         code = exc.exit_code
     except sqlite3.Error as exc:  # a checkpoint write failing mid-run (disk full, database locked too long)
-        print(f"deepresearch: error: database failure: {exc}", file=sys.stderr)
+        _error(f"error: database failure: {exc}")
         code = 1
     except KeyboardInterrupt:
-        print("deepresearch: interrupted", file=sys.stderr)
+        _error("interrupted")
         code = 130
     return code if isinstance(code, int) else 0

@@ -16,6 +16,7 @@ from typing import Any, get_args
 from langchain_core.messages import HumanMessage
 
 from core.errors import ParseError
+from core.redact import redact_text
 from core.vocabulary import JudgeName
 from tools.llm import Endpoint, complete_text
 from tools.structured import find_json
@@ -129,5 +130,5 @@ async def judge_answer(judge: str, endpoint: Endpoint | None, question: str, ans
         except ParseError as exc:
             problem = str(exc)
         except Exception as exc:  # noqa: BLE001 - a judge that fails leaves the item ungraded, never right
-            problem = f"{type(exc).__name__}: {exc}"
+            problem = redact_text(f"{type(exc).__name__}: {exc}")  # stored with the result: no password
     return Verdict(None, {"judge": name, "ungraded": problem})
