@@ -19,6 +19,7 @@ from pathlib import Path
 
 from checkpoints.threads import thread_id_for
 from core.errors import EndpointUnreachable, SearchUnavailable, ServerUnavailable, StorageError, ThreadExists
+from core.redact import redact_text
 from core.settings import Settings
 from deepresearch import runner
 from deepresearch.evaluation.data import Item
@@ -54,7 +55,7 @@ def item_label(key: str) -> str:
 
 def failure_reason(exc: BaseException) -> str:
     """Why a rollout failed, as one bounded line: the exception's type and message."""
-    reason = f"{type(exc).__name__}: {' '.join(str(exc).split()) or 'no message'}"
+    reason = f"{type(exc).__name__}: {' '.join(redact_text(str(exc)).split()) or 'no message'}"
     return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
 
 
