@@ -88,9 +88,10 @@ def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProc
 
 
 @pytest.mark.parametrize("state", ["closed", "writer-killed", "wal-without-shm"])
-def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path, tmp_path: Path,
+def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path, corpus_dir: Path, tmp_path: Path,
                                                  state: str) -> None:
-    """`threads`, `show`, `corpus list` and `doctor` read it; `run` says it cannot write there.
+    """`threads`, `show`, `corpus list` and `doctor` read it (and `parse`, which stores nothing, works); `run`
+    says it cannot write there.
 
     closed: a clean exit folded every WAL into its database and removed the -wal and -shm files (SQLite
     cannot create the -shm it wants on the mount). writer-killed: the last edit lives only in
@@ -108,9 +109,10 @@ def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path
              "wal-without-shm": {"checkpoints.db-wal"}}[state]
     assert {p.name for p in home.iterdir()} == {"checkpoints.db", "corpus.db", "pages.db"} | extra
     thread_id = thread_id_for("kept")
-    listing, as_json, show, documents, doctor, run = on_a_read_only_mount(
+    listing, as_json, show, documents, doctor, parse, run = on_a_read_only_mount(
         env, home, tmp_path / "mount", ["threads"], ["threads", "--json"], ["show", "kept", "--json"],
-        ["corpus", "list"], ["doctor"], ["run", QUESTION, "--thread", "again", "-q"])
+        ["corpus", "list"], ["doctor"], ["parse", str(corpus_dir / "glass_harbor.md")],
+        ["run", QUESTION, "--thread", "again", "-q"])
     assert show.returncode == 0, show.stderr
     result = json.loads(show.stdout)
     assert result["report"] == "edited" and result["status"] == "done"
@@ -129,6 +131,7 @@ def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path
     with (home / "checkpoints.db").open("rb") as file:
         assert file.read(20)[18:20] == b"\x02\x02"  # a WAL database, as the mount holds it
     assert lines["checkpoints"].startswith("1 threads") and lines["checkpoints"].endswith("journal wal")
+    assert parse.returncode == 0 and "Glass Harbor" in parse.stdout, parse.stderr
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == (
         f"deepresearch: error: DEEPRESEARCH_HOME {tmp_path / 'mount'} is read-only, and this command writes there "
