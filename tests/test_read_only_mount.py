@@ -24,8 +24,9 @@ from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 from tests.test_stores import EDIT, settle
 
-# runs in the mount namespace: a tmpfs at argv[2] holding a copy of the home argv[1], remounted read-only,
-# then each command of argv[3] (JSON) against it; prints their results as JSON
+# runs in the mount namespace: a tmpfs at argv[2] holding a copy of the home argv[1], remounted read-only
+# (the mount's own read-only flag, which a user namespace may set too: writes fail with EROFS), then each
+# command of argv[3] (JSON) against it; prints their results as JSON
 ON_A_READ_ONLY_MOUNT = """
 import json, subprocess, sys
 source, mount, commands = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -34,7 +35,7 @@ def sh(*args):
 sh("mount", "-t", "tmpfs", "tmpfs", mount)
 try:
     sh("cp", "-a", source + "/.", mount)
-    sh("mount", "-o", "remount,ro", mount)
+    sh("mount", "-o", "remount,bind,ro", mount)
     done = [subprocess.run([sys.executable, "-m", "deepresearch", *args], capture_output=True, text=True,
                            timeout=120) for args in commands]
     print(json.dumps([[d.returncode, d.stdout, d.stderr] for d in done]))
@@ -50,10 +51,8 @@ def namespace_prefix(probe: Path) -> list[str]:
     root with no namespaces at all, the mount is made here and removed at the end.
     """
     probe.mkdir()
-    script = f"mount -t tmpfs tmpfs {probe} && mount -o remount,ro {probe} && umount {probe}"
-    prefixes = [["unshare", "-m"], ["unshare", "-rm"]] if os.geteuid() == 0 else [["unshare", "-rm"]]
-    if os.geteuid() == 0:
-        prefixes.append([])
+    script = f"mount -t tmpfs tmpfs {probe} && mount -o remount,bind,ro {probe} && umount {probe}"
+    prefixes = [["unshare", "-m"], ["unshare", "-rm"], []] if os.geteuid() == 0 else [["unshare", "-rm"]]
     failures = []
     for prefix in prefixes:
         if prefix and shutil.which(prefix[0]) is None:
