@@ -28,8 +28,17 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from core.errors import StorageError
 from core.redact import redact_text
-from core.sqlite import BUSY_TIMEOUT_S, LOCK_RETRY_S, read_only_uri, tables, transient_lock
+from core.sqlite import (
+    BUSY_TIMEOUT_S,
+    LOCK_RETRY_S,
+    ensure_database,
+    open_read_only,
+    storage_error,
+    tables,
+    transient_lock,
+)
 
+ITER_CHUNK_SIZE = 64  # aiosqlite's default: rows fetched per step of an async iteration
 # a checkpoint's metadata -> the delta channels of the graph that wrote it (by name)
 DeltaChannels = Callable[[dict[str, Any]], dict[str, DeltaChannel[Any]]]
 
@@ -184,16 +193,23 @@ def _retag(meta: bytes | None, thread_id: str) -> bytes | None:
     return json.dumps(data).encode()
 
 
-def _read_only_target(path: Path) -> str:
-    """What a read-only saver opens: the file, or an empty database in memory if it has no checkpoints yet."""
-    if not path.exists():
-        return ":memory:"
-    uri = read_only_uri(path)
-    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S)
-    try:
-        return uri if {"checkpoints", "writes"} <= tables(conn) else ":memory:"
-    finally:
+def _read_only_connection(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """What a read-only saver reads, and whether it is the file (its tables are there: set up, nothing to write).
+
+    The file, through ``open_read_only``; while it has no checkpoints (or there is none), an empty database in
+    memory, which the saver sets up there.
+    """
+    if path.exists():
+        conn = open_read_only(path, shared=True)
+        try:
+            found = {"checkpoints", "writes"} <= tables(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise storage_error(path, exc, "cannot open") from exc
+        if found:
+            return conn, True
         conn.close()
+    return sqlite3.connect(":memory:", check_same_thread=False), False
 
 
 async def _prepare(conn: aiosqlite.Connection, saver: DeepResearchSaver) -> None:
@@ -221,25 +237,28 @@ async def open_saver(path: Path, delta_channels: DeltaChannels | None = None, *,
     and leaves the journal mode alone, so it works in a read-only home; a database with no checkpoints yet
     reads as empty.
     """
-    target = ""
     try:  # off the event loop: `langgraph dev` refuses blocking calls
-        if read_only:
-            target = await asyncio.to_thread(_read_only_target, path)
-            conn = await aiosqlite.connect(target, uri=True, timeout=BUSY_TIMEOUT_S)
+        ready = False  # the tables are there (setting them up would write)
+        if read_only:  # opened here, through the project's one read-only opener, and handed to aiosqlite's thread
+            opened, ready = await asyncio.to_thread(_read_only_connection, path)
+            conn = await aiosqlite.Connection(lambda: opened, ITER_CHUNK_SIZE)
         else:
             await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(ensure_database, path)  # never an empty file taken for a new database
             conn = await aiosqlite.connect(str(path), timeout=BUSY_TIMEOUT_S)
-    except (OSError, sqlite3.Error) as exc:
-        raise StorageError(f"cannot open {path}: {exc}") from exc
+    except OSError as exc:
+        raise StorageError(f"cannot open {path}: {exc.strerror or exc}") from exc
+    except sqlite3.Error as exc:
+        raise storage_error(path, exc, "cannot open") from exc
     try:
         try:
             saver = DeepResearchSaver(conn, delta_channels=delta_channels)
-            if target.startswith("file:"):
-                saver.is_setup = True  # the tables are there, and setting them up would write
-            else:
+            if ready:
+                saver.is_setup = True
+            else:  # WAL and the tables (in memory, for a read-only saver with no checkpoints to read yet)
                 await _prepare(conn, saver)
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot use {path} as the checkpoint database: {exc}") from exc
+            raise storage_error(path, exc, "cannot use the checkpoint database") from exc
         yield saver
     finally:
         await conn.close()

@@ -12,6 +12,9 @@ is an ``httpcore.ConnectError``, so httpx carries it up from the connection pool
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 from core.redact import redact_text, redact_url
 
 
@@ -95,6 +98,19 @@ class StructuredOutputError(DeepResearchError):
 
 class StorageError(DeepResearchError):
     """A database under DEEPRESEARCH_HOME cannot be opened or written (corrupt, read-only, disk full)."""
+
+
+class DamagedDatabase(StorageError):
+    """A database of the home is not sound SQLite (random bytes, cut short, empty): refused, never written over.
+
+    The message names the file and what to do; ``path`` is the file.
+    """
+
+    def __init__(self, path: Path, problem: str) -> None:
+        aside = shlex.quote(f"{path}.damaged")
+        super().__init__(f"{path} is damaged ({problem}): move it aside (`mv {shlex.quote(str(path))} {aside}`) and "
+                         "the next command that writes starts a new one; `deepresearch doctor` checks every database")
+        self.path = path
 
 
 class DocumentError(DeepResearchError):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import re
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StorageError
 from core.limits import ParseLimits
 from core.redact import redact_text, redact_url
 from core.vocabulary import StructuredMethod
@@ -260,11 +261,14 @@ class Settings(BaseSettings):
         return self.home / "pages.db"
 
     def ensure_home(self) -> Path:
-        """Create the data home if needed and return it."""
+        """Create the data home if needed and return it; one this process may not write is refused before any work."""
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot create DEEPRESEARCH_HOME {self.home}: {exc.strerror}") from exc
+        if not os.access(self.home, os.W_OK | os.X_OK):  # a read-only mount, or a folder without write permission
+            raise StorageError(f"DEEPRESEARCH_HOME {self.home} is read-only, and this command writes there "
+                               "(`threads`, `show`, `corpus list` and `doctor` only read it)")
         return self.home
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,11 +80,15 @@ def _databases(settings: Settings) -> tuple[bool, list[str]]:
 async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
     """Lines describing each check, and the exit code: 0 if a run could start, 2 if the endpoint or model cannot.
 
-    1 if a database is damaged or the home is not a folder. The checks only read: they work in a read-only home.
+    1 if a database is damaged or the home is not a folder. The checks only read: they work in a read-only home,
+    which is said on the home line (it is for reading: its databases are sound, so no failure).
     """
     ok = True
     home_ok = settings.home.is_dir() or not settings.home.exists()  # read-only commands do not create it
-    lines = [f"home        {settings.home}" + ("" if home_ok else ": NOT a folder (DEEPRESEARCH_HOME)")]
+    read_only = settings.home.is_dir() and not os.access(settings.home, os.W_OK | os.X_OK)
+    lines = [f"home        {settings.home}" + ("" if home_ok else ": NOT a folder (DEEPRESEARCH_HOME)")
+             + (" (read-only: `threads`, `show` and `corpus list` work; `run`, `resume` and `ingest` need to write)"
+                if read_only else "")]
     try:
         served = await list_models(settings.base_url, settings.api_key.get_secret_value())
         lines.append(f"endpoint    {redact_url(settings.base_url)}: reachable")

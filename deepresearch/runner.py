@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
@@ -23,7 +24,7 @@ from checkpoints.threads import (
     thread_exists,
     thread_ids,
 )
-from core.errors import ConfigError, ThreadExists, UserInputError
+from core.errors import ConfigError, DeepResearchError, ThreadExists, UserInputError
 from core.redact import MASK
 from core.settings import Settings
 from deepresearch.progress import Progress
@@ -274,6 +275,18 @@ async def load(settings: Settings, ref: str) -> RunResult:
         graph_id = graph_id_of(await latest_metadata(saver, thread_id))
         snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
         return result_from_state(thread_id, snapshot)
+
+
+async def saved(settings: Settings, ref: str) -> bool | None:
+    """Whether thread ``ref`` has a saved step to resume from; None when the store cannot tell (unreadable)."""
+    try:
+        async with saver_for(settings, read_only=True) as saver:
+            await resolve_thread(saver, ref)
+            return True
+    except UserInputError:  # no such thread
+        return False
+    except (DeepResearchError, sqlite3.Error):
+        return None
 
 
 async def delete(settings: Settings, ref: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpcore
 import httpx
 
-from core.errors import DocumentError, ReadError, RefusedURL, StorageError
+from core.errors import DamagedDatabase, DocumentError, ReadError, RefusedURL, StorageError
 from core.limits import ParseLimits
 from tools.corpus import Corpus
 from tools.fetch import Fetcher, url_name
@@ -61,6 +61,8 @@ class CorpusReader:
         """The document's passages that match ``focus``, or ReadError if it is not in the corpus."""
         try:
             doc = await asyncio.to_thread(self.corpus.excerpt, url, focus, max_chars)
+        except DamagedDatabase:  # every read would fail alike: the run stops and names the file
+            raise
         except StorageError as exc:
             raise ReadError(f"cannot read {url} from the corpus: {exc}", transient=True) from exc
         if doc is None or not doc.text.strip():

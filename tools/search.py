@@ -7,7 +7,7 @@ from typing import Protocol
 
 import httpx
 
-from core.errors import ConfigError, SearchError, StorageError
+from core.errors import ConfigError, DamagedDatabase, SearchError, StorageError
 from core.settings import Settings, WebSettings
 from core.vocabulary import SEARCH_BACKENDS
 from state.records import Hit
@@ -39,6 +39,8 @@ class LocalSearch:
         """Search the corpus in a worker thread (SQLite is blocking)."""
         try:
             return await asyncio.to_thread(self.corpus.search, query, k)
+        except DamagedDatabase:  # every query would fail alike: the run stops and names the file
+            raise
         except StorageError as exc:
             raise SearchError(f"local search failed for {query!r}: {exc}", transient=True) from exc
 

@@ -16,7 +16,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import EndpointError, ModelCallError, SearchUnavailable, StorageError, UserInputError
+from core.errors import (
+    DamagedDatabase,
+    EndpointError,
+    ModelCallError,
+    SearchUnavailable,
+    StorageError,
+    UserInputError,
+)
 from core.vocabulary import ModeName, ReportLength, SearchBackendName
 from deepresearch import __version__
 
@@ -140,7 +147,7 @@ def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
               f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}[/]")
 
 
-def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
+def run_guarded(thread: str, loaded: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run async work (research: the cycle collector runs again); model failures keep the thread resumable."""
     gc.freeze()  # what start-up loaded stays: later collections need not walk through it
     gc.enable()
@@ -150,15 +157,34 @@ def run_guarded(thread: str, work: Callable[[], Awaitable[T]]) -> T:
         raise EndpointError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
     except ModelCallError as exc:
         raise ModelCallError(f"{exc} (progress is saved: `deepresearch resume {thread}`)") from exc
-    except (StorageError, sqlite3.Error) as exc:  # a disk that filled up, a database that cannot be written
-        raise StorageError(f"cannot store the research ({exc}); is the disk full? Progress up to the last step "
-                           f"is saved: `deepresearch resume {thread}`") from exc
+    except (StorageError, sqlite3.Error) as exc:  # a disk that filled up, a damaged database
+        raise stored_failure(thread, loaded, exc) from exc
     except SearchUnavailable as exc:
         raise SearchUnavailable(exc.backend, f"{exc.detail} (progress is saved: `deepresearch resume {thread}`)"
                                 ) from exc
     except KeyboardInterrupt:
         err.print(f"interrupted; continue with `deepresearch resume {escape(thread)}`")
         raise typer.Exit(130) from None
+
+
+def stored_failure(thread: str, loaded: Settings, exc: StorageError | sqlite3.Error) -> StorageError:
+    """A database failure during a run as one line: what failed, and `resume` only if a step of the thread was saved.
+
+    A damaged file is named with what to do; when it is the checkpoint database itself, no thread in it is
+    offered for resuming.
+    """
+    from core.sqlite import storage_error
+    from deepresearch.runner import saved
+
+    if isinstance(exc, sqlite3.Error):  # raw from LangGraph's saver: the others name their file themselves
+        exc = storage_error(loaded.checkpoints_db, exc, "database")
+    damaged = exc if isinstance(exc, DamagedDatabase) else None
+    found = None if damaged and damaged.path == loaded.checkpoints_db else asyncio.run(saved(loaded, thread))
+    then = {True: f"Progress up to the last step is saved: `deepresearch resume {thread}`",
+            False: f"No step of thread {thread} was saved", None: ""}[found]
+    if damaged:
+        return StorageError(f"{damaged}. {then}" if then else str(damaged))
+    return StorageError(f"cannot store the research ({exc}); is the disk full? {then}".rstrip())
 
 
 def terminal_reviewer(payload: dict[str, Any]) -> dict[str, Any] | None:

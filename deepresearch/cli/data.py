@@ -28,7 +28,7 @@ def parse(
     from tools.http import make_clients
     from tools.parse import format_parsed, parse_many
 
-    loaded = settings()
+    loaded = settings(create_home=False)  # nothing is stored: works in a read-only home too
     web = loaded.web
 
     async def go() -> list[Parsed]:

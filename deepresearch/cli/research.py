@@ -56,6 +56,19 @@ def check_search(ctx: Context, loaded: Settings) -> None:
         raise UserInputError("the local corpus is empty: add documents with `deepresearch ingest PATH`")
 
 
+def check_stores(loaded: Settings) -> None:
+    """Fail before a thread is made or run on if a database the run writes is damaged (not SQLite, cut short, empty).
+
+    A cheap look (the file opens and its schema reads), not a full check: damage deeper in a file is
+    found when it is used, and named then too.
+    """
+    from core.sqlite import open_read_only
+
+    for path in (loaded.pages_db, *(() if loaded.checkpoint_url else (loaded.checkpoints_db,))):
+        if path.exists():
+            open_read_only(path).close()
+
+
 async def preflight(ctx: Context, loaded: Settings) -> None:
     """Before a thread exists: the endpoint answers, and serves the models the run asks for (if it lists any)."""
     from core.errors import EndpointError
@@ -104,6 +117,7 @@ def run(
     problem = question_problem(question, ctx.max_question_chars)
     if problem:
         raise UserInputError(problem)
+    check_stores(loaded)
     check_search(ctx, loaded)
     asyncio.run(preflight(ctx, loaded))
     from checkpoints.threads import thread_id_for
@@ -113,7 +127,7 @@ def run(
     name = thread if thread and thread_id != thread.lower() else ""
     err.print(f"thread {thread_id}" + (f" ({escape(name)})" if name else ""))
     progress = Progress(err, enabled=not quiet)
-    result = run_guarded(name or thread_id, lambda: runner.start(
+    result = run_guarded(name or thread_id, loaded, lambda: runner.start(
         loaded, thread_id, question, mode, ctx, progress, name=name, reviewer=terminal_reviewer))
     emit(result, out, as_json)
 
@@ -144,7 +158,9 @@ def resume(
     progress = Progress(err, enabled=not quiet)
     overrides = {**Context.parse_assignments(settings_ or []), **flags(max_rounds=max_rounds, review_plan=review,
                                                                      report_length=report)}
-    result = run_guarded(thread, lambda: runner.resume(loaded, thread, progress, terminal_reviewer, **overrides))
+    check_stores(loaded)
+    result = run_guarded(thread, loaded, lambda: runner.resume(loaded, thread, progress, terminal_reviewer,
+                                                               **overrides))
     emit(result, out, as_json)
 
 
