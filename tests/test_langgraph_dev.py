@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
@@ -197,6 +198,32 @@ async def test_prune_bounds_the_database_and_threads_still_resume(stack: dict[st
     assert final["answer"] == "1921" and "velmora_town_guide.pdf" in final["report"]
     deleted = await command(run_cli, stack, "threads", "delete", thread_id)
     assert deleted.returncode == 0 and checkpoint_rows(stack["home"], thread_id) == 0
+
+
+async def test_custom_routes_list_and_sync_the_threads_of_both_sides(stack: dict[str, Any],
+        run_cli: InProcess) -> None:
+    """Under the server's guard against blocking calls: the routes read SQLite off the event loop."""
+    assert (await command(run_cli, stack, "run", QUESTION, "--thread", "listed-by-route", "--set",
+                          "max_rounds=1")).returncode == 0
+    client = get_client(url=stack["url"])
+    in_review = (await client.threads.create())["thread_id"]
+    await stream(client, in_review, input={"question": QUESTION}, context={"review_plan": True})
+    edited = (await client.threads.create())["thread_id"]
+    await stream(client, edited, input={"question": QUESTION}, context={"review_plan": True})
+    # an edit (as in Studio) is a checkpoint the quick listing leaves to LangGraph: that path is listed too
+    await client.threads.update_state(edited, {"goal": "edited in Studio"}, as_node="plan")
+    async with httpx.AsyncClient(base_url=stack["url"], timeout=60) as http:
+        listed = await http.get("/deepresearch/threads")
+        assert listed.status_code == 200, listed.text
+        rows = {row["thread_id"]: row for row in listed.json()}
+        from_cli = rows[thread_id_for("listed-by-route")]
+        assert from_cli["name"] == "listed-by-route" and from_cli["status"] == "done" and from_cli["answer"]
+        assert rows[in_review]["status"] == "review" and rows[edited]["status"] == "unfinished"
+        assert rows[edited]["question"] == QUESTION
+        synced = await http.post("/deepresearch/sync")
+        assert synced.status_code == 200, synced.text
+        assert set(synced.json()) == {"registered", "removed"}
+    assert thread_id_for("listed-by-route") in {t["thread_id"] for t in await client.threads.search(limit=100)}
 
 
 async def test_deleting_in_the_cli_removes_the_thread_from_the_server(stack: dict[str, Any],
