@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, TypeAdapter, ValidationError, field_validator, networks
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -51,11 +51,34 @@ class WebSettings:
     user_agent: str = USER_AGENT
 
 
-def _http_url(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if value and not value.startswith(("http://", "https://")):
+MAX_URL_CHARS = 2048  # the longest URL taken for an endpoint (browsers and proxies stop near there too)
+_URL = TypeAdapter(networks.HttpUrl)
+
+
+def http_url(value: str) -> str:
+    """``value`` if it is an http(s) URL with a valid host and port, at most MAX_URL_CHARS long; else ValueError.
+
+    Checked where the URL is given, so a bad one is named there, not by the HTTP client deep in a run.
+    """
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"must be at most {MAX_URL_CHARS:,} characters (this one has {len(value):,})")
+    if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    try:
+        _URL.validate_python(value)
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Input should be a valid URL, ")
+        raise ValueError(f"must be a valid URL ({reason})") from None
+    if url_origin(value) is None:  # as httpx reads it: "http:///v1" has no host there
+        raise ValueError("must be a valid URL (empty host)")
     return value
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    return http_url(value).rstrip("/") if value else value
 
 
 def _finite(value: float) -> float:
@@ -255,7 +278,10 @@ def one_line(exc: ValidationError, after_name: str = " ") -> str:
     first = exc.errors()[0]
     name = ".".join(str(p) for p in first["loc"]) or "a setting"
     message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{name}{after_name}{message[0].lower() + message[1:]} (got {first.get('input')!r})"
+    given = repr(first.get("input"))
+    if len(given) > 200:  # a value of any length may come in: the line stays a line
+        given = f"{given[:100]}... ({len(given):,} characters)"
+    return f"{name}{after_name}{message[0].lower() + message[1:]} (got {given})"
 
 
 def load_settings() -> Settings:

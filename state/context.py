@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
+from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, http_url, one_line
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
@@ -98,9 +98,7 @@ class Context(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value).rstrip("/")  # scheme, host, port and length, as for DEEPRESEARCH_BASE_URL
 
     @model_validator(mode="after")
     def _reader_model(self) -> Context:
