@@ -22,6 +22,7 @@ from nodes.native import call_json, cut_self_response, tag, tool_call_text
 from state.budget import spent
 from state.context import Context
 from state.events import emit
+from state.queries import require_question
 from state.react_state import ReactState, Turn
 from state.records import Failure
 from tools.endpoint import list_models
@@ -156,10 +157,11 @@ def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
 async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     """One model step: a tool call, or the answer (forced near a limit)."""
     ctx = runtime.context
+    # the first step checks the question, as the CLI does: API runs are refused the same way
+    turns = list(state.get("turns", [])) or [Turn(speaker="user", text=require_question(state, ctx.max_question_chars))]
     box = await toolbox(ctx)
     limit = await _context_limit(state, ctx, box.agent.api_key)
     forced = _limit_reached(state, ctx, limit)
-    turns = list(state.get("turns", [])) or [Turn(speaker="user", text=state["question"])]
     schemas = tool_schemas(bool(ctx.settings.sandbox_url))
     messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
         tools="\n".join(json.dumps(t, ensure_ascii=False) for t in schemas), date=today()))]
