@@ -20,6 +20,7 @@ from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchB
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 MAX_REACT_CALLS = 300  # and for ReAct from this one
+MAX_QUESTION_CHARS = 100_000  # the longest question any run may be allowed (max_question_chars)
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
@@ -45,7 +46,7 @@ class Context(BaseModel):
         "(SEARXNG_URL), serper (SERPER_API_KEY), tavily (TAVILY_API_KEY), or auto (the first configured of "
         "serper, tavily, searxng, else duckduckgo).")
     max_rounds: int = Field(8, ge=1, le=MAX_ROUNDS, description="Research rounds before a forced answer.")
-    max_question_chars: int = Field(4000, ge=1, le=100_000, description="Longest question accepted (every "
+    max_question_chars: int = Field(4000, ge=1, le=MAX_QUESTION_CHARS, description="Longest question accepted (every "
                                     "prompt carries it).")
     queries_per_round: int = Field(3, ge=1, le=20, description="Search queries the planner may issue per round.")
     results_per_query: int = Field(5, ge=1, le=50, description="Search results kept per query.")
