@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, TypeAdapter, ValidationError, field_validator, networks
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError, StorageError
@@ -54,14 +54,37 @@ class WebSettings:
     user_agent: str = USER_AGENT
 
 
-def _http_url(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if value and not value.startswith(("http://", "https://")):
+MAX_URL_CHARS = 2048  # the longest URL taken for an endpoint (browsers and proxies stop near there too)
+_URL = TypeAdapter(networks.HttpUrl)
+
+
+def http_url(value: str) -> str:
+    """``value`` if it is an http(s) URL with a valid host and port, at most MAX_URL_CHARS long; else ValueError.
+
+    Checked where the URL is given, so a bad one is named there, not by the HTTP client deep in a run.
+    """
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"must be at most {MAX_URL_CHARS:,} characters (this one has {len(value):,})")
+    if not value.startswith(("http://", "https://")):
         raise ValueError("must start with http:// or https://")
-    if value and not _readable(value):
+    if any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    if not _readable(value):
         raise ValueError("has no host and port that can be read (a / ? # or @ in a user name or password must be "
                          "percent-encoded, / as %2F)")
+    try:
+        _URL.validate_python(value)
+    except ValidationError as exc:
+        reason = str(exc.errors()[0]["msg"]).removeprefix("Input should be a valid URL, ")
+        raise ValueError(f"must be a valid URL ({reason})") from None
+    if url_origin(value) is None:  # as httpx reads it: "http:///v1" has no host there
+        raise ValueError("must be a valid URL (empty host)")
     return value
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    return http_url(value).rstrip("/") if value else value
 
 
 def _readable(url: str) -> bool:

@@ -6,6 +6,8 @@ it to be judged, so listing stays instant.
 
 from __future__ import annotations
 
+import asyncio
+
 from checkpoints.listing import ThreadSummary, quick_summaries
 from core.settings import Settings
 
@@ -14,7 +16,9 @@ async def list_all(settings: Settings) -> list[ThreadSummary]:
     """Every thread, newest first, whichever side (CLI or API) started it."""
     if settings.checkpoint_url:  # Postgres: every thread through its graph
         return await summaries(settings)
-    rows = quick_summaries(settings.checkpoints_db)
+    # sqlite3 on a worker thread: on the server's event loop it would stall every request (and
+    # `langgraph dev` refuses it)
+    rows = await asyncio.to_thread(quick_summaries, settings.checkpoints_db)
     unjudged = [row for row in rows if isinstance(row, str)]
     if not unjudged:
         return [row for row in rows if isinstance(row, ThreadSummary)]

@@ -1,4 +1,4 @@
-"""Routes and a startup task added to `langgraph dev` (langgraph.json `http.app`).
+"""Routes, a startup task and a check of run requests added to `langgraph dev` (langgraph.json `http.app`).
 
 The server keeps its own list of threads; threads started by the CLI live only in the shared checkpoint
 database. A background task registers them with the server every few seconds (and on POST
@@ -17,6 +17,7 @@ import httpx
 from langgraph_sdk import get_client
 from langgraph_sdk.errors import LangGraphError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -25,6 +26,7 @@ from checkpoints.saver import graph_id_of
 from checkpoints.threads import latest_metadata, thread_ids
 from core.redact import redact_text
 from deepresearch.catalog import list_all
+from deepresearch.run_guard import RunGuard
 from deepresearch.runner import saver_for
 from deepresearch.server import SETTINGS
 
@@ -101,6 +103,7 @@ async def sync_now(request: Request) -> JSONResponse:
     return JSONResponse(await sync_threads())
 
 
+# the middleware wraps the whole server (langgraph-api applies a custom app's middleware to every route)
 app = Starlette(routes=[Route("/deepresearch/threads", list_threads, methods=["GET"]),
                         Route("/deepresearch/sync", sync_now, methods=["POST"])],
-                lifespan=lifespan)
+                middleware=[Middleware(RunGuard)], lifespan=lifespan)

@@ -32,6 +32,7 @@ from graphs.registry import GRAPHS, MODES, step_limit
 from state.budget import budget_reason
 from state.citations import numbered
 from state.context import Context
+from state.queries import question_problem
 from tools.toolbox import close_toolboxes
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
@@ -211,6 +212,8 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
             raise ConfigError(f"thread {thread_id} ran on base_url {saved['base_url']}, whose password or key is "
                               "not stored; resume it with --set base_url=URL")
         ctx = Context.bind(settings).build(saved, **overrides)
+        check_question(thread_id, snapshot.values, ctx.max_question_chars, "resumed",
+                       "start a new thread with `deepresearch run QUESTION`")
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
         if snapshot.values.get("done"):
             if graph_id != "iterresearch":  # only IterResearch's budgets can be raised to research on
@@ -272,8 +275,15 @@ async def load(settings: Settings, ref: str) -> RunResult:
     """A thread's current result or progress, without running anything (or writing: a read-only home will do)."""
     async with saver_for(settings, read_only=True) as saver:
         thread_id = await resolve_thread(saver, ref)
-        graph_id = graph_id_of(await latest_metadata(saver, thread_id))
-        snapshot = await compile_graph(graph_id, saver).aget_state({"configurable": {"thread_id": thread_id}})
+        metadata = await latest_metadata(saver, thread_id)
+        snapshot = await compile_graph(graph_id_of(metadata), saver).aget_state(
+            {"configurable": {"thread_id": thread_id}})
+        try:
+            limit = Context.build(run_settings(metadata)).max_question_chars
+        except ConfigError:  # settings this version refuses: the question is judged by the default limit
+            limit = int(Context.model_fields["max_question_chars"].default)
+        check_question(thread_id, snapshot.values, limit, "shown", f"delete it with `deepresearch threads delete "
+                                                                   f"{thread_id}`")
         return result_from_state(thread_id, snapshot)
 
 
@@ -287,6 +297,16 @@ async def saved(settings: Settings, ref: str) -> bool | None:
         return False
     except (DeepResearchError, sqlite3.Error):
         return None
+
+
+def check_question(thread_id: str, values: dict[str, Any], limit: int, doing: str, hint: str) -> None:
+    """One line for a thread whose question cannot be researched: not text, missing, empty or too long.
+
+    Older versions stored such questions (through the API, before the server checked them).
+    """
+    problem = question_problem(values.get("question"), limit)
+    if problem:
+        raise UserInputError(f"thread {thread_id} cannot be {doing}: {problem}; {hint}")
 
 
 async def delete(settings: Settings, ref: str) -> str:

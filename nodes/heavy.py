@@ -29,6 +29,7 @@ from state.citations import YEARLIKE
 from state.context import Context
 from state.events import emit
 from state.heavy_state import AgentReport, HeavyState
+from state.queries import require_question
 from state.records import Source
 from state.reducers import merge_sources
 from tools.llm import complete_json, guarded
@@ -79,10 +80,14 @@ class Synthesis(BaseModel):
 
 
 def launch(state: HeavyState, runtime: Runtime[Context]) -> list[Send]:
-    """One Send per agent, each with its angle and its share of the budgets (agents already done are skipped)."""
+    """One Send per agent, each with its angle and its share of the budgets (agents already done are skipped).
+
+    The question is checked first, as the CLI does: API runs are refused the same way, before any agent starts.
+    """
+    question = require_question(state, runtime.context.max_question_chars)
     n = runtime.context.heavy_agents
     done = {r["agent"] for r in state.get("agent_reports", [])}
-    return [Send("agent", {"question": state["question"], "agent": i, "angle": ANGLES[(i - 1) % len(ANGLES)],
+    return [Send("agent", {"question": question, "agent": i, "angle": ANGLES[(i - 1) % len(ANGLES)],
                            "share": n}) for i in range(1, n + 1) if i not in done]
 
 

@@ -14,13 +14,12 @@ from langgraph.runtime import Runtime
 from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
-from core.errors import UserInputError
 from nodes import native
 from state.budget import calls_left, may_call, spent
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
-from state.queries import already_searched, fresh_queries, question_problem
+from state.queries import already_searched, fresh_queries, require_question
 from state.records import Failure, failure
 from state.workspace import dead_ends, last_call, last_round, round_result
 from tools.llm import Endpoint, Usage, complete_json, guarded
@@ -85,9 +84,8 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """
     ctx = runtime.context
     round_no = int(state.get("round", 0)) + 1
-    problem = question_problem(state["question"], ctx.max_question_chars) if round_no == 1 else None
-    if problem:
-        raise UserInputError(problem)
+    if round_no == 1:
+        require_question(state, ctx.max_question_chars)
     box = await toolbox(ctx)
     seen = already_searched(state)
     usage = Usage()

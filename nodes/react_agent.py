@@ -26,6 +26,7 @@ from state.answer_line import strip_answer_label
 from state.budget import spent
 from state.context import Context
 from state.events import emit
+from state.queries import require_question
 from state.react_state import ReactState, Turn
 from state.records import Finding, Source, failure
 from tools.endpoint import list_models
@@ -103,11 +104,12 @@ def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
 async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     """One model step: a tool call, or the answer (forced near a limit, and asked for once more if ignored)."""
     ctx = runtime.context
+    # the first step checks the question, as the CLI does: API runs are refused the same way
+    turns = list(state.get("turns", [])) or [Turn(speaker="user", text=require_question(state, ctx.max_question_chars))]
     box = await toolbox(ctx)
     limit = await _context_limit(state, ctx, box.agent.api_key)
     asked = int(state.get("forced_asks", 0))  # forced-answer prompts the model did not answer
     forced = _limit_reached(state, ctx, limit) or (state.get("stop_reason", "") if asked else "")
-    turns = list(state.get("turns", [])) or [Turn(speaker="user", text=state["question"])]
     schemas = tool_schemas(bool(ctx.settings.sandbox_url))
     messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
         tools="\n".join(json.dumps(t, ensure_ascii=False) for t in schemas), date=today()))]

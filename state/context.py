@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
+from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, http_url, one_line
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 MAX_REACT_CALLS = 300  # and for ReAct from this one
+MAX_QUESTION_CHARS = 100_000  # the longest question any run may be allowed (max_question_chars)
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
@@ -46,7 +47,7 @@ class Context(BaseModel):
         "(SEARXNG_URL), serper (SERPER_API_KEY), tavily (TAVILY_API_KEY), or auto (the first configured of "
         "serper, tavily, searxng, else duckduckgo).")
     max_rounds: int = Field(8, ge=1, le=MAX_ROUNDS, description="Research rounds before a forced answer.")
-    max_question_chars: int = Field(4000, ge=1, le=100_000, description="Longest question accepted (every "
+    max_question_chars: int = Field(4000, ge=1, le=MAX_QUESTION_CHARS, description="Longest question accepted (every "
                                     "prompt carries it).")
     queries_per_round: int = Field(3, ge=1, le=20, description="Search queries the planner may issue per round.")
     results_per_query: int = Field(5, ge=1, le=50, description="Search results kept per query.")
@@ -99,9 +100,7 @@ class Context(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+        return http_url(value).rstrip("/")  # scheme, host, port and length, as for DEEPRESEARCH_BASE_URL
 
     @model_validator(mode="after")
     def _reader_model(self) -> Context:

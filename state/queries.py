@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from core.errors import UserInputError
 from core.text import squash
 
 normalize_query = squash  # queries that differ only in case, spacing or punctuation are the same query
@@ -42,8 +44,24 @@ def already_searched(state: Mapping[str, Any]) -> list[str]:
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\s]+")
 
 
-def question_problem(question: str, limit: int) -> str | None:
-    """Why a question cannot be researched (empty, invisible, not text, too long), or None."""
+_JSON_KINDS = ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"), (list, "an array"),
+               (dict, "an object"))
+NO_QUESTION = 'the input has no question (it takes {"question": "..."})'
+
+
+def kind_of(value: object) -> str:
+    """What a JSON value is, as an API client would name it ("a number", "an array", "null")."""
+    if value is None:
+        return "null"
+    return next((name for cls, name in _JSON_KINDS if isinstance(value, cls)), type(value).__name__)
+
+
+def question_problem(question: object, limit: int) -> str | None:
+    """Why a question cannot be researched (missing, not text, empty, invisible, too long), or None."""
+    if question is None:
+        return NO_QUESTION
+    if not isinstance(question, str):
+        return f"the question must be a string, not {kind_of(question)}"
     try:
         question.encode("utf-8")
     except UnicodeEncodeError:  # bytes that were not UTF-8, smuggled in as surrogates
@@ -53,3 +71,27 @@ def question_problem(question: str, limit: int) -> str | None:
     if len(question) > limit:
         return f"the question has {len(question):,} characters, over the {limit:,} allowed (max_question_chars)"
     return None
+
+
+def input_problem(value: object, limit: int) -> str | None:
+    """Why a run's input cannot start one (it must be exactly ``{"question": text}``), or None.
+
+    Every key of the input is stored with the thread's first checkpoint, so unknown ones are refused too.
+    """
+    if not isinstance(value, dict):
+        return f'the input must be an object such as {{"question": "..."}}, not {kind_of(value)}'
+    if "question" not in value:
+        return NO_QUESTION
+    others = sorted(json.dumps(str(key)[:40], ensure_ascii=False) for key in value if key != "question")
+    if others:
+        return f"the input takes only a question (it also has {', '.join(others[:5])}{' ...' if others[5:] else ''})"
+    return question_problem(value["question"], limit)
+
+
+def require_question(state: Mapping[str, Any], limit: int) -> str:
+    """The run's question, or a UserInputError saying why it cannot be researched (the first step of every graph)."""
+    question = state.get("question")
+    problem = question_problem(question, limit)
+    if problem or not isinstance(question, str):
+        raise UserInputError(problem or NO_QUESTION)
+    return question

@@ -193,7 +193,8 @@ ERROR_PATHS = {
         ("run", QUESTION, "--search", "searxng", "--set", "max_rounds=2"), "the Jina reader failed", 0),
     "an unreachable judge": ErrorPath(
         {"DEEPRESEARCH_JUDGE_BASE_URL": f"http://judge:{planted('judge-pass')}@{UNREACHABLE}/v1"},
-        ("eval", "{questions}", "--judge", "browsecomp", "--search", "searxng", "--limit", "1", "--out", "{out}"), "ungraded", 0),
+        ("eval", "{questions}", "--judge", "browsecomp", "--search", "searxng", "--limit", "1", "--out", "{out}"),
+        "ungraded", 0),
 }
 
 
