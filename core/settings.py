@@ -56,6 +56,8 @@ class WebSettings:
 
 MAX_URL_CHARS = 2048  # the longest URL taken for an endpoint (browsers and proxies stop near there too)
 _URL = TypeAdapter(networks.HttpUrl)
+_UNREADABLE = ("has no host and port that can be read (a / ? # or @ in a user name or password must be "
+               "percent-encoded, / as %2F)")
 
 
 def http_url(value: str) -> str:
@@ -69,16 +71,17 @@ def http_url(value: str) -> str:
         raise ValueError("must start with http:// or https://")
     if any(c.isspace() or not c.isprintable() for c in value):
         raise ValueError("must not contain spaces or control characters")
-    if not _readable(value):
-        raise ValueError("has no host and port that can be read (a / ? # or @ in a user name or password must be "
-                         "percent-encoded, / as %2F)")
     try:
         _URL.validate_python(value)
     except ValidationError as exc:
+        if "@" in value and not _readable(value):  # a password's "/" read as the end of the host
+            raise ValueError(_UNREADABLE) from None
         reason = str(exc.errors()[0]["msg"]).removeprefix("Input should be a valid URL, ")
         raise ValueError(f"must be a valid URL ({reason})") from None
     if url_origin(value) is None:  # as httpx reads it: "http:///v1" has no host there
         raise ValueError("must be a valid URL (empty host)")
+    if not _readable(value):
+        raise ValueError(_UNREADABLE)
     return value
 
 

@@ -271,7 +271,8 @@ async def test_the_server_logs_and_answers_no_secret(stack: Stack, tmp_path: Pat
             with pytest.raises(Exception) as failed:  # noqa: PT011 - whatever the SDK raises, its text is looked at
                 await client.runs.wait(thread["thread_id"], "iterresearch", input={"question": QUESTION},
                                        context={**context, "base_url": base_url}, raise_error=True)
-            refused.append(str(failed.value))
+            # runs.wait raises httpx's error for a 422, with the server's reason in its notes
+            refused.append("\n".join([str(failed.value), *getattr(failed.value, "__notes__", [])]))
         listed = httpx.get(f"{url}/deepresearch/threads", timeout=60).text
     assert "cannot reach the model endpoint at http://own:***@" in refused[0] and "base_url" in refused[1]
     stack.seen += [("the API's errors", "\n".join(refused)), ("GET /deepresearch/threads", listed),
