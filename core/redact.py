@@ -172,3 +172,15 @@ def redact_logs(names: Iterable[str] = LOGGERS) -> None:
     """Redact what these loggers write (idempotent): the edges (CLI, server) call it once."""
     for name in names:
         logging.getLogger(name).addFilter(_FILTER)
+
+
+SHOWN_CHARS = 120  # of a bad value, echoed back in its error: enough to recognise it, never a whole document
+
+
+def shown_value(value: object) -> str:
+    """A value given for a setting, as an error echoes it: secrets masked, cut to SHOWN_CHARS.
+
+    The value may be a URL or a connection string missing a part (often why it was refused): it is read as one.
+    """
+    shown = repr(redact_text(redact_url(value))) if isinstance(value, str) else redact_text(repr(value))
+    return shown if len(shown) <= SHOWN_CHARS else shown[:SHOWN_CHARS - 1] + "…"

@@ -9,20 +9,18 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, SecretStr, TypeAdapter, ValidationError, field_validator, networks
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.errors import ConfigError, StorageError
 from core.limits import ParseLimits
-from core.redact import redact_text, redact_url
+from core.redact import redact_text, shown_value
+from core.urls import http_url, origins, url_origin
 from core.vocabulary import StructuredMethod
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
@@ -54,50 +52,9 @@ class WebSettings:
     user_agent: str = USER_AGENT
 
 
-MAX_URL_CHARS = 2048  # the longest URL taken for an endpoint (browsers and proxies stop near there too)
-_URL = TypeAdapter(networks.HttpUrl)
-_UNREADABLE = ("has no host and port that can be read (a / ? # or @ in a user name or password must be "
-               "percent-encoded, / as %2F)")
-
-
-def http_url(value: str) -> str:
-    """``value`` if it is an http(s) URL with a valid host and port, at most MAX_URL_CHARS long; else ValueError.
-
-    Checked where the URL is given, so a bad one is named there, not by the HTTP client deep in a run.
-    """
-    if len(value) > MAX_URL_CHARS:
-        raise ValueError(f"must be at most {MAX_URL_CHARS:,} characters (this one has {len(value):,})")
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("must start with http:// or https://")
-    if any(c.isspace() or not c.isprintable() for c in value):
-        raise ValueError("must not contain spaces or control characters")
-    try:
-        _URL.validate_python(value)
-    except ValidationError as exc:
-        if "@" in value and not _readable(value):  # a password's "/" read as the end of the host
-            raise ValueError(_UNREADABLE) from None
-        reason = str(exc.errors()[0]["msg"]).removeprefix("Input should be a valid URL, ")
-        raise ValueError(f"must be a valid URL ({reason})") from None
-    if url_origin(value) is None:  # as httpx reads it: "http:///v1" has no host there
-        raise ValueError("must be a valid URL (empty host)")
-    if not _readable(value):
-        raise ValueError(_UNREADABLE)
-    return value
-
-
 def _http_url(value: str) -> str:
     value = value.strip()
     return http_url(value).rstrip("/") if value else value
-
-
-def _readable(url: str) -> bool:
-    """Whether a host, and a port if one is given, can be read from ``url`` (as the HTTP client will read them)."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - reading it checks it (urllib's message would quote the URL: not shown)
-    except ValueError:
-        return False
-    return bool(parts.hostname)
 
 
 def _finite(value: float) -> float:
@@ -120,60 +77,6 @@ def _networks(value: str) -> str:
     return value
 
 
-# an origin as DEEPRESEARCH_API_KEY_ORIGINS takes it: scheme, host and optional port, nothing more (no path, no
-# credentials), so reading it cannot go two ways
-_ORIGIN = re.compile(r"(https?)://(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?/?", re.IGNORECASE)
-
-
-def _origin(scheme: str, host: str, port: int | None) -> str:
-    """``scheme://host:port`` in one spelling: lower case, IP addresses compressed, the default port written out."""
-    scheme, host = scheme.lower(), host.strip("[]").lower()
-    with suppress(ValueError):
-        host = ipaddress.ip_address(host).compressed
-    host = f"[{host}]" if ":" in host else host
-    return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
-
-
-def url_origin(url: str) -> str | None:
-    """The origin a request to ``url`` goes to, parsed as httpx (which sends it) parses it; None if it is no URL.
-
-    Credentials in the URL are not part of it: ``http://localhost:8000@example.com`` goes to example.com.
-    """
-    import httpx  # loaded only by the commands that talk to an endpoint
-
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        return None
-    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
-        return None
-    return _origin(parsed.scheme, parsed.raw_host.decode("ascii"), parsed.port)  # international names in IDNA
-
-
-def _valid_host(host: str) -> bool:
-    """A bracketed host must be an IPv6 address."""
-    if not host.startswith("["):
-        return True
-    try:
-        ipaddress.IPv6Address(host[1:-1])
-    except ValueError:
-        return False
-    return True
-
-
-def _origins(value: str) -> str:
-    """A comma list of origins such as ``https://api.example.com,http://10.0.0.5:8000``, kept normalised."""
-    found: list[str] = []
-    for part in filter(None, (p.strip() for p in value.split(","))):
-        match = _ORIGIN.fullmatch(part)
-        port = int(match[3]) if match and match[3] else None
-        if match is None or (port is not None and not 0 < port < 65536) or not _valid_host(match[2]):
-            raise ValueError(f"must be a comma list of origins such as https://api.example.com "
-                             f"({shown_value(part)} is not one)")
-        found.append(_origin(match[1], match[2], port))
-    return ",".join(found)
-
-
 def _postgres_url(value: str) -> str:
     value = value.strip()
     if value and not value.startswith(("postgres://", "postgresql://")):
@@ -194,7 +97,7 @@ class Settings(BaseSettings):
     base_url: HttpUrl = Field(DEFAULT_BASE_URL, validation_alias="DEEPRESEARCH_BASE_URL")
     model: str = Field(DEFAULT_MODEL, validation_alias="DEEPRESEARCH_MODEL")
     api_key: SecretStr = Field(SecretStr("EMPTY"), validation_alias="DEEPRESEARCH_API_KEY")
-    api_key_origins: Annotated[str, AfterValidator(_origins)] = Field(
+    api_key_origins: Annotated[str, AfterValidator(origins)] = Field(
         "", validation_alias="DEEPRESEARCH_API_KEY_ORIGINS")
     structured_output: StructuredMethod = Field("json_schema", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
     request_timeout: Seconds = Field(300.0, ge=1, validation_alias="DEEPRESEARCH_TIMEOUT")
@@ -296,18 +199,6 @@ class Settings(BaseSettings):
             raise StorageError(f"DEEPRESEARCH_HOME {self.home} is read-only, and this command writes there "
                                "(`threads`, `show`, `corpus list` and `doctor` only read it)")
         return self.home
-
-
-SHOWN_CHARS = 120  # of a bad value, echoed back in its error: enough to recognise it, never a whole document
-
-
-def shown_value(value: object) -> str:
-    """A value given for a setting, as an error echoes it: secrets masked, cut to SHOWN_CHARS.
-
-    The value may be a URL or a connection string missing a part (often why it was refused): it is read as one.
-    """
-    shown = repr(redact_text(redact_url(value))) if isinstance(value, str) else redact_text(repr(value))
-    return shown if len(shown) <= SHOWN_CHARS else shown[:SHOWN_CHARS - 1] + "…"
 
 
 def one_line(exc: ValidationError, after_name: str = " ") -> str:

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, http_url, one_line
+from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
+from core.urls import http_url
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)

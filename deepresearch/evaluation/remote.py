@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from core.errors import ServerRunError, ServerUnavailable, UserInputError
-from core.settings import url_origin
+from core.urls import url_origin
 from deepresearch import runner
 from deepresearch.evaluation.data import Item
 from state.context import Context
