@@ -12,14 +12,17 @@ import pytest
 
 from checkpoints.threads import thread_id_for
 from core.errors import ReadError
-from core.settings import load_settings
+from core.settings import WebSettings, load_settings
 from deepresearch import runner
 from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.web_server import Route, WebServer, html
 from tests.test_iterresearch import Recorder, kinds
+from tools.fetch import Fetcher
+from tools.http import make_clients
 from tools.loads import PageLoads
 from tools.pages import PageStore, StoredPage
+from tools.reader import WebReader
 
 # in the hits of every round of the Glass Harbor question (it holds each round's query words), stating no fact
 DIGEST = html("Glass Harbor film premiere; Velmora library architect; Ilse Marrow architect born: a digest",
@@ -118,6 +121,35 @@ async def test_a_background_load_that_fails_is_an_ordinary_read_failure(
     assert any("HTTP 404" in e["error"] for e in kinds(recorder, "read_failed") if e["url"] == url)
 
 
+async def test_a_page_left_loading_holds_none_of_its_hosts_connections(web: WebServer, tmp_path: Path) -> None:
+    """One connection per host: the late page's load goes on, and the next read of the host is not held by it."""
+    settings = WebSettings(allow_private_network="127.0.0.1", per_host=1)
+    clients = make_clients(settings)
+    loads = PageLoads(per_host=1)
+    reader = WebReader(Fetcher(clients.pages, settings), PageStore(tmp_path / "pages.db"), 3600, loads=loads)
+    url, release = held_digest(web)
+    try:
+        late = asyncio.ensure_future(reader.read(url, "", 1000))
+        for _ in range(400):  # until the request waits at the server (a hang bound of 20 s)
+            if web.in_flight:
+                break
+            await asyncio.sleep(0.05)
+        late.cancel()
+        page = await asyncio.wait_for(reader.read(web.url("/wiki/Glass_Harbor"), "", 1000), timeout=20)
+        assert "premiered in Velmora" in page.text and loads.left_behind() == {url}
+        release.set()
+        for _ in range(400):
+            if not loads.left_behind():
+                break
+            await asyncio.sleep(0.05)
+        assert (await reader.read(url, "", 1000)).title == DIGEST.title and web.hits("/digest") == 1
+    finally:
+        release.set()
+        await loads.close()
+        await clients.pages.aclose()
+        await clients.api.aclose()
+
+
 async def test_one_load_per_url_and_a_cancelled_read_leaves_it_loading() -> None:
     loads = PageLoads()
     started = 0
@@ -168,3 +200,25 @@ async def test_a_failure_nobody_awaits_is_kept_for_the_next_read_and_close_ends_
     await asyncio.wait_for(loads.close(), timeout=10)
     assert loads.left_behind() == set()
     assert [t for t in asyncio.all_tasks() if t.get_name().startswith("page load")] == []
+
+
+async def test_only_so_many_loads_are_left_behind_the_oldest_stop_first() -> None:
+    loads = PageLoads(per_host=1, most=2)
+
+    async def hangs() -> StoredPage:
+        await asyncio.sleep(3600)
+        raise AssertionError("never")
+
+    async def leave(url: str) -> None:
+        reader = asyncio.ensure_future(loads.load(url, hangs))
+        await asyncio.sleep(0)
+        reader.cancel()
+        await asyncio.gather(reader, return_exceptions=True)
+
+    await leave("http://a.example/1")
+    await leave("http://a.example/2")  # one per host: the first stops
+    assert loads.left_behind() == {"http://a.example/2"}
+    await leave("http://b.example/1")
+    await leave("http://c.example/1")  # two in all: the oldest stops
+    assert loads.left_behind() == {"http://b.example/1", "http://c.example/1"}
+    await asyncio.wait_for(loads.close(), timeout=10)

@@ -66,7 +66,8 @@ def build(ctx: Context, settings: Settings) -> Toolbox:
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
     fetcher = Fetcher(clients.pages, settings.web)  # one per client: its per-host limits and robots.txt cache
-    loads = PageLoads()
+    # late pages loading in the background: as many per host as the round's own reads, half the client's in all
+    loads = PageLoads(per_host=settings.web.per_host, most=settings.web.max_connections // 2)
     web = web_reader(settings, clients, pages, fetcher, loads)
     reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web)
     search = make_backend(ctx.search, settings, clients.api)
