@@ -51,14 +51,24 @@ def write_corpus(folder: Path, paragraphs: int = 12, guides: bool = False) -> No
     names no handover: a round then reads several pages, of which one moves the chain on.
     """
     folder.mkdir(parents=True)
-    for i, (here, there) in enumerate(zip(NAMES, NAMES[1:], strict=False)):
-        text = (f"# Relay station {here}\n\n{filler(i, paragraphs)}\n\nThe courier from {here} hands the sealed "
-                f"parcel to the relay at {there}. The handover takes place at dawn.\n\n{filler(100 + i, paragraphs)}\n")
-        (folder / f"relay_{i:02d}_{here.lower()}.md").write_text(text)
+    for i, here in enumerate(NAMES[:-1]):
+        (folder / f"relay_{i:02d}_{here.lower()}.md").write_text(station(i, paragraphs))
         if guides:
-            (folder / f"guide_{i:02d}_{here.lower()}.md").write_text(
-                f"# {here} visitor guide\n\nCouriers, relay riders and parcel carts pass through {here} every "
-                f"week.\n\n{filler(200 + i, paragraphs)}\n")
+            (folder / f"guide_{i:02d}_{here.lower()}.md").write_text(guide(i, paragraphs))
+
+
+def station(i: int, paragraphs: int = 12) -> str:
+    """The Markdown of relay station ``i``: the one document that names the next town."""
+    here, there = NAMES[i], NAMES[i + 1]
+    return (f"# Relay station {here}\n\n{filler(i, paragraphs)}\n\nThe courier from {here} hands the sealed "
+            f"parcel to the relay at {there}. The handover takes place at dawn.\n\n{filler(100 + i, paragraphs)}\n")
+
+
+def guide(i: int, paragraphs: int = 12) -> str:
+    """The Markdown of town ``i``'s visitor guide: found by a search for its courier, naming no handover."""
+    here = NAMES[i]
+    return (f"# {here} visitor guide\n\nCouriers, relay riders and parcel carts pass through {here} every "
+            f"week.\n\n{filler(200 + i, paragraphs)}\n")
 
 
 def question(hops: int) -> str:

@@ -3,8 +3,9 @@
 Orchestration overhead per round (instant model; and as a share of a round, and of the whole run, at 1 s a call), 8-way
 fan-out efficiency at 200 ms, checkpoint bytes per round (round 12 / round 2), corpus ingest rate and
 FTS query p50/p95 at 100,000 passages (text of 20,000 made-up words with Zipf's frequencies; queries of
-three content words and a document tag), and eval throughput at concurrency 1, 4 and 16 against the fake
-endpoint at 300 ms a call, in-process and through `langgraph dev`. ``--quick`` shrinks the corpus to 20,000 passages.
+three content words and a document tag), eval throughput at concurrency 1, 4 and 16 against the fake
+endpoint at 300 ms a call, in-process and through `langgraph dev`, and the time a 60 s page among every round's
+hits adds to a 3-hop web run (benchmarks/slow_page.py). ``--quick`` shrinks the corpus to 20,000 passages.
 """
 
 from __future__ import annotations
@@ -122,6 +123,16 @@ async def eval_throughput(work: Path) -> None:
                 " / ".join(f"{r:.0f}" for r in rates), "grows with concurrency", rates[0] < rates[1] < rates[2])
 
 
+async def slow_page() -> None:
+    from benchmarks.slow_page import TARGET, compare
+
+    fast, late = await compare(3, 60.0, 0.3)
+    extra = late.wall - fast.wall
+    row("a 60 s page among every round's hits, 3-hop web run at 300 ms a call: time added",
+        f"{extra:.1f} s ({fast.wall:.1f} s -> {late.wall:.1f} s)", f"<= {TARGET:g} s",
+        extra <= TARGET and fast.right and late.right)
+
+
 @contextmanager
 def _nothing() -> Iterator[str]:
     yield ""
@@ -135,6 +146,7 @@ async def run(passages: int) -> None:
     await checkpoints()
     corpus(work, passages)
     await eval_throughput(work)
+    await slow_page()
     print("\n| measure | value | target | |\n|---|---:|---|---|")
     for measure, value, target, met in ROWS:
         print(f"| {measure} | {value} | {target} | {'met' if met else '**missed**'} |")

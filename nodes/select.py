@@ -1,4 +1,8 @@
-"""Choose the pages to read this round: best-ranked first, round-robin across queries, never one read before."""
+"""Choose the pages to read this round: best-ranked first, round-robin across queries, never one read before.
+
+A page still loading in the background after its read was late is not chosen again until its load ends:
+no round waits on the same late page twice.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.records import Hit
+from tools.toolbox import toolbox
 
 
 def pick(hits: list[Hit], already_read: set[str], limit: int) -> list[Hit]:
@@ -55,16 +60,17 @@ def to_retry(state: State, skip: set[str]) -> list[Hit]:
             if url not in skip]
 
 
-def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Pick up to ``pages_per_round`` pages, as many as the call budget can still read.
 
-    This round's new hits are taken in turn with pages whose reading failed earlier for passing reasons.
+    This round's new hits are taken in turn with pages whose reading failed earlier for passing reasons,
+    but not pages still loading after a late read (they stay eligible for the rounds after their load).
     Each reader may spend two calls (a repair retry) when the budget allows, else one; one call is
     always left for the report writer.
     """
     ctx = runtime.context
     left = calls_left(state, ctx) if may_call(state, ctx, 2) else 0
-    skip = done_with(state)
+    skip = done_with(state) | (await toolbox(ctx)).loads.left_behind()
     chosen = pick([*to_retry(state, skip), *state.get("hits", [])], skip, min(ctx.pages_per_round, max(0, left - 1)))
     allowance = 2 if left >= 2 * len(chosen) + 1 else 1
     emit(runtime, "select", state, pages=[{"title": h["title"], "url": h["url"]} for h in chosen],

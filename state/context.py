@@ -61,8 +61,10 @@ class Context(BaseModel):
                                     description="Budget: wall-clock seconds per run or resume.")
     read_deadline_seconds: float = Field(
         20.0, gt=0, allow_inf_nan=False,
-        description="Once half of a round's reads (or searches) are in, one still running after this long, "
-        "or after three times the median of the others if longer, is cancelled and retried in a later round.")
+        description="The longest one straggler may hold a round: once half of a round's reads (or searches) are "
+        "in, one still running after three times their median time (at least 2 s), or this many seconds after "
+        "that point if sooner, is cancelled and tried again in a later round; a page it was loading goes on "
+        "loading in the background for that round.")
     max_page_chars: int = Field(24_000, ge=1, description="Characters of one page shown to the reader.")
     report_max_words: int = Field(500, ge=1, description="Length limit of the evolving report.")
     temperature: float = Field(0.6, ge=0, le=2, allow_inf_nan=False, description="Sampling temperature.")

@@ -31,8 +31,24 @@ async def test_no_quorum_no_cancellation() -> None:
 
 async def test_slow_but_within_three_times_the_median_is_not_late() -> None:
     quorums = Quorums()
-    results = await asyncio.gather(*(quorums.run("b", 2, 0.01, job(s, str(s))) for s in (0.1, 0.25)))
-    assert results == ["0.1", "0.25"]
+    # late after 3 x 1.0 s: past the 2 s minimum, well before the cap
+    results = await asyncio.gather(*(quorums.run("b", 2, 60, job(s, str(s))) for s in (1.0, 2.2)))
+    assert results == ["1.0", "2.2"]
+
+
+async def test_a_fast_round_does_not_wait_the_cap_for_its_straggler() -> None:
+    """The rest of the round took 50 ms: the 60 s job is late after 2 s, not after the 100 s cap."""
+    quorums = Quorums()
+    jobs = (quorums.run("b", 3, 100, job(s, v)) for s, v in ((0.05, "a"), (0.05, "b"), (60.0, "slow")))
+    results = await asyncio.wait_for(asyncio.gather(*jobs, return_exceptions=True), timeout=30)  # a hang bound
+    assert results[:2] == ["a", "b"] and isinstance(results[2], Late)
+
+
+async def test_the_cap_counts_from_the_quorum_not_from_each_start() -> None:
+    """A round that is all slow (a slow model): jobs past the cap when the quorum comes are not cut at once."""
+    quorums = Quorums()
+    results = await asyncio.gather(*(quorums.run("b", 2, 1.0, job(s, str(s))) for s in (2.0, 2.3)))
+    assert results == ["2.0", "2.3"]
 
 
 async def test_a_failing_job_counts_as_in() -> None:

@@ -2,11 +2,16 @@
 
 The address policy and robots.txt apply on every hop; redirects, decoded bytes, time and content types
 are limited; each host gets a few connections at a time; transient failures are retried with backoff.
+A fetch moved to the background (its reader gave up on it: tools/loads.py) leaves the host's connections
+to the fetches still awaited.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from email.message import Message
 from pathlib import PurePosixPath
@@ -47,6 +52,31 @@ class _Raw:
     status: int
     headers: httpx.Headers
     data: bytes
+
+
+class Background:
+    """Lets a fetch go on in the background: after ``begin()`` it holds none of its host's connection slots.
+
+    Set in ``BACKGROUND`` by the task that runs the fetch; whoever calls ``begin`` bounds how many there are.
+    """
+
+    def __init__(self) -> None:
+        self.begun = False
+        self.slot: asyncio.Semaphore | None = None  # the host's slot the fetch holds now, if any
+
+    def begin(self) -> None:
+        """Nobody waits for this fetch any more: its slot goes to the fetches that are awaited."""
+        self.begun = True
+        self.give_back()
+
+    def give_back(self) -> None:
+        """Release the slot held, once."""
+        if self.slot is not None:
+            self.slot.release()
+            self.slot = None
+
+
+BACKGROUND: ContextVar[Background | None] = ContextVar("background", default=None)
 
 
 def url_name(url: str) -> str:
@@ -122,11 +152,30 @@ class Fetcher:
             return raw
         raise ReadError(f"{url}: more than {self.web.max_redirects} redirects")
 
+    @asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """One of the host's ``per_host`` connection slots for a request, unless the fetch is in the background."""
+        slot = self._hosts.setdefault(host, asyncio.Semaphore(self.web.per_host))
+        background = BACKGROUND.get()
+        if background is None:
+            async with slot:
+                yield
+        elif background.begun:
+            yield
+        else:
+            await slot.acquire()
+            background.slot = slot  # given back early if the fetch is moved to the background meanwhile
+            if background.begun:  # it was, while it waited for the slot
+                background.give_back()
+            try:
+                yield
+            finally:
+                background.give_back()
+
     async def _once(self, url: str, max_bytes: int, truncate: bool) -> _Raw:
         host = urlsplit(url).hostname or ""
-        slot = self._hosts.setdefault(host, asyncio.Semaphore(self.web.per_host))
         headers = {"Accept": "*/*", "Accept-Encoding": ACCEPT_ENCODING}
-        async with slot:
+        async with self._slot(host):
             try:
                 async with self.client.stream("GET", url, headers=headers) as response:
                     if response.is_redirect or response.status_code >= 400:

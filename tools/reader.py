@@ -2,6 +2,7 @@
 
 Full page text goes to the content-addressed page store (cached there by URL with a TTL, so a resumed
 or repeated run does not fetch again); the reader model sees the part that fits, chosen for the goal.
+A page still loading when its read is cancelled goes on loading (tools/loads.py) for a later read.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import asyncio
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 import httpcore
@@ -20,8 +22,9 @@ from core.limits import ParseLimits
 from tools.corpus import Corpus
 from tools.fetch import Fetcher, url_name
 from tools.http import call_json
+from tools.loads import PageLoads
 from tools.netsafety import AddressPolicy, check_url, resolve
-from tools.pages import PageStore
+from tools.pages import PageStore, StoredPage
 from tools.parse_pool import ParserUnavailable, TimeLimit, parse_async
 from tools.passages import focus_text
 
@@ -71,24 +74,43 @@ class CorpusReader:
 
 
 class _CachedWebReader(ABC):
-    """Shared by the web readers: the page store is consulted first and filled after a fetch."""
+    """Shared by the web readers: the page store is consulted first and filled by a load of the page.
 
-    def __init__(self, pages: PageStore, ttl: float, limits: ParseLimits | None) -> None:
+    Loads go through the run's ``PageLoads``: one per URL at a time, and a load whose read is cancelled
+    (late for its round) goes on; a later read takes what it brought without fetching again.
+    """
+
+    def __init__(self, pages: PageStore, ttl: float, limits: ParseLimits | None, loads: PageLoads | None) -> None:
         self.pages = pages
         self.ttl = ttl
         self.limits = limits or ParseLimits()
+        self.loads = loads or PageLoads()
 
     async def read(self, url: str, focus: str, max_chars: int, until: float | None = None) -> Page:
-        """The page from the store if fresh, else fetched, parsed and stored (at most ``limits.max_chars``)."""
-        cached = await asyncio.to_thread(self.pages.lookup, url, self.ttl)
-        if cached is not None:
-            return Page(url, cached.title, focus_text(cached.text, focus, max_chars), cached.page_hash)
+        """The page that arrived since a late read of it, else from the store if fresh, else loaded."""
+        page = await self._arrived(url) or await asyncio.to_thread(self.pages.lookup, url, self.ttl)
+        if page is None:
+            page = await self.loads.load(url, partial(self._fetch, url, until))
+        return Page(url, page.title, focus_text(page.text, focus, max_chars), page.page_hash)
+
+    async def _arrived(self, url: str) -> StoredPage | None:
+        """The page a load left behind by a late read brought (its error raised, if it failed), if any."""
+        arrived = self.loads.take(url)
+        if arrived is None:
+            return None
+        if arrived.error is not None:
+            raise arrived.error
+        text = await asyncio.to_thread(self.pages.get, arrived.page_hash)
+        return None if text is None else StoredPage(url, arrived.title, arrived.page_hash, text, time.time())
+
+    async def _fetch(self, url: str, until: float | None) -> StoredPage:
+        """Fetch, parse and store the page (at most ``limits.max_chars``)."""
         title, text = await self._load(url, until)
         text = text[: self.limits.max_chars]
         if not text.strip():
             raise ReadError(f"{url}: no text could be extracted")
         key = await asyncio.to_thread(self.pages.put, url, title, text)
-        return Page(url, title, focus_text(text, focus, max_chars), key)
+        return StoredPage(url, title, key, text, time.time())
 
     @abstractmethod
     async def _load(self, url: str, until: float | None) -> tuple[str, str]:
@@ -98,8 +120,9 @@ class _CachedWebReader(ABC):
 class WebReader(_CachedWebReader):
     """Fetches pages itself (httpx, safe) and turns HTML, PDF, DOCX, CSV and text into plain text."""
 
-    def __init__(self, fetcher: Fetcher, pages: PageStore, ttl: float, limits: ParseLimits | None = None) -> None:
-        super().__init__(pages, ttl, limits)
+    def __init__(self, fetcher: Fetcher, pages: PageStore, ttl: float, limits: ParseLimits | None = None,
+                 loads: PageLoads | None = None) -> None:
+        super().__init__(pages, ttl, limits, loads)
         self.fetcher = fetcher
 
     async def _load(self, url: str, until: float | None) -> tuple[str, str]:
@@ -123,8 +146,9 @@ class JinaReader(_CachedWebReader):
     """Jina's reader service (JINA_API_KEY) fetches and cleans the page; private URLs are never sent to it."""
 
     def __init__(self, client: httpx.AsyncClient, base_url: str, api_key: str, policy: AddressPolicy,
-                 pages: PageStore, ttl: float, limits: ParseLimits | None = None) -> None:
-        super().__init__(pages, ttl, limits)
+                 pages: PageStore, ttl: float, limits: ParseLimits | None = None,
+                 loads: PageLoads | None = None) -> None:
+        super().__init__(pages, ttl, limits, loads)
         self.client = client
         self.base_url = base_url
         self.api_key = api_key

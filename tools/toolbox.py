@@ -16,6 +16,7 @@ from tools.corpus import Corpus
 from tools.fetch import Fetcher
 from tools.http import Clients, make_clients
 from tools.llm import Endpoint, close_models
+from tools.loads import PageLoads
 from tools.netsafety import AddressPolicy
 from tools.pages import PageStore
 from tools.quorum import Quorums
@@ -35,16 +36,18 @@ class Toolbox:
     pages: PageStore
     clients: Clients
     fetcher: Fetcher  # the safe page fetcher (the parse_file tool's)
+    loads: PageLoads  # pages loading, those left behind by late reads included (the web reader's)
     stragglers: Quorums = field(default_factory=Quorums)  # the round's reads and searches in flight
 
 
-def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: Fetcher) -> Reader:
+def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: Fetcher, loads: PageLoads) -> Reader:
     """Jina's reader when JINA_API_KEY is set, else our own safe fetcher (the run's one)."""
     web = settings.web
     if web.jina_api_key:
         return JinaReader(clients.api, web.jina_base_url, web.jina_api_key,
-                          AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl, settings.parsing)
-    return WebReader(fetcher, pages, web.page_ttl, settings.parsing)
+                          AddressPolicy.parse(web.allow_private_network), pages, web.page_ttl, settings.parsing,
+                          loads)
+    return WebReader(fetcher, pages, web.page_ttl, settings.parsing, loads)
 
 
 def build(ctx: Context, settings: Settings) -> Toolbox:
@@ -63,11 +66,14 @@ def build(ctx: Context, settings: Settings) -> Toolbox:
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
     fetcher = Fetcher(clients.pages, settings.web)  # one per client: its per-host limits and robots.txt cache
-    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web_reader(settings, clients, pages, fetcher))
+    # late pages loading in the background: as many per host as the round's own reads, half the client's in all
+    loads = PageLoads(per_host=settings.web.per_host, most=settings.web.max_connections // 2)
+    web = web_reader(settings, clients, pages, fetcher, loads)
+    reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web)
     search = make_backend(ctx.search, settings, clients.api)
     main = endpoint(ctx.model)
     agent = replace(main, temperature=ctx.react_temperature, presence_penalty=ctx.presence_penalty)
-    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients, fetcher)
+    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients, fetcher, loads)
 
 
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
@@ -91,8 +97,9 @@ async def toolbox(ctx: Context) -> Toolbox:
 
 
 async def close_toolboxes() -> None:
-    """Close the HTTP clients this event loop opened."""
+    """End the page loads still running on this event loop, then close the HTTP clients it opened."""
     for box in _BY_LOOP.pop(asyncio.get_running_loop(), {}).values():
+        await box.loads.close()
         await box.clients.pages.aclose()
         await box.clients.api.aclose()
     await close_models()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +20,7 @@ BIG = 20_000_000
 
 @dataclass
 class Route:
-    """One page: status, content type, body, optional latency."""
+    """One page: status, content type, body, optional latency, or held until the test releases it."""
 
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -30,6 +29,7 @@ class Route:
     title: str = ""
     searchable: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    hold: threading.Event | None = None  # the answer waits until this is set (or the server stops)
 
 
 def html(title: str, *paragraphs: str) -> Route:
@@ -193,8 +193,10 @@ class WebServer:
                     web.in_flight += 1
                     web.max_in_flight = max(web.max_in_flight, web.in_flight)
                 try:
+                    while route.hold is not None and not route.hold.wait(0.05) and not web._stop.is_set():
+                        pass
                     if route.delay:
-                        time.sleep(route.delay)
+                        web._stop.wait(route.delay)  # a slow page still ends when the server does
                     return self._send(route.status, route.body, route.content_type, route.headers)
                 finally:
                     with web._lock:
