@@ -1,4 +1,6 @@
-"""The list of research threads, for `deepresearch threads` and the server's route.
+"""Research threads as a list, and what is done to them without running them (delete, prune, saved or not).
+
+The list serves `deepresearch threads` and the server's route.
 
 Most threads are summarised straight from the database; LangGraph is loaded only for the few that need
 it to be judged, so listing stays instant.
@@ -7,8 +9,10 @@ it to be judged, so listing stays instant.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 from checkpoints.listing import ThreadSummary, quick_summaries
+from core.errors import DeepResearchError, UserInputError
 from core.settings import Settings
 
 
@@ -50,3 +54,39 @@ async def summaries(settings: Settings, wanted: list[str] | None = None) -> list
             if summary is not None:
                 out.append(summary)
         return out
+
+
+async def saved(settings: Settings, ref: str) -> bool | None:
+    """Whether thread ``ref`` has a saved step to resume from; None when the store cannot tell (unreadable)."""
+    from checkpoints.threads import resolve_thread
+    from deepresearch.runner import saver_for
+
+    try:
+        async with saver_for(settings, read_only=True) as saver:
+            await resolve_thread(saver, ref)
+            return True
+    except UserInputError:  # no such thread
+        return False
+    except (DeepResearchError, sqlite3.Error):
+        return None
+
+
+async def delete(settings: Settings, ref: str) -> str:
+    """Delete a thread's checkpoints and writes; returns its id."""
+    from checkpoints.threads import resolve_thread
+    from deepresearch.runner import saver_for
+
+    async with saver_for(settings) as saver:
+        thread_id = await resolve_thread(saver, ref, fragments=False)
+        await saver.adelete_thread(thread_id)
+        return thread_id
+
+
+async def prune(settings: Settings, keep: int, refs: list[str] | None = None) -> dict[str, int]:
+    """Keep the newest ``keep`` checkpoints of each thread (or of the threads named); deleted counts by thread."""
+    from checkpoints.threads import resolve_thread, thread_ids
+    from deepresearch.runner import saver_for
+
+    async with saver_for(settings) as saver:
+        targets = [await resolve_thread(saver, ref) for ref in refs] if refs else await thread_ids(saver)
+        return {thread_id: await saver.prune_thread(thread_id, keep) for thread_id in targets}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
@@ -22,9 +21,8 @@ from checkpoints.threads import (
     run_settings,
     status_of,
     thread_exists,
-    thread_ids,
 )
-from core.errors import ConfigError, DeepResearchError, ThreadExists, UserInputError
+from core.errors import ConfigError, ThreadExists, UserInputError
 from core.redact import MASK
 from core.settings import Settings
 from deepresearch.progress import Progress
@@ -287,18 +285,6 @@ async def load(settings: Settings, ref: str) -> RunResult:
         return result_from_state(thread_id, snapshot)
 
 
-async def saved(settings: Settings, ref: str) -> bool | None:
-    """Whether thread ``ref`` has a saved step to resume from; None when the store cannot tell (unreadable)."""
-    try:
-        async with saver_for(settings, read_only=True) as saver:
-            await resolve_thread(saver, ref)
-            return True
-    except UserInputError:  # no such thread
-        return False
-    except (DeepResearchError, sqlite3.Error):
-        return None
-
-
 def check_question(thread_id: str, values: dict[str, Any], limit: int, doing: str, hint: str) -> None:
     """One line for a thread whose question cannot be researched: not text, missing, empty or too long.
 
@@ -307,18 +293,3 @@ def check_question(thread_id: str, values: dict[str, Any], limit: int, doing: st
     problem = question_problem(values.get("question"), limit)
     if problem:
         raise UserInputError(f"thread {thread_id} cannot be {doing}: {problem}; {hint}")
-
-
-async def delete(settings: Settings, ref: str) -> str:
-    """Delete a thread's checkpoints and writes; returns its id."""
-    async with saver_for(settings) as saver:
-        thread_id = await resolve_thread(saver, ref, fragments=False)
-        await saver.adelete_thread(thread_id)
-        return thread_id
-
-
-async def prune(settings: Settings, keep: int, refs: list[str] | None = None) -> dict[str, int]:
-    """Keep the newest ``keep`` checkpoints of each thread (or of the threads named); deleted counts by thread."""
-    async with saver_for(settings) as saver:
-        targets = [await resolve_thread(saver, ref) for ref in refs] if refs else await thread_ids(saver)
-        return {thread_id: await saver.prune_thread(thread_id, keep) for thread_id in targets}

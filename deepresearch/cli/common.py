@@ -174,7 +174,7 @@ def stored_failure(thread: str, loaded: Settings, exc: StorageError | sqlite3.Er
     offered for resuming.
     """
     from core.sqlite import storage_error
-    from deepresearch.runner import saved
+    from deepresearch.catalog import saved
 
     if isinstance(exc, sqlite3.Error):  # raw from LangGraph's saver: the others name their file themselves
         exc = storage_error(loaded.checkpoints_db, exc, "database")

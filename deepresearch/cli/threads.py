@@ -42,9 +42,9 @@ def delete(thread: ThreadArg) -> None:
 
     Example: deepresearch threads delete 3f2a9c1b
     """
-    from deepresearch import runner
+    from deepresearch import catalog
 
-    thread_id = asyncio.run(runner.delete(settings(), thread))
+    thread_id = asyncio.run(catalog.delete(settings(), thread))
     print(f"deleted thread {thread_id}")
 
 
@@ -57,10 +57,10 @@ def prune(
 
     Example: deepresearch threads prune --keep 5
     """
-    from deepresearch import runner
+    from deepresearch import catalog
 
     loaded = settings()
-    deleted = asyncio.run(runner.prune(loaded, keep, threads))
+    deleted = asyncio.run(catalog.prune(loaded, keep, threads))
     total = sum(deleted.values())
     with connect(loaded.checkpoints_db) as conn:  # reclaim the space the deleted rows took
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
