@@ -162,6 +162,30 @@ def test_a_documents_time_limit_runs_from_when_a_worker_takes_it() -> None:
     assert parse.result() == "parsed: on time"
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+async def test_a_worker_slow_to_start_costs_a_web_page_nothing(web: WebServer, tmp_path: Path) -> None:
+    """A read with a run deadline far off: the page's worker starting slowly is neither its fault nor the run's."""
+    import asyncio
+
+    from core.settings import WebSettings
+    from tools.fetch import Fetcher
+    from tools.http import make_clients
+    from tools.pages import PageStore
+    from tools.reader import WebReader
+
+    settings = WebSettings(allow_private_network="127.0.0.1")
+    reader = WebReader(Fetcher(make_clients(settings).pages, settings), PageStore(tmp_path / "pages.db"), 3600,
+                       ParseLimits(timeout=2, max_pdf_pages=492))  # a pool of its own: its first parse starts a worker
+    before = _workers_of(os.getpid())
+    read = asyncio.ensure_future(reader.read(web.url("/wiki/Glass_Harbor"), "premiere", 5000, time.time() + 3600))
+    worker = await asyncio.to_thread(_new_worker, before)
+    os.kill(worker, signal.SIGSTOP)
+    await asyncio.sleep(3)  # longer than the page may take to parse
+    os.kill(worker, signal.SIGCONT)
+    page = await asyncio.wait_for(read, HANG_S)
+    assert "premiered in Velmora" in page.text
+
+
 HEAVY = "/velmora-library-architect.pdf"
 
 
@@ -174,14 +198,15 @@ def heavy_site(web: WebServer) -> None:
 async def test_a_page_over_the_parse_limit_is_a_permanent_failure(model_server: ModelServer, web: WebServer,
                                                                   home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     heavy_site(web)
-    monkeypatch.setenv("DEEPRESEARCH_PARSE_TIMEOUT", "1")
+    monkeypatch.setenv("DEEPRESEARCH_PARSE_TIMEOUT", "5")  # the heavy page needs minutes; others, busy, 1 s
     ctx = run_context(search="searxng", pages_per_round=3)
     started = time.monotonic()
     result = await runner.start(load_settings(), thread_id_for("heavy"), QUESTION, "iter", ctx,
                                 Progress(enabled=False))
     assert result.answer == "1921" and time.monotonic() - started < 60
     failed = [f for f in result.failures if f["target"].endswith(HEAVY)]
-    assert len(failed) == 1 and not failed[0]["transient"] and "not parsed within 1s" in failed[0]["error"]
+    assert len(failed) == 1 and not failed[0]["transient"] and "not parsed within 5s" in failed[0]["error"]
+    assert [f["target"] for f in result.failures] == [failed[0]["target"]]  # no other page was refused for time
     assert web.hits(HEAVY) == 1  # never fetched again: later rounds (and a resume) skip it
 
 
