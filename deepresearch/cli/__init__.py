@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import gc
 import sqlite3
 import sys
@@ -15,12 +14,6 @@ from deepresearch.cli import corpus, data, evaluate, research, threads  # noqa: 
 from deepresearch.cli.common import app
 
 __all__ = ["app", "main"]
-
-# Python's last act before a process ends is a full collection over every object still alive: after research,
-# hundreds of thousands, seconds of CPU on a busy machine between the last line printed (Ctrl-C's resume hint
-# too) and the exit. Nothing left then needs collecting (the command closed what it opened): frozen, they are
-# out of its way. Registered before the research stack's exit handlers, this runs after them.
-atexit.register(gc.freeze)
 
 
 def main(argv: list[str] | None = None) -> None:
