@@ -95,12 +95,8 @@ async def test_cancelling_a_parse_kills_its_worker_at_once() -> None:
     before = _workers_of(os.getpid())
     limits = ParseLimits(timeout=60, max_pdf_pages=499)  # a pool of its own
     task = asyncio.ensure_future(parse_async(heavy_pdf(1, 100_000), "pdf", "heavy.pdf", limits))
-    for _ in range(200):
-        await asyncio.sleep(0.05)
-        if _workers_of(os.getpid()) - before:
-            break
-    (worker,) = _workers_of(os.getpid()) - before
-    await asyncio.sleep(0.3)  # parsing
+    worker = await asyncio.to_thread(_new_worker, before)
+    await asyncio.sleep(0.3)  # starting or parsing
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
