@@ -2,9 +2,11 @@
 
 A worker serves one document at a time and is reused; one that overruns its time, runs out of memory,
 crashes, or whose caller is cancelled (Ctrl-C, a straggling read) is killed on the spot and replaced by
-the next parse. Text, Markdown and CSV are parsed in linear time in this process. At most a few
-workers run at once; they end with this process (their pipe closes, and they watch for it) and idle
-ones are stopped at exit.
+the next parse, whether it is parsing, still starting, or not yet reached (a parse waiting for a free
+worker stops waiting). A document's time limit runs from when a worker takes it: a worker slow to start
+on a busy machine is not the document's fault. Text, Markdown and CSV are parsed in linear time in this
+process. At most a few workers run at once; they end with this process (their pipe closes, and they watch
+for it) and idle ones are stopped at exit.
 
 Workers start from this package's own folder (never the current one: ``-P``) with a minimal environment
 (no keys), and their replies are checked like any untrusted input: size, JSON, types.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
+import math
 import os
 import selectors
 import subprocess
@@ -34,6 +37,7 @@ from tools.parse_worker import READY, REPLY, REQUEST
 
 MAX_WORKERS = max(2, min(8, os.cpu_count() or 2))
 START_S = 20.0  # a worker that has not started after this long is not coming
+POLL_S = 0.2  # how often a wait looks at its deadline and at a cancel
 _CHUNK = 1 << 20
 _ROOT = Path(__file__).resolve().parent.parent  # the folder that holds this package
 
@@ -54,6 +58,7 @@ class _Worker:
     """One parser process and its pipes (used by one thread at a time; ``kill`` may come from any)."""
 
     def __init__(self, limits: ParseLimits) -> None:
+        """Start the process; ``wait_ready`` waits for it to load its parsers (a cancel may kill it meanwhile)."""
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-P", "-s", "-m", "tools.parse_worker", json.dumps(asdict(limits))],
@@ -62,13 +67,20 @@ class _Worker:
         except OSError as exc:
             raise ParserUnavailable(f"the parser process could not start ({exc})") from exc
         self.reply_cap = 8 * limits.max_chars + (1 << 20)
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Return once the process has loaded its parsers (seconds on a busy machine); ParserUnavailable if not."""
+        if self.ready:
+            return
         try:
             ready = self._read(len(READY), time.monotonic() + START_S)
-        except (TimeoutError, DocumentError):
+        except (TimeoutError, DocumentError):  # killed meanwhile (a cancel), crashed, or never coming
             ready = b""
         if ready != READY:
             self.close()
             raise ParserUnavailable("the parser process could not start")
+        self.ready = True
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -117,7 +129,7 @@ class _Worker:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError
-                if not selector.select(min(left, 0.2)):
+                if not selector.select(min(left, POLL_S)):
                     continue
                 try:
                     chunk = os.read(fd, min(size - len(data), _CHUNK))
@@ -161,25 +173,21 @@ class ParserPool:
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
 
-    def parse(self, data: bytes, kind: str, name: str, charset: str | None, deadline: float,
+    def parse(self, data: bytes, kind: str, name: str, charset: str | None, deadline: float = math.inf,
               job: Job | None = None) -> ParsedDocument:
-        """Parse in a worker before ``deadline`` (monotonic); DocumentError (TimeLimit: out of time) if not."""
+        """Parse in a worker within the document's limit and before ``deadline`` (monotonic: the caller's time).
+
+        DocumentError if it cannot be (TimeLimit: out of time; "cancelled" once ``job`` is).
+        """
         job = job or Job()
-        budget = deadline - time.monotonic()
-        permanent = budget >= self.limits.timeout - 0.5  # the document had its whole limit
-        if not self._slots.acquire(timeout=max(0.0, budget)):
+        if not self._acquire(job, deadline):
             raise TimeLimit("no parser was free in time", permanent=False)
         try:
-            if job.cancelled.is_set():
-                raise DocumentError("cancelled")
-            reply = self._run(self._worker(), job, {"kind": kind, "name": name, "charset": charset,
-                                                    "seconds": deadline - time.monotonic()}, data, deadline, permanent)
+            reply = self._run(self._worker(), job, {"kind": kind, "name": name, "charset": charset}, data, deadline)
         finally:
             self._slots.release()
         if "error" in reply:
             raise DocumentError(str(reply["error"]))
-        if reply.get("late") and not permanent:  # cut short by the caller's time, not the document's limit
-            raise TimeLimit("not parsed in the time the run had left", permanent=False)
         title, text, kind_, warnings = (reply.get(k) for k in ("title", "text", "kind", "warnings"))
         if not (isinstance(title, str) and isinstance(text, str) and isinstance(kind_, str)
                 and isinstance(warnings, list)):
@@ -187,7 +195,17 @@ class ParserPool:
         return ParsedDocument(printable(title)[:300], text, kind_,
                               tuple(printable(str(w))[:300] for w in warnings[:10]))
 
+    def _acquire(self, job: Job, deadline: float) -> bool:
+        """Take a worker slot before ``deadline`` (False if none came free); DocumentError once ``job`` is cancelled."""
+        while not self._slots.acquire(timeout=max(0.0, min(POLL_S, deadline - time.monotonic()))):
+            if job.cancelled.is_set():
+                raise DocumentError("cancelled")
+            if time.monotonic() >= deadline:
+                return False
+        return True
+
     def _worker(self) -> _Worker:
+        """An idle worker, or a new one (still starting: ``wait_ready``)."""
         with self._lock:
             while self._idle:
                 worker = self._idle.pop()
@@ -196,13 +214,20 @@ class ParserPool:
                 worker.close()
         return _Worker(self.limits)
 
-    def _run(self, worker: _Worker, job: Job, header: dict[str, Any], data: bytes, deadline: float,
-             permanent: bool) -> dict[str, Any]:
-        job.attach(worker)  # from here a cancel kills it; before, the check below sees it
+    def _run(self, worker: _Worker, job: Job, header: dict[str, Any], data: bytes, deadline: float) -> dict[str, Any]:
+        """The worker's reply to one document; the worker goes back to the pool unless it must end."""
+        job.attach(worker)  # from here a cancel kills it, starting or parsing; before, the check below sees it
+        permanent = False
         try:
             if job.cancelled.is_set():
                 raise DocumentError("cancelled")
-            reply = worker.parse(header, data, deadline)
+            worker.wait_ready()
+            now = time.monotonic()
+            until = min(deadline, now + self.limits.timeout)  # the document's limit runs from here
+            permanent = until - now >= self.limits.timeout - 0.5  # it has its whole limit
+            if until <= now:  # the caller's time ran out while the worker started
+                raise TimeoutError
+            reply = worker.parse({**header, "seconds": until - now}, data, until)
         except BaseException as exc:  # out of time, cancelled, interrupted, crashed: the worker goes
             job.attach(None)
             worker.close()
@@ -218,6 +243,8 @@ class ParserPool:
         else:
             with self._lock:
                 self._idle.append(worker)
+        if reply.get("late") and not permanent:  # cut short by the caller's time, not the document's limit
+            raise TimeLimit("not parsed in the time the run had left", permanent=False)
         return reply
 
     def close(self) -> None:
@@ -251,9 +278,9 @@ def close_pools() -> None:
         pool.close()
 
 
-def _deadline(limits: ParseLimits, seconds: float | None) -> float:
-    """When a parse asked for now must end: the document's limit, or the caller's time if shorter."""
-    return time.monotonic() + min(seconds if seconds is not None else limits.timeout, limits.timeout)
+def _deadline(seconds: float | None) -> float:
+    """When the caller's time for a parse asked for now ends (none: only the document's own limit holds)."""
+    return math.inf if seconds is None else time.monotonic() + seconds
 
 
 def parse_limited(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
@@ -261,7 +288,7 @@ def parse_limited(data: bytes, kind: str, name: str, limits: ParseLimits, charse
     """Parse within the limits: PDF, DOCX and HTML in a worker process, the rest here (linear time)."""
     if kind not in ISOLATED:
         return parse_bytes(data, kind, name, limits, charset)
-    return pool_for(limits).parse(data, kind, name, charset, _deadline(limits, seconds))
+    return pool_for(limits).parse(data, kind, name, charset, _deadline(seconds))
 
 
 async def parse_async(data: bytes, kind: str, name: str, limits: ParseLimits, charset: str | None = None,
@@ -269,7 +296,7 @@ async def parse_async(data: bytes, kind: str, name: str, limits: ParseLimits, ch
     """``parse_limited`` without blocking the event loop; cancelling it stops the worker at once."""
     if kind not in ISOLATED:
         return await asyncio.to_thread(parse_bytes, data, kind, name, limits, charset)
-    deadline = _deadline(limits, seconds)
+    deadline = _deadline(seconds)
     waiting = _WAITING.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_WORKERS))
     async with waiting:
         job = Job()

@@ -127,8 +127,9 @@ class WebReader(_CachedWebReader):
 
     async def _load(self, url: str, until: float | None) -> tuple[str, str]:
         fetched = await self.fetcher.fetch(url)
-        seconds = self.limits.timeout if until is None else min(self.limits.timeout, until - time.time())
-        if seconds <= 0:
+        # the run's time left; the document's own limit the parser pool counts from when a worker takes it
+        seconds = None if until is None else until - time.time()
+        if seconds is not None and seconds <= 0:
             raise ReadError(f"{url}: no time left to parse it", transient=True)
         try:  # in a worker process that is killed when the time is up or the read is cancelled
             doc = await parse_async(fetched.data, fetched.kind, url_name(fetched.final_url), self.limits,

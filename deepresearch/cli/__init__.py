@@ -39,9 +39,8 @@ def _error(text: str) -> None:
 
 
 def _run(argv: list[str] | None) -> int:
-    command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="deepresearch", standalone_mode=False)
+        code = typer.main.get_command(app).main(args=argv, prog_name="deepresearch", standalone_mode=False)
     except click_errors.NoArgsIsHelpError:
         code = 0
     except click_errors.UsageError as exc:
