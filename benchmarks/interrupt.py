@@ -30,32 +30,13 @@ from pathlib import Path
 
 from tests.conftest import QUESTION
 from tests.fakes.web_server import WebServer
+from tests.processes import running, workers_of
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = "/velmora-library-architect.pdf"
 HANG_S = 120.0
 MOMENTS = ("loading", "workers start", "heavy page", "heavy page")
 
-
-def workers_of(parent: int) -> set[int]:
-    """The parser processes whose parent is ``parent`` (Linux)."""
-    found = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"tools.parse_worker" in cmdline:
-            found.add(int(pid))
-    return found
-
-
-def running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def one(checkout: Path, env: dict[str, str], web: WebServer, moment: str, delay: float) -> tuple[float, str] | None:

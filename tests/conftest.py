@@ -10,7 +10,7 @@ import pytest
 
 from core.settings import load_settings
 from state.context import Context
-from tests.cli_helpers import InProcess
+from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.model_server import ModelServer
 from tests.fakes.pdf import make_pdf
 from tests.fakes.toy_model import Hop, Scenario, ToyModel
@@ -65,6 +65,24 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def corpus_dir(tmp_path: Path) -> Path:
     return write_corpus(tmp_path / "corpus")
+
+
+@pytest.fixture
+def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
+    """The CLI's environment: the toy model's endpoint and a home whose corpus holds the test documents."""
+    env = cli_env(home, model_server.base_url)
+    done = run_cli(env, "ingest", str(corpus_dir))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("added 8, updated 0, unchanged 0, failed 0")
+    return env
+
+
+@pytest.fixture
+def stocked_env(env: dict[str, str], run_cli: InProcess) -> dict[str, str]:
+    """``env`` after one finished run, thread "kept": a home with every database (corpus, checkpoints, pages)."""
+    done = run_cli(env, "run", QUESTION, "--thread", "kept", "--set", "pages_per_round=2", "-q")
+    assert done.returncode == 0, done.stderr
+    return env
 
 
 @pytest.fixture

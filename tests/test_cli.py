@@ -13,16 +13,6 @@ from checkpoints.threads import thread_id_for
 from deepresearch import __version__
 from tests.cli_helpers import InProcess, cli, cli_env
 from tests.conftest import QUESTION
-from tests.fakes.model_server import ModelServer
-
-
-@pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    env = cli_env(home, model_server.base_url)
-    done = run_cli(env, "ingest", str(corpus_dir))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("added 8, updated 0, unchanged 0, failed 0")
-    return env
 
 
 def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path, run_cli: InProcess) -> None:

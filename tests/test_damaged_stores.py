@@ -36,13 +36,8 @@ FULL_DISK = ("import resource, signal, sys\nsignal.signal(signal.SIGXFSZ, signal
 
 
 @pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    """A home with every database: the corpus ingested and one finished run, thread "kept"."""
-    env = cli_env(home, model_server.base_url)
-    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
-    done = run_cli(env, "run", QUESTION, "--thread", "kept", "--set", "pages_per_round=2", "-q")
-    assert done.returncode == 0, done.stderr
-    return env
+def env(stocked_env: dict[str, str]) -> dict[str, str]:
+    return stocked_env
 
 
 def last_line(stderr: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_helpers import InProcess, cli_env
+from tests.cli_helpers import InProcess
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 
@@ -19,12 +19,6 @@ def dataset(tmp_path: Path) -> Path:
                     + json.dumps({"problem": QUESTION + " Give the year.", "Answer": "1899"}) + "\n")
     return path
 
-
-@pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    env = cli_env(home, model_server.base_url)
-    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
-    return env
 
 
 def test_eval_scores_stores_and_resumes(env: dict[str, str], dataset: Path, tmp_path: Path,

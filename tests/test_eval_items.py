@@ -5,18 +5,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-
-from tests.cli_helpers import InProcess, cli_env
+from tests.cli_helpers import InProcess
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
-
-
-@pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    env = cli_env(home, model_server.base_url)
-    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
-    return env
 
 
 def rows(out: Path) -> list[dict[str, object]]:

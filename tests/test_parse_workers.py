@@ -26,44 +26,25 @@ from tests.fakes.hostile import heavy_pdf
 from tests.fakes.model_server import ModelServer
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import Route, WebServer
+from tests.processes import running, workers_of
 from tools.parse_pool import Job, ParserPool, parse_async, parse_limited
 
 HANG_S = 60.0  # what only a hang takes, on the busiest machine the suite runs on
 
 
-def _workers_of(parent: int) -> set[int]:
-    """The parser processes whose parent is ``parent`` (Linux)."""
-    found = set()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"tools.parse_worker" in cmdline:
-            found.add(int(pid))
-    return found
-
-
-def _running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
 
 def _gone(pids: set[int], within: float = HANG_S) -> None:
     """Wait until none of ``pids`` runs; fail if one still does after ``within`` seconds (a hang)."""
     deadline = time.monotonic() + within
-    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_running(pid) for pid in pids), "a parser process outlived what it was for"
+    assert not any(running(pid) for pid in pids), "a parser process outlived what it was for"
 
 
 def _new_worker(before: set[int]) -> int:
     """The parser process this process starts next, caught as soon as it exists (it is still loading)."""
     deadline = time.monotonic() + HANG_S
-    while not (started := _workers_of(os.getpid()) - before):
+    while not (started := workers_of(os.getpid()) - before):
         assert time.monotonic() < deadline, "no parser process started"
         time.sleep(0.002)
     (worker,) = started
@@ -93,7 +74,7 @@ class _Parse(threading.Thread):
 async def test_cancelling_a_parse_kills_its_worker_at_once() -> None:
     import asyncio
 
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     limits = ParseLimits(timeout=60, max_pdf_pages=499)  # a pool of its own
     task = asyncio.ensure_future(parse_async(heavy_pdf(1, 100_000), "pdf", "heavy.pdf", limits))
     worker = await asyncio.to_thread(_new_worker, before)
@@ -116,7 +97,7 @@ def test_cancelling_a_parse_kills_its_worker_while_it_starts() -> None:
     """Ctrl-C while the parse's worker still loads its parsers (seconds, on a busy machine): killed, not awaited."""
     pool = ParserPool(ParseLimits(timeout=60, max_pdf_pages=495), size=1)
     job = Job()
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     parse = _Parse(lambda: pool.parse(make_pdf([["x"]]), "pdf", "x.pdf", None, time.monotonic() + HANG_S, job))
     parse.start()
     worker = _new_worker(before)
@@ -130,7 +111,7 @@ def test_cancelling_a_parse_kills_its_worker_while_it_starts() -> None:
 def test_a_parse_waiting_for_a_free_worker_can_be_cancelled() -> None:
     pool = ParserPool(ParseLimits(timeout=120, max_pdf_pages=494), size=1)
     busy, waiting = Job(), Job()
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     first = _Parse(lambda: pool.parse(make_pdf([["x"]]), "pdf", "x.pdf", None, time.monotonic() + HANG_S, busy))
     first.start()
     worker = _new_worker(before)  # the one worker there may be is the first parse's
@@ -149,7 +130,7 @@ def test_a_parse_waiting_for_a_free_worker_can_be_cancelled() -> None:
 def test_a_documents_time_limit_runs_from_when_a_worker_takes_it() -> None:
     """A worker slow to start (a busy machine) does not spend the document's own limit, nor get it refused."""
     limits = ParseLimits(timeout=2, max_pdf_pages=493)  # a pool of its own: its first parse starts a worker
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     parse = _Parse(lambda: parse_limited(make_pdf([["on time"]]), "pdf", "a.pdf", limits).text.strip())
     parse.start()
     worker = _new_worker(before)
@@ -173,7 +154,7 @@ async def test_a_worker_slow_to_start_costs_a_web_page_nothing(web: WebServer, t
     settings = WebSettings(allow_private_network="127.0.0.1")
     reader = WebReader(Fetcher(make_clients(settings).pages, settings), PageStore(tmp_path / "pages.db"), 3600,
                        ParseLimits(timeout=2, max_pdf_pages=492))  # a pool of its own: its first parse starts a worker
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     read = asyncio.ensure_future(reader.read(web.url("/wiki/Glass_Harbor"), "premiere", 5000, time.time() + 3600))
     worker = await asyncio.to_thread(_new_worker, before)
     os.kill(worker, signal.SIGSTOP)
@@ -228,19 +209,19 @@ def test_ctrl_c_during_a_long_parse_stops_the_run_and_its_workers(model_server: 
     workers: set[int] = set()
     while web.hits(HEAVY) == 0 or not workers:
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        workers |= _workers_of(process.pid)
+        workers |= workers_of(process.pid)
         time.sleep(0.05)
     time.sleep(0.5)  # the heavy page is on its way to a worker, or in one
     process.send_signal(signal.SIGINT)
     deadline = time.monotonic() + HANG_S
     while process.poll() is None and time.monotonic() < deadline:  # (its output is a few lines: no pipe fills)
-        workers |= _workers_of(process.pid)  # a worker starting as the signal came is one of them
+        workers |= workers_of(process.pid)  # a worker starting as the signal came is one of them
         time.sleep(0.01)
     assert process.poll() is not None, "the run did not stop on Ctrl-C"
     stderr = process.communicate()[1]
     assert process.returncode == 130 and "deepresearch resume interrupted" in stderr, stderr
     assert "Traceback" not in stderr
-    assert not any(_running(pid) for pid in workers), "no parser process outlives the run"
+    assert not any(running(pid) for pid in workers), "no parser process outlives the run"
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -256,7 +237,7 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
               "parse_limited(Path(sys.argv[1]).read_bytes(), 'pdf', 'heavy.pdf', ParseLimits(timeout=120))")
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "heavy.pdf")], cwd=ROOT)
     deadline = time.monotonic() + HANG_S
-    while not (workers := _workers_of(parent.pid)):
+    while not (workers := workers_of(parent.pid)):
         assert time.monotonic() < deadline and parent.poll() is None
         time.sleep(0.05)
     time.sleep(0.5)
@@ -277,8 +258,8 @@ def test_the_worker_never_imports_from_the_current_folder(tmp_path: Path, monkey
 def test_workers_get_no_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEEPRESEARCH_API_KEY", "sk-secret-key")
     monkeypatch.setenv("SERPER_API_KEY", "serper-secret")
-    before = _workers_of(os.getpid())
+    before = workers_of(os.getpid())
     parse_limited(b"<html><p>x</p></html>", "html", "a.html", ParseLimits(max_pdf_pages=497))
-    (worker,) = _workers_of(os.getpid()) - before
+    (worker,) = workers_of(os.getpid()) - before
     environ = Path(f"/proc/{worker}/environ").read_bytes()
     assert b"secret" not in environ and b"DEEPRESEARCH" not in environ

@@ -19,10 +19,9 @@ from pathlib import Path
 import pytest
 
 from checkpoints.threads import thread_id_for
-from tests.cli_helpers import ROOT, Done, InProcess, cli_env
+from tests.cli_helpers import ROOT, Done
 from tests.conftest import QUESTION
-from tests.fakes.model_server import ModelServer
-from tests.test_stores import EDIT, settle
+from tests.test_stores import EDIT, read_back, settle
 
 # runs in the mount namespace: a tmpfs at argv[2] holding a copy of the home argv[1], remounted read-only
 # (the mount's own read-only flag, which a user namespace may set too: writes fail with EROFS), then each
@@ -77,13 +76,8 @@ def on_a_read_only_mount(env: dict[str, str], home: Path, mount: Path, *commands
 
 
 @pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    """A home with every database: the corpus ingested and one finished run, thread "kept"."""
-    env = cli_env(home, model_server.base_url)
-    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
-    done = run_cli(env, "run", QUESTION, "--thread", "kept", "--set", "pages_per_round=2", "-q")
-    assert done.returncode == 0, done.stderr
-    return env
+def env(stocked_env: dict[str, str]) -> dict[str, str]:
+    return stocked_env
 
 
 @pytest.mark.parametrize("state", ["closed", "writer-killed", "wal-without-shm"])
@@ -112,14 +106,7 @@ def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path
         env, home, tmp_path / "mount", ["threads"], ["threads", "--json"], ["show", "kept", "--json"],
         ["corpus", "list"], ["doctor"], ["parse", str(corpus_dir / "glass_harbor.md")],
         ["run", QUESTION, "--thread", "again", "-q"])
-    assert show.returncode == 0, show.stderr
-    result = json.loads(show.stdout)
-    assert result["report"] == "edited" and result["status"] == "done"
-    assert listing.returncode == 0, listing.stderr
-    assert [line.split()[:3] for line in listing.stdout.splitlines()[1:]] == [
-        [thread_id, "done", str(result["rounds"])]]
-    assert as_json.returncode == 0, as_json.stderr
-    assert [(r["thread_id"], r["status"]) for r in json.loads(as_json.stdout)] == [(thread_id, "done")]
+    read_back(thread_id, listing, as_json, show)
     assert documents.returncode == 0, documents.stderr
     assert len(documents.stdout.splitlines()) == 9 and "glass_harbor.md — Glass Harbor" in documents.stdout
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr

@@ -21,7 +21,6 @@ import pytest
 
 from checkpoints.threads import thread_id_for
 from tests.cli_helpers import ROOT, Done, InProcess, cli_env
-from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 
 PR_CAPBSET_DROP = 24
@@ -30,14 +29,22 @@ LIBC = ctypes.CDLL(None, use_errno=True)  # loaded here: the forked child only c
 
 
 @pytest.fixture
-def env(home: Path, model_server: ModelServer, corpus_dir: Path, run_cli: InProcess) -> dict[str, str]:
-    """A home with the corpus ingested and one finished run (checkpoints, pages, corpus: every database)."""
-    env = cli_env(home, model_server.base_url)
-    assert run_cli(env, "ingest", str(corpus_dir)).returncode == 0
-    done = run_cli(env, "run", QUESTION, "--thread", "kept", "--set", "pages_per_round=2", "-q")
-    assert done.returncode == 0, done.stderr
-    return env
+def env(stocked_env: dict[str, str]) -> dict[str, str]:
+    return stocked_env
 
+
+
+def read_back(thread_id: str, listing: Done, as_json: Done, show: Done) -> None:
+    """`threads`, `threads --json` and `show --json` of a home whose one thread, done, was edited to "edited"."""
+    assert show.returncode == 0, show.stderr
+    result = json.loads(show.stdout)
+    assert result["report"] == "edited" and result["status"] == "done"
+    assert listing.returncode == 0, listing.stderr
+    assert [line.split()[:3] for line in listing.stdout.splitlines()[1:]] == [
+        [thread_id, "done", str(result["rounds"])]]
+    assert as_json.returncode == 0, as_json.stderr
+    assert [(r["thread_id"], r["status"], r["rounds"]) for r in json.loads(as_json.stdout)] == [
+        (thread_id, "done", result["rounds"])]
 
 def settle(db: Path) -> None:
     """Fold the WAL into the database file; closing the last connection removes the -wal and -shm files."""
@@ -173,15 +180,7 @@ def test_a_read_only_home_can_be_read(env: dict[str, str], home: Path, killed: b
             pytest.skip("this process cannot give up the power to write a read-only folder")
         listing, as_json, show, doctor = confined(env, *(["-m", "deepresearch", *args] for args in (
             ["threads"], ["threads", "--json"], ["show", thread_id[:8], "--json"], ["doctor"])))
-        assert show.returncode == 0, show.stderr
-        result = json.loads(show.stdout)
-        assert result["report"] == "edited" and result["status"] == "done"
-        assert listing.returncode == 0, listing.stderr
-        assert [line.split()[:3] for line in listing.stdout.splitlines()[1:]] == [
-            [thread_id, "done", str(result["rounds"])]]
-        assert as_json.returncode == 0, as_json.stderr
-        assert [(r["thread_id"], r["status"], r["rounds"]) for r in json.loads(as_json.stdout)] == [
-            (thread_id, "done", result["rounds"])]
+        read_back(thread_id, listing, as_json, show)
         assert doctor.returncode == 0, doctor.stdout + doctor.stderr
         assert "integrity   corpus.db ok; pages.db ok; checkpoints.db ok" in doctor.stdout
         assert "checkpoints 1 threads" in doctor.stdout and "journal wal" in doctor.stdout
