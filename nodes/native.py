@@ -113,7 +113,7 @@ def render(task: Task, *, date: str, question: str, report: str, backend: str, k
     last = LAST.format(call=json.dumps(last_call, ensure_ascii=False), response=last_response) if last_call else ""
     if dead_ends and dead_ends != "(none)":
         last += DEAD_ENDS.format(dead_ends=dead_ends)
-    instructions = PLAN if task == "plan" else ROUND.format(words=words)
+    instructions = (PLAN if task == "plan" else ROUND).format(words=words)  # both: their braces are escaped
     return PROMPT.format(date=date, question=question, tools=tool, report=report or "(empty)", last=last,
                          task=instructions)
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.errors import ParseError
-from nodes.native import NativeReply, parse_native
+from nodes.native import NativeReply, parse_native, render
 from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION, glass_harbor
 from tests.fakes.model_server import ModelServer
@@ -140,6 +140,14 @@ def test_native_replies_are_read_tolerantly(reply: str, expected: NativeReply) -
 def test_unusable_native_replies_say_why(reply: str, task: Any, problem: str) -> None:
     with pytest.raises(ParseError, match=re.escape(problem)):
         parse_native(reply, task)
+
+
+@pytest.mark.parametrize("task", ["plan", "round"])
+def test_the_native_prompt_shows_the_call_the_model_should_write(task: Any) -> None:
+    """The example call is JSON as the model must write it: no template braces doubled (a model copies them)."""
+    prompt = render(task, date="2026-12-07", question="Q?", report="", backend="local", k=3)
+    assert '{"name": "search", "arguments": {"query": ["..."], "goal": "..."}}' in prompt
+    assert "{{" not in prompt
 
 
 class Sloppy(ToyModel):
