@@ -120,3 +120,12 @@ def test_a_killed_eval_redoes_no_finished_rollout(env: dict[str, str], dataset: 
     assert "| **Avg@k** | **50.0%** |" in done.stdout
     # rollouts 1 and 2 were not run again; rollout 3 was not planned again (it resumed); rollout 4 was new
     assert len(first_plans()) == 4
+
+
+@pytest.mark.parametrize(("cited", "invented", "shown"), [(0, 0, "none cited"), (3, 1, "75.0%"), (2, 0, "100.0%")])
+def test_the_citation_share_is_never_full_marks_for_no_citation(cited: int, invented: int, shown: str) -> None:
+    from deepresearch.evaluation.metrics import markdown, summarize
+    from deepresearch.evaluation.store import Result
+
+    results = [Result("line:1", 1, "Q?", "1921", "1921", True, {}, 2, 5, 900, 1.0, cited, invented, "t")]
+    assert f"| citations that are retrieved sources | {shown} |" in markdown(summarize(results), "t")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from core.errors import UserInputError
-from deepresearch.evaluation.metrics import summarize
+from deepresearch.evaluation.metrics import share_of_cited, summarize
 from deepresearch.evaluation.store import Result, ResultStore
 
 ROWS = (("Avg@k", "avg_at_k", "{:.1%}"), ("Pass@k", "pass_at_k", "{:.1%}"), ("best Pass@1", "best_pass_at_1", "{:.1%}"),
         ("ungraded", "ungraded", "{:.0f}"), ("failed", "failed", "{:.0f}"), ("rounds (mean)", "mean_rounds", "{:.1f}"),
         ("model calls (mean)", "mean_calls", "{:.1f}"), ("tokens (mean)", "mean_tokens", "{:,.0f}"),
         ("wall s p50", "wall_p50", "{:.1f}"), ("wall s p95", "wall_p95", "{:.1f}"),
-        ("citations that are retrieved sources", "citation_validity", "{:.1%}"))
+        ("citations that are retrieved sources", "citation_validity", share_of_cited))
+
+
+def _shown(fmt: str | Callable[[float], str], value: float) -> str:
+    return fmt(value) if callable(fmt) else fmt.format(value)
 
 
 def _results(folder: Path) -> list[Result]:
@@ -38,7 +43,7 @@ def side_by_side(a: Path, b: Path, out: Path) -> tuple[str, Path]:
     sa, sb = summarize(ra), summarize(rb)
     lines = [f"| metric | {a.name} | {b.name} |", "|---|---:|---:|",
              f"| items × rollouts | {sa['items']:.0f} × {sa['k']:.0f} | {sb['items']:.0f} × {sb['k']:.0f} |"]
-    lines += [f"| {label} | {fmt.format(sa[key])} | {fmt.format(sb[key])} |" for label, key, fmt in ROWS]
+    lines += [f"| {label} | {_shown(fmt, sa[key])} | {_shown(fmt, sb[key])} |" for label, key, fmt in ROWS]
     right_a, right_b = _right(ra), _right(rb)
     shared = right_a.keys() & right_b.keys()
     only_a = sum(right_a[i] and not right_b[i] for i in shared)

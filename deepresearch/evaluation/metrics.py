@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 
@@ -39,9 +40,15 @@ def summarize(results: list[Result]) -> dict[str, float]:
         "mean_tokens": statistics.fmean(r.tokens for r in finished) if finished else 0.0,
         "wall_p50": _quantile([r.wall for r in finished], 0.5),
         "wall_p95": _quantile([r.wall for r in finished], 0.95),
-        "citation_validity": cited / (cited + invented) if cited + invented else 1.0,
+        # no citation at all is no evidence that citations hold: NaN, shown as "none cited", never 100%
+        "citation_validity": cited / (cited + invented) if cited + invented else math.nan,
         "invented_removed": invented,
     }
+
+
+def share_of_cited(value: float) -> str:
+    """A share of citations as a percentage, or "none cited" when there was no citation to judge."""
+    return "none cited" if math.isnan(value) else f"{value:.1%}"
 
 
 def markdown(summary: dict[str, float], title: str, skipped: int = 0) -> str:
@@ -53,6 +60,6 @@ def markdown(summary: dict[str, float], title: str, skipped: int = 0) -> str:
             ("rounds (mean)", f"{summary['mean_rounds']:.1f}"), ("model calls (mean)", f"{summary['mean_calls']:.1f}"),
             ("tokens (mean)", f"{summary['mean_tokens']:,.0f}"),
             ("wall s p50 / p95", f"{summary['wall_p50']:.1f} / {summary['wall_p95']:.1f}"),
-            ("citations that are retrieved sources", f"{summary['citation_validity']:.1%}"),
+            ("citations that are retrieved sources", share_of_cited(summary["citation_validity"])),
             ("invented citations removed", f"{summary['invented_removed']:.0f}")]
     return f"# {title}\n\n| metric | value |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows) + "\n"
