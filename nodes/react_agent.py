@@ -70,6 +70,8 @@ EVIDENCE = ("The research stopped before the model gave a final answer ({why}). 
 NO_EVIDENCE = ("The research stopped before the model gave a final answer ({why}), and none of the pages visited "
                "held evidence for the question.")
 CONTEXT_SHARE = 0.85  # past this share of the served context, the model is told to answer
+CHARS_PER_TOKEN = 3  # what a tool response is counted at before the server says (low: tokens are not underrated)
+FORCED_TOKENS = 100  # the forced-answer instruction and the reply's opening, in tokens
 MAX_UNUSABLE = 3  # replies in a row without a usable call or answer before the model is told to answer
 
 
@@ -94,7 +96,7 @@ def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
         return f"{ctx.react_max_calls} model calls"
     if int(state.get("tokens", 0)) >= ctx.max_tokens * CONTEXT_SHARE:
         return "the token budget"
-    if int(state.get("prompt_tokens", 0)) >= context_limit * CONTEXT_SHARE:
+    if next_prompt(state) >= context_limit * CONTEXT_SHARE:
         return "the model's context length"
     if time.time() >= ctx.started_at + ctx.deadline_seconds * CONTEXT_SHARE:
         return "the time allowed"
@@ -117,7 +119,7 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
         new.append(Turn(speaker="user", text=(STRICT if asked else FORCED).format(why=forced)))
-        messages.append(HumanMessage(new[-1]["text"]))
+        messages = fit_to_context([*messages, HumanMessage(new[-1]["text"])], state, limit)
     tools = schemas if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=tools, deadline=ctx.deadline_at),
                             attempts=2)
@@ -147,6 +149,33 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
          detail=shown_arguments(shown or stored), call_tokens=outcome.usage.tokens)
     unusable = int(state.get("unusable", 0)) + 1 if "error" in stored else 0
     return {**update, "turns": new, "call": stored, "unusable": unusable}
+
+
+def next_prompt(state: ReactState) -> int:
+    """Tokens of the next prompt: the last call's prompt and reply, and what the tools answered since.
+
+    The tools' answer is counted at 3 characters a token, erring high: one page can be a large share of a
+    small server's context (llama.cpp's default is 4,096 tokens a slot).
+    """
+    turns = state.get("turns", [])
+    since = turns[-1]["text"] if turns and turns[-1]["speaker"] == "user" and state.get("prompt_tokens") else ""
+    return int(state.get("prompt_tokens", 0)) + len(since) // CHARS_PER_TOKEN
+
+
+def fit_to_context(messages: list[BaseMessage], state: ReactState, context_limit: int) -> list[BaseMessage]:
+    """The forced-answer prompt, with the last tool response cut so that the prompt fits the served context.
+
+    The response has run, and the model has to answer from it; sent whole, a response over the context is
+    refused by the server (a failed call, no answer).
+    """
+    over = next_prompt(state) + FORCED_TOKENS - int(context_limit * CONTEXT_SHARE)
+    turns = state.get("turns", [])
+    if over <= 0 or not turns or turns[-1]["speaker"] != "user" or len(messages) < 2:
+        return messages
+    text = turns[-1]["text"]
+    keep = max(0, len(text) - over * CHARS_PER_TOKEN)
+    cut = HumanMessage(f"{text[:keep]}\n[the rest of this response is cut: the model's context is full]")
+    return [*messages[:-2], cut, messages[-1]]
 
 
 def _room_for_one_more(state: ReactState, ctx: Context, context_limit: int, step: int, tokens: int) -> bool:

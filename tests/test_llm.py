@@ -27,6 +27,14 @@ def brain(messages: list[dict]) -> tuple[str, object]:
     return "judge", {"answered": True, "answer": user.split("answer is ")[-1].split("\n")[0]}
 
 
+async def test_a_llama_cpp_server_says_its_context_and_refuses_a_prompt_over_it() -> None:
+    """llama.cpp lists the served context as meta.n_ctx; a prompt over it is "prompt too long", not a failure."""
+    with ModelServer(brain, max_model_len=50, flavour="llamacpp") as llama:
+        assert [m.max_model_len for m in await list_models(llama.base_url, "EMPTY")] == [50]
+        with pytest.raises(ModelCallError, match="prompt too long for the context the server allows"):
+            await complete_text(endpoint(llama), msgs("x" * 400))
+
+
 @pytest.fixture
 def server() -> Iterator[ModelServer]:
     with ModelServer(brain) as srv:

@@ -20,6 +20,8 @@ from tests.test_iterresearch import Recorder, corpus, kinds  # noqa: F401 - the 
 from tests.test_resume import killed
 from tools.corpus import Corpus
 
+CONTEXT = 1500  # tokens: the run's later prompts would pass it
+
 
 async def react(thread: str = "r1", **options: Any) -> tuple[runner.RunResult, Recorder]:
     recorder = Recorder()
@@ -191,3 +193,16 @@ async def test_replies_without_a_call_end_in_a_forced_answer(home: Path, corpus:
     result, calls = await react_with(Mute(glass_harbor()), monkeypatch)
     assert len(calls) == 4 and result.status == "done" and result.answer == "not sure"
     assert "3 replies in a row without a usable tool call" in calls[-1].user
+
+
+async def test_a_llama_cpp_servers_context_is_read_and_answered_within(home: Path, corpus: Path,  # noqa: F811
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """llama.cpp lists its context as meta.n_ctx, and refuses a prompt over it: the agent answers in time."""
+    with ModelServer(ToyModel(glass_harbor()), max_model_len=CONTEXT, flavour="llamacpp") as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, _ = await react()
+        calls = agent_calls(server)
+    assert result.status == "done" and not result.failures
+    assert "(the model's context length)" in calls[-1].user
+    assert "[the rest of this response is cut: the model's context is full]" in calls[-1].user
+    assert all(call.prompt_chars // 4 <= CONTEXT for call in server.calls())

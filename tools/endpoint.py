@@ -23,7 +23,7 @@ KEY_SOURCE = ("(DEEPRESEARCH_API_KEY, sent only to DEEPRESEARCH_BASE_URL's origi
 
 @dataclass(frozen=True)
 class ServedModel:
-    """A model the endpoint lists; vLLM also reports its served context length."""
+    """A model the endpoint lists, and the context it is served with when the server says (vLLM, llama.cpp)."""
 
     id: str
     max_model_len: int | None
@@ -56,8 +56,19 @@ async def list_models(base_url: str, api_key: str, timeout: float = 5.0) -> list
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list):
         raise EndpointError(f"{base_url}/models did not return a model list; is this an OpenAI-compatible base URL?")
-    return [ServedModel(str(m.get("id", "")), m["max_model_len"] if isinstance(m.get("max_model_len"), int) else None)
-            for m in data if isinstance(m, dict)]
+    return [ServedModel(str(m.get("id", "")), served_context(m)) for m in data if isinstance(m, dict)]
+
+
+def served_context(model: dict[str, Any]) -> int | None:
+    """The context a server serves a listed model with: vLLM's ``max_model_len``, llama.cpp's ``meta.n_ctx``.
+
+    Not llama.cpp's ``meta.n_ctx_train``: that is what the model was trained for, not what the server allows.
+    """
+    meta = model.get("meta")
+    for value in (model.get("max_model_len"), meta.get("n_ctx") if isinstance(meta, dict) else None):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
 
 
 def redirected(base_url: str, status: int, url: str, location: str) -> str:
@@ -131,7 +142,10 @@ def status_error(exc: openai.APIStatusError, base_url: str, model: str, refusabl
     if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):
         return ResponseFormatUnsupported(text)
     if isinstance(exc, openai.BadRequestError):
-        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len"):
+        # vLLM ("maximum context length"), OpenAI ("context_length_exceeded"), llama.cpp ("exceeds the available
+        # context size", type exceed_context_size_error)
+        if _mentions(text, "context length", "context_length", "maximum context", "too long", "max_model_len",
+                     "context size", "exceed_context_size"):
             return ModelCallError(f"prompt too long for the context the server allows: {text}")
         return ModelCallError(f"the endpoint rejected the request: {text}")
     return ModelCallError(f"model call failed with HTTP {exc.status_code}: {text}")

@@ -64,10 +64,13 @@ class ModelServer:
     """Run with ``with ModelServer(brain) as server: server.base_url``."""
 
     def __init__(self, brain: Brain, model: str = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B",
-                 max_model_len: int = 131072, port: int = 0) -> None:
+                 max_model_len: int = 131072, port: int = 0, flavour: str = "vllm") -> None:
         self.brain = brain
         self.model = model
         self.max_model_len = max_model_len
+        # "vllm": /models says max_model_len; "llamacpp": meta.n_ctx, and a prompt over it is refused as llama.cpp's
+        # server refuses it (HTTP 400, exceed_context_size_error)
+        self.flavour = flavour
         self.faults = Faults()
         self.log: list[Logged] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers of every request
@@ -210,8 +213,13 @@ class ModelServer:
                 if self._recorded_or_redirected():
                     return
                 if self.path.rstrip("/") == "/v1/models":
-                    self._send_json(200, {"object": "list", "data": [
-                        {"id": server.model, "object": "model", "max_model_len": server.max_model_len}]})
+                    listed: dict[str, Any] = {"id": server.model, "object": "model"}
+                    if server.flavour == "llamacpp":
+                        listed |= {"owned_by": "llamacpp",
+                                   "meta": {"n_ctx": server.max_model_len, "n_ctx_train": 32768}}
+                    else:
+                        listed["max_model_len"] = server.max_model_len
+                    self._send_json(200, {"object": "list", "data": [listed]})
                 else:
                     self._send_json(404, {"error": {"message": "not found"}})
 
@@ -235,6 +243,12 @@ class ModelServer:
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
+                    return
+                asked = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
+                if server.flavour == "llamacpp" and asked > server.max_model_len:
+                    self._send_json(400, {"error": {"code": 400, "type": "exceed_context_size_error", "message": (
+                        f"request ({asked} tokens) exceeds the available context size ({server.max_model_len} "
+                        "tokens), try increasing it")}})
                     return
                 status, message, error = server._reply(body)
                 if status == -1:  # a crashed server: no response at all
