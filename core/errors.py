@@ -56,7 +56,8 @@ class EndpointUnreachable(EndpointError):
         hint = (
             f"cannot reach the model endpoint at {base_url} (DEEPRESEARCH_BASE_URL)"
             f"{': ' + detail if detail else ''}; start one with "
-            "`vllm serve Alibaba-NLP/Tongyi-DeepResearch-30B-A3B --port 8000` "
+            "`vllm serve Alibaba-NLP/Tongyi-DeepResearch-30B-A3B --port 8000` (a GPU), "
+            "`llama-server -m MODEL.gguf --jinja --port 8000` (llama.cpp, a CPU will do), "
             "or point DEEPRESEARCH_BASE_URL at any OpenAI-compatible server"
         )
         super().__init__(hint)

@@ -107,7 +107,7 @@ async def test_hung_call_times_out(server: ModelServer) -> None:
 async def test_unknown_model_and_dead_endpoint(server: ModelServer) -> None:
     with pytest.raises(EndpointError, match="not served"):
         await complete_text(Endpoint(server.base_url, "no-such-model", max_retries=0), msgs("x"))
-    with pytest.raises(EndpointUnreachable, match="vllm serve"):
+    with pytest.raises(EndpointUnreachable, match="vllm serve .*llama-server -m MODEL.gguf --jinja"):
         await complete_text(Endpoint("http://127.0.0.1:9/v1", "m", max_retries=0, timeout=2), msgs("x"))
 
 
