@@ -56,7 +56,7 @@ contradicting answers into a hedge.
 Write the final report: the answer, then the supporting facts with their citations [n] (only numbers \
 listed). reasoning: how you weighed the reports. answer: the short final answer.
 
-Reply as JSON: {{"reasoning": "...", "answer": "...", "report": "..."}}"""
+Reply with one JSON object with the keys reasoning, answer and report (text)."""
 
 USER = """<question>
 {question}

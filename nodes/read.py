@@ -35,7 +35,8 @@ as written. Empty when not relevant.
 - quote: one short passage copied exactly from the document (at most 300 characters) that supports \
 the evidence. Empty when not relevant.
 
-Reply as JSON: {{"relevant": true, "evidence": "...", "quote": "..."}}"""
+Reply with one JSON object with the keys relevant (true or false), evidence and quote (text; both \
+empty when the document is not relevant)."""
 
 USER = """<question>
 {question}
@@ -69,6 +70,11 @@ class Extraction(BaseModel):
     relevant: bool = Field(description="Whether the document holds anything for the goal or question.")
     evidence: str = Field(default="", description="The relevant facts in one to four sentences.")
     quote: str = Field(default="", description="A short verbatim supporting passage.")
+
+    @staticmethod
+    def placeholders_unused(data: dict[str, Any]) -> bool:
+        """``{"relevant": false, "evidence": "..."}`` says "nothing relevant": its placeholders stand for nothing."""
+        return data.get("relevant") is False
 
 
 def verified_quote(quote: str, page_text: str) -> str:

@@ -24,6 +24,7 @@ from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
 from tools.llm import Endpoint, Usage, complete_json, guarded
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
+from tools.structured import Queries
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.
@@ -45,8 +46,8 @@ Build on the names, places and dates the report established; never repeat a quer
 or <dead_ends>. If this line of inquiry has failed (the findings contradict it or lead nowhere), give \
 backtrack: why, and no queries.
 
-Reply as JSON: {{"report": "...", "reasoning": "...", "answered": false, "answer": "", "missing": "...", \
-"next_goal": "...", "next_queries": ["..."], "backtrack": ""}}"""
+Reply with one JSON object with the keys report, reasoning, answer, missing, next_goal and backtrack \
+(text; "" when they do not apply), answered (true or false) and next_queries (a list of query strings)."""
 
 USER = QUESTION_AND_REPORT + """
 
@@ -66,7 +67,7 @@ class Synthesis(BaseModel):
     answer: str = Field(default="", description="The short answer, when answered.")
     missing: str = Field(default="", description="What to look for next, when not answered.")
     next_goal: str = Field(default="", description="When not answered: what the next round must find out.")
-    next_queries: list[str] = Field(default_factory=list, description="When not answered: the next round's "
+    next_queries: Queries = Field(default_factory=list, description="When not answered: the next round's "
                                     "short keyword search queries.")
     backtrack: str = Field(default="", description="Why this line of inquiry failed, if it did (then no queries).")
 

@@ -26,6 +26,9 @@ MAX_QUESTION_CHARS = 100_000  # the longest question any run may be allowed (max
 ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
 
 
+MAX_QUERIES_PER_ROUND = 20  # and so the most a reply schema lets a model list
+
+
 class Context(BaseModel):
     """How one research run behaves: endpoint, search, limits and budgets."""
 
@@ -50,7 +53,8 @@ class Context(BaseModel):
     max_rounds: int = Field(8, ge=1, le=MAX_ROUNDS, description="Research rounds before a forced answer.")
     max_question_chars: int = Field(4000, ge=1, le=MAX_QUESTION_CHARS, description="Longest question accepted (every "
                                     "prompt carries it).")
-    queries_per_round: int = Field(3, ge=1, le=20, description="Search queries the planner may issue per round.")
+    queries_per_round: int = Field(3, ge=1, le=MAX_QUERIES_PER_ROUND,
+                                   description="Search queries the planner may issue per round.")
     results_per_query: int = Field(5, ge=1, le=50, description="Search results kept per query.")
     pages_per_round: int = Field(4, ge=1, le=20, description="Pages read (in parallel) per round.")
     max_stalls: int = Field(2, ge=1, description="Rounds in a row without new evidence before answering "

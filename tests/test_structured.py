@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from pydantic import BaseModel
 
@@ -57,3 +59,34 @@ def test_think_handling_keeps_json_that_mentions_the_tags() -> None:
 def test_pathological_nesting_is_a_parse_error() -> None:
     with pytest.raises(ParseError):
         parse_reply('{"a":' * 3000 + "1" + "}" * 3000, Verdict)
+
+
+def test_a_not_relevant_reading_may_leave_the_templates_placeholders() -> None:
+    """{"relevant": false, "evidence": "..."} says "nothing here"; the template copied whole says nothing."""
+    from nodes.read import Extraction
+
+    reading = parse_reply('{"relevant": false, "evidence": "...", "quote": "..."}', Extraction)
+    assert reading == Extraction(relevant=False, evidence="", quote="")
+    with pytest.raises(ParseError, match="placeholders"):
+        parse_reply('{"relevant": true, "evidence": "...", "quote": "..."}', Extraction)
+
+
+def test_reply_schemas_bound_their_query_lists() -> None:
+    """An enforced schema ends a runaway list ("1", "2", ... "155"); a server that does not enforce it is cut."""
+    from nodes.plan import Plan
+    from nodes.synthesize import Synthesis
+    from state.context import MAX_QUERIES_PER_ROUND
+
+    assert Plan.model_json_schema()["properties"]["queries"]["maxItems"] == MAX_QUERIES_PER_ROUND
+    assert Synthesis.model_json_schema()["properties"]["next_queries"]["maxItems"] == MAX_QUERIES_PER_ROUND
+    runaway = json.dumps({"goal": "g", "queries": [str(i) for i in range(155)]})
+    plan = parse_reply(runaway, Plan)
+    assert plan.queries == [str(i) for i in range(MAX_QUERIES_PER_ROUND)]
+
+
+def test_no_prompt_shows_a_json_example_to_copy() -> None:
+    """A model under a schema copied the prompt's example verbatim: the prompts name the keys instead."""
+    from nodes import heavy, plan, read, synthesize
+
+    for prompt in (read.SYSTEM, plan.SYSTEM, synthesize.SYSTEM, heavy.SYSTEM):
+        assert '"..."' not in prompt and "Reply with one JSON object with the keys" in prompt

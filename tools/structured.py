@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from core.errors import ParseError
+from state.context import MAX_QUERIES_PER_ROUND
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -108,6 +109,21 @@ def _is_placeholder(value: Any) -> bool:
     return False
 
 
+def _placeholders_unused(schema: type[BaseModel], data: dict[str, Any]) -> bool:
+    """Whether the reply type says these placeholders stand where nothing is needed (a "not relevant" reading)."""
+    unused = getattr(schema, "placeholders_unused", None)
+    return bool(unused(data)) if callable(unused) else False
+
+
+def _first(limit: int) -> Any:
+    return lambda value: value[:limit] if isinstance(value, list) else value
+
+
+# queries in a reply: at most as many as a round may run (an enforced schema stops a runaway list there,
+# "1", "2", ... "155" otherwise), and a longer list from a server that does not enforce it read as its start
+Queries = Annotated[list[str], BeforeValidator(_first(MAX_QUERIES_PER_ROUND)), Field(max_length=MAX_QUERIES_PER_ROUND)]
+
+
 def parse_reply(text: str, schema: type[M]) -> M:
     """Validate the reply's JSON against ``schema``; ParseError explains what is wrong."""
     objects = json_objects(text)
@@ -116,8 +132,11 @@ def parse_reply(text: str, schema: type[M]) -> M:
     error = ""
     for data in objects:
         if _is_placeholder(data):
-            error = error or "the JSON repeats the template's placeholders instead of real values"
-            continue
+            if not (isinstance(data, dict) and _placeholders_unused(schema, data)):
+                error = error or "the JSON repeats the template's placeholders instead of real values"
+                continue
+            data = {k: [] if isinstance(v, list) and _is_placeholder(v) else "" if _is_placeholder(v) else v
+                    for k, v in data.items()}
         try:
             return schema.model_validate(data)
         except ValidationError as exc:
