@@ -69,6 +69,26 @@ async def test_one_repair_retry_shows_the_model_its_error(server: ModelServer) -
     assert "could not be used" in repair and "no valid JSON" in repair
 
 
+async def test_a_repair_whose_call_fails_counts_both_calls(server: ModelServer) -> None:
+    """The first reply was made and is spent, whatever happens to its repair."""
+    from tools.llm import guarded
+
+    server.faults.malformed_until_repair = {"judge"}
+    server.faults.fail_when = {"could not be used": [400]}  # the repair request is refused
+    outcome = await guarded(lambda: complete_json(endpoint(server, "text"), msgs("the answer is 7"), Verdict))
+    requests = [path for method, path, _ in server.requests if method == "POST"]
+    assert outcome.value is None and outcome.usage.calls == 2 == len(requests)
+    assert "its repair call failed" in outcome.error
+
+
+async def test_a_reply_cut_at_the_output_budget_is_not_asked_again(server: ModelServer) -> None:
+    """finish_reason "length": the model ran on; a repair would run on too, a whole budget more."""
+    server.faults.cut_off = {"judge"}
+    with pytest.raises(StructuredOutputError, match="ran on to the output budget .1,024 tokens. and was cut off"):
+        await complete_json(endpoint(server, max_output_tokens=1024), msgs("the answer is 7"), Verdict)
+    assert len(server.calls()) == 1
+
+
 async def test_unrepairable_output_raises_with_usage(server: ModelServer) -> None:
     server.brain = lambda m: ("judge", "I refuse to answer in JSON.")
     with pytest.raises(StructuredOutputError) as info:

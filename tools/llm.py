@@ -231,15 +231,25 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
             method = "text"
             messages = _with_text_instruction(messages, schema)
             reply = await _invoke(endpoint, messages, deadline)
+        except ModelCallError as exc:
+            if not attempt:
+                raise
+            # the repair failed as a call: the first call was made and counts, as does this one
+            raise StructuredOutputError(f"{schema.__name__} reply unusable, and its repair call failed: {exc}",
+                                        raw, usage.calls + 1, usage.tokens) from exc
         usage += _usage(reply, messages)
         raw = _reply_text(reply)
         try:
             return parse_reply(raw, schema), usage
         except ParseError as exc:
-            if attempt == attempts - 1:
-                after = " after a repair retry" if repair else ""
+            cut = reply.response_metadata.get("finish_reason") == "length"
+            if cut or attempt == attempts - 1:
+                # a reply cut at its output budget is the model running on: repeating the call would too
+                why = (f"it ran on to the output budget ({endpoint.max_output_tokens:,} tokens) and was cut off"
+                       if cut else exc)
+                after = " after a repair retry" if attempt else ""
                 raise StructuredOutputError(
-                    f"{schema.__name__} reply unusable{after}: {exc}", raw, usage.calls, usage.tokens
+                    f"{schema.__name__} reply unusable{after}: {why}", raw, usage.calls, usage.tokens
                 ) from exc
             messages = [*messages, AIMessage(raw[-4000:]),
                         HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]

@@ -50,6 +50,7 @@ class Faults:
     chaos: dict[int | str, float] = field(default_factory=dict)  # 500 / 429 -> odds; "garbage" -> broken JSON
     rng: random.Random = field(default_factory=lambda: random.Random(7))
     malformed_until_repair: set[str] = field(default_factory=set)  # roles whose first reply is broken JSON
+    cut_off: set[str] = field(default_factory=set)  # roles whose replies run on to the output budget (cut JSON)
     think: bool = True  # wrap text-mode replies in <think>...</think>
     delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
     gates: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)  # role -> (nth call, release)
@@ -146,6 +147,8 @@ class ModelServer:
             time.sleep(self.faults.delay[role])
         repaired = any("could not be used" in str(m.get("content", "")) for m in messages if m.get("role") == "user")
         broken = garbage or (role in self.faults.malformed_until_repair and not repaired)
+        if role in self.faults.cut_off:
+            return 200, {**self._message(reply, method, True, body), "_finish": "length"}, ""
         return 200, self._message(reply, method, broken, body), ""
 
     def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
@@ -257,6 +260,7 @@ class ModelServer:
                 if message is None:
                     self._send_json(status, {"error": {"message": error, "type": "server_error"}})
                     return
+                finish = message.pop("_finish", None)
                 prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
                 completion = len(json.dumps(message)) // 4
                 usage = {"prompt_tokens": prompt, "completion_tokens": completion,
@@ -267,8 +271,9 @@ class ModelServer:
                     self._send_json(200, {"id": "chatcmpl-fake", "object": "chat.completion",
                                           "created": int(time.time()), "model": server.model,
                                           "choices": [{"index": 0, "message": message,
-                                                       "finish_reason": "tool_calls" if message.get("tool_calls")
-                                                       else "stop"}],
+                                                       "finish_reason": finish or ("tool_calls"
+                                                                                   if message.get("tool_calls")
+                                                                                   else "stop")}],
                                           "usage": usage})
 
             def _chunk(self, payload: dict[str, Any] | str) -> None:
