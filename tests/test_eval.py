@@ -27,6 +27,8 @@ def test_eval_scores_stores_and_resumes(env: dict[str, str], dataset: Path, tmp_
     first = run_cli(env, "eval", str(dataset), "--k", "2", "--limit", "1", "--out", str(out))
     assert first.returncode == 0, first.stderr
     assert "| **Avg@k** | **100.0%** |" in first.stdout
+    # stderr is no terminal here (a log, CI): no bar, a line per rollout
+    assert "eval 1/2: line 1, rollout " in first.stderr and "eval 2/2: line 1, rollout " in first.stderr
     planned = len(model_server.calls("planner"))
     done = run_cli(env, "eval", str(dataset), "--k", "2", "--out", str(out), "--concurrency", "2")
     assert done.returncode == 0, done.stderr

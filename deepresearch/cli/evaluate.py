@@ -101,6 +101,9 @@ def evaluate(
             f"{file.name} ({mode})")
 
 
+VERDICTS = {True: "right", False: "wrong", None: "ungraded"}
+
+
 def _run(loaded: Settings, items: list[Item], mode: str, ctx: Context, k: int, concurrency: int, judge: str,
          out: Path, research: RemoteResearch | None) -> list[Result]:
     """Run the rollouts under a progress bar; each failed one is named on stderr as it is stored."""
@@ -122,6 +125,10 @@ def _run(loaded: Settings, items: list[Item], mode: str, ctx: Context, k: int, c
                           f"{escape(result.error)} (thread {result.thread_id})")
             failed = f" · {right[2]} failed" if right[2] else ""
             bar.update(task, advance=1, description=f"accuracy so far {right[0] / right[1]:.0%}{failed}")
+            if not err.is_terminal:  # no bar there (a log file, CI): a line per rollout, so a long eval is seen
+                verdict = "failed" if result.error else VERDICTS[result.correct]
+                err.print(f"eval {right[1]}/{len(items) * k}: {item_label(result.item)}, rollout {result.rollout}: "
+                          f"{verdict} ({result.wall:.1f}s) · accuracy so far {right[0] / right[1]:.0%}{failed}")
 
         started = [False]  # a stop before the first rollout (the --server check) needs no word on what is stored
 
