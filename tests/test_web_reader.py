@@ -128,3 +128,18 @@ async def test_jina_refuses_ambiguous_urls(web: WebServer, tmp_path: Path) -> No
     with pytest.raises(RefusedURL, match="backslash"):
         await jina.read("http://127.0.0.1\\@93.184.216.34/", "", 5000)
     assert len(web.requests) == before
+
+
+async def test_a_page_cut_at_the_character_limit_says_so_to_the_reader(web: WebServer, tmp_path: Path) -> None:
+    """The parser's note that it cut the page reaches the reader model (and the store), not cut off in its turn."""
+    from core.limits import ParseLimits
+
+    filler = "".join(f"<p>Paragraph {i} about harbour boats and weather in the north.</p>" for i in range(400))
+    web.routes["/long"] = Route(f"<html><body><article><p>The keeper Arvid Sund was born in 1899.</p>{filler}"
+                                "</article></body></html>".encode())
+    r = WebReader(Fetcher(make_clients(LOCAL).pages, LOCAL), PageStore(tmp_path / "pages.db"), 3600,
+                  ParseLimits(max_chars=5000))
+    page = await r.read(web.url("/long"), "Arvid Sund born", 2000)
+    assert "Arvid Sund was born in 1899" in page.text and page.text.endswith("[cut at 5,000 characters]")
+    stored = PageStore(tmp_path / "pages.db").get(page.page_hash)
+    assert stored is not None and stored.endswith("[cut at 5,000 characters]") and len(stored) < 5100

@@ -62,10 +62,21 @@ class _Room:
 
 
 def clip(text: str, limits: ParseLimits) -> str:
-    """Text within the character limit, ending with a note that says where it was cut if it was."""
-    if len(text) <= limits.max_chars:
+    """Text within the character limit, ending with a note that says where it was cut if it was.
+
+    Text a parser cut already keeps its note (cut again, it would lose it: the reader would never learn).
+    """
+    note = cut_note(text)
+    body = text[: len(text) - len(note)].rstrip() if note else text
+    if len(body) <= limits.max_chars:
         return text
-    return text[: limits.max_chars] + f"\n\n[cut at {limits.max_chars:,} characters]"
+    return body[: limits.max_chars] + f"\n\n[cut at {limits.max_chars:,} characters]"
+
+
+def cut_note(text: str) -> str:
+    """The note a capped parser left at the end of ``text`` ("[cut at 2,000,000 characters]"), or ''."""
+    found = _CUT_NOTE.search(text[-160:])
+    return found.group(0) if found else ""
 
 
 def _stem_title(name: str) -> str:

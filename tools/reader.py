@@ -20,6 +20,7 @@ import httpx
 from core.errors import DamagedDatabase, DocumentError, ReadError, RefusedURL, StorageError
 from core.limits import ParseLimits
 from tools.corpus import Corpus
+from tools.documents import clip, cut_note
 from tools.fetch import Fetcher, url_name
 from tools.http import call_json
 from tools.loads import PageLoads
@@ -73,6 +74,12 @@ class CorpusReader:
         return Page(doc.path, doc.title, doc.text, doc.hash)
 
 
+def with_cut_note(shown: str, whole: str) -> str:
+    """The passages shown of a page, and the note saying that the page itself was cut, if it was."""
+    note = cut_note(whole)
+    return f"{shown}\n…\n{note}" if note and not shown.endswith(note) else shown
+
+
 class _CachedWebReader(ABC):
     """Shared by the web readers: the page store is consulted first and filled by a load of the page.
 
@@ -91,7 +98,8 @@ class _CachedWebReader(ABC):
         page = await self._arrived(url) or await asyncio.to_thread(self.pages.lookup, url, self.ttl)
         if page is None:
             page = await self.loads.load(url, partial(self._fetch, url, until))
-        return Page(url, page.title, focus_text(page.text, focus, max_chars), page.page_hash)
+        return Page(url, page.title, with_cut_note(focus_text(page.text, focus, max_chars), page.text),
+                    page.page_hash)
 
     async def _arrived(self, url: str) -> StoredPage | None:
         """The page a load left behind by a late read brought (its error raised, if it failed), if any."""
@@ -106,7 +114,7 @@ class _CachedWebReader(ABC):
     async def _fetch(self, url: str, until: float | None) -> StoredPage:
         """Fetch, parse and store the page (at most ``limits.max_chars``)."""
         title, text = await self._load(url, until)
-        text = text[: self.limits.max_chars]
+        text = clip(text, self.limits)  # what a parser cut keeps its note; what a remote reader sent gets one
         if not text.strip():
             raise ReadError(f"{url}: no text could be extracted")
         key = await asyncio.to_thread(self.pages.put, url, title, text)
