@@ -24,7 +24,7 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field
 
 from nodes.answer import compose
-from state.budget import spent
+from state.budget import SYNTHESIS_CALLS, past_deadline, spent
 from state.citations import YEARLIKE
 from state.context import Context
 from state.events import emit
@@ -32,7 +32,7 @@ from state.heavy_state import AgentReport, HeavyState
 from state.queries import require_question
 from state.records import Source
 from state.reducers import merge_sources
-from tools.llm import complete_json, guarded
+from tools.llm import Outcome, Usage, complete_json, guarded
 from tools.prompts import attribute, fence, today
 from tools.toolbox import toolbox
 
@@ -69,6 +69,7 @@ USER = """<question>
 </sources>"""
 
 _CITATION = re.compile(r"\[(\d+)\]")
+UNDETERMINED = frozenset({"", "unknown", "not determined"})  # an agent's answer that is none
 
 
 class Synthesis(BaseModel):
@@ -180,13 +181,19 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     messages = [SystemMessage(SYSTEM.format(date=today())),
                 HumanMessage(USER.format(question=state["question"], reports="\n\n".join(texts),
                                          sources=fence(listing or "(none)")))]
-    outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Synthesis,
-                                    deadline=ctx.deadline_at), attempts=2)
+    # the synthesis's calls are kept out of the agents' shares; what is left of max_llm_calls bounds them too
+    left = min(SYNTHESIS_CALLS, ctx.max_llm_calls - int(state.get("llm_calls", 0)))
+    outcome: Outcome[Synthesis] = Outcome(None, Usage(), "no model call left in max_llm_calls for the synthesis")
+    if left > 0 and not past_deadline(ctx):
+        outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Synthesis,
+                                        repair=left >= 2, deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
     if outcome.value is not None:
         short, body = outcome.value.answer, outcome.value.report
-    else:  # no usable reply: the best-supported report as it is (most agreed answer, then most citations)
+    else:  # no usable reply: the best-supported report as it is (a definite answer, the most agreed, then the
+        # most cited: agents that agree on not knowing outvote none that found it)
         short, body = max(((r["answer"], body) for r, body in bodies), default=("", ""), key=lambda pair: (
-            sum(r["answer"] == pair[0] for r, _ in bodies), len(cited_numbers(pair[1]))))
+            pair[0].strip().lower() not in UNDETERMINED, sum(r["answer"] == pair[0] for r, _ in bodies),
+            len(cited_numbers(pair[1]))))
     final = compose(state["question"], short, body, union)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), agents=len(reports),
          invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens)

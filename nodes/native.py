@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from core.errors import ParseError, StructuredOutputError
+from core.errors import ModelCallError, ParseError, StructuredOutputError
 from tools.llm import Endpoint, Usage, complete_text
 from tools.structured import find_json
 
@@ -193,7 +193,14 @@ async def complete_native(endpoint: Endpoint, messages: list[BaseMessage], task:
     usage = Usage()
     raw = ""
     for attempt in range(attempts):
-        raw, spent = await complete_text(endpoint, messages, deadline=deadline)
+        try:
+            raw, spent = await complete_text(endpoint, messages, deadline=deadline)
+        except ModelCallError as exc:
+            if not attempt:
+                raise
+            # a format retry failed as a call: the tries made before it were spent, and so was this one
+            raise StructuredOutputError(f"native reply unusable, and its retry call failed: {exc}", raw,
+                                        usage.calls + 1, usage.tokens) from exc
         usage += spent
         try:
             return parse_native(raw, task), usage

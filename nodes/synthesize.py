@@ -154,9 +154,11 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         box = await toolbox(ctx)
         left = calls_left(state, ctx)
         ask = _ask_native if ctx.prompt_format == "native" else _ask_json
+        # a call that fails outright counts one, and a second try then has its own tries: both within what is left
+        tries = min(3, left)
         outcome = await guarded(partial(ask, box.endpoint, ctx, state, box.search.description,
-                                        format_findings(findings, numbers), tries=min(3, left)),
-                                attempts=2 if left >= 3 else 1)
+                                        format_findings(findings, numbers), tries=tries),
+                                attempts=2 if left >= tries + 1 else 1)
         usage, result = outcome.usage, outcome.value
         if result is None:
             update["failures"] = [_failure(state, outcome.error)]

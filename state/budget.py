@@ -36,9 +36,15 @@ def _share(state: Mapping[str, Any]) -> int:
     return max(1, int(state.get("share", 1) or 1))
 
 
+# Heavy's Research-Synthesis: a try and its repair, and a second try if the first failed as a call; kept out
+# of the agents' shares, so that the run as a whole stays within max_llm_calls
+SYNTHESIS_CALLS = 3
+
+
 def max_calls(state: Mapping[str, Any], ctx: Context) -> int:
-    """The model calls this thread (or this agent of a Heavy run) may make."""
-    return ctx.max_llm_calls // _share(state)
+    """The model calls this thread (or this agent of a Heavy run, after the synthesis's calls) may make."""
+    reserve = SYNTHESIS_CALLS if state.get("share") else 0  # only a Heavy run's agents have a share
+    return max(1, (ctx.max_llm_calls - reserve) // _share(state))
 
 
 def max_tokens(state: Mapping[str, Any], ctx: Context) -> int:

@@ -133,3 +133,24 @@ async def test_each_heavy_run_has_its_own_agent_slots() -> None:
             async with asyncio.timeout(0.2), agent_slot("run-a", 1):
                 pass
     assert not _SLOTS  # nothing kept once a run's agents are done
+
+
+class NoSynthesis(ToyModel):
+    """Agents research as usual; the Research-Synthesis replies are never JSON (each is repaired, in vain)."""
+
+    def __call__(self, messages: list[dict[str, Any]]) -> tuple[str, Any]:
+        role, reply = super().__call__(messages)
+        return (role, "I cannot write JSON.") if role == "synthesis" else (role, reply)
+
+
+async def test_the_synthesis_is_within_max_llm_calls(home: Path, corpus: Path,  # noqa: F811
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its calls are kept out of the agents' shares: a synthesis that fails and is repaired stays in budget."""
+    with ModelServer(NoSynthesis(glass_harbor())) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        result, rec = await heavy("budget", max_llm_calls=33)
+        made = len(server.calls())
+    assert len(server.calls("synthesis")) == 2  # the try and its repair
+    # the report of the agent that found the answer, though two agreed on not knowing
+    assert result.llm_calls == made <= 33 and result.answer == "1921"
+    assert all(e["llm_calls"] <= 10 for e in kinds(rec, "agent_done"))  # (33 - 3 kept for the synthesis) / 3

@@ -181,3 +181,19 @@ async def test_page_text_cannot_close_the_tool_response(model_server: ModelServe
     result, _ = await research(prompt_format="native")
     assert any("&lt;/tool_response>" in c.user for c in model_server.calls("writer"))
     assert result.answer == "1921" and "**Answer:** 1921" in result.report
+
+
+async def test_a_native_retry_that_fails_as_a_call_counts_every_call() -> None:
+    """The format retry is refused by the server: the reply before it was spent, and the retry too."""
+    from langchain_core.messages import HumanMessage
+
+    from core.errors import StructuredOutputError
+    from nodes.native import complete_native
+    from tools.llm import Endpoint
+
+    with ModelServer(lambda messages: ("planner", "I would search for the town.")) as server:
+        server.faults.fail_when = {"could not be used": [400]}
+        endpoint = Endpoint(server.base_url, server.model, max_retries=0, timeout=5)
+        with pytest.raises(StructuredOutputError, match="its retry call failed") as failed:
+            await complete_native(endpoint, [HumanMessage("Q")], "plan")
+    assert failed.value.calls == 2 == len([1 for method, _, _ in server.requests if method == "POST"])
