@@ -19,6 +19,7 @@ from state.answer_line import answer_and_body
 from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
+from state.echo import echo_problem
 from state.events import emit
 from state.graph_state import State
 from state.links import keep_source_links
@@ -123,6 +124,11 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         if outcome.error:
             failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
                                     error=outcome.error, transient=True))
+    echoed = echo_problem(text)
+    if echoed:  # a weak model's echo of its prompt is no report: the research's own report stands
+        failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
+                                error=f"the final writer's reply was unusable: {echoed}", transient=False))
+        text = ""
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = compose(state["question"], short, body, sources)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),

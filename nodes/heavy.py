@@ -27,6 +27,7 @@ from nodes.answer import compose
 from state.budget import SYNTHESIS_CALLS, past_deadline, spent
 from state.citations import YEARLIKE
 from state.context import Context
+from state.echo import echo_problem
 from state.events import emit
 from state.heavy_state import AgentReport, HeavyState
 from state.queries import require_question
@@ -187,6 +188,8 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     if left > 0 and not past_deadline(ctx):
         outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Synthesis,
                                         repair=left >= 2, deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
+    if outcome.value is not None and echo_problem(outcome.value.report):  # a weak model's echo: no synthesis
+        outcome = Outcome(None, outcome.usage, f"the synthesis was unusable: {echo_problem(outcome.value.report)}")
     if outcome.value is not None:
         short, body = outcome.value.answer, outcome.value.report
     else:  # no usable reply: the best-supported report as it is (a definite answer, the most agreed, then the

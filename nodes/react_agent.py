@@ -25,6 +25,7 @@ from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown
 from state.answer_line import strip_answer_label
 from state.budget import spent
 from state.context import Context
+from state.echo import echo_problem
 from state.events import emit
 from state.queries import require_question
 from state.react_state import ReactState, Turn
@@ -203,10 +204,12 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     thread, and links must point to them, as in IterResearch.
     """
     answer = strip_answer_label((state.get("answer") or "").strip())
+    why = state.get("stop_reason") or "no reason given"
+    if echo_problem(answer):  # an echo of the prompt is no answer: what the visited pages said is the report
+        answer, why = "", f"the model's answer was unusable: {echo_problem(answer)}"
     first, _, rest = answer.partition("\n")
     if not answer:
-        first, rest = "", from_evidence(state.get("findings", []), state.get("sources", []),
-                                        state.get("stop_reason") or "no reason given")
+        first, rest = "", from_evidence(state.get("findings", []), state.get("sources", []), why)
     final = compose(state["question"], first[:300], rest, state.get("sources", []))
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(answer),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links)

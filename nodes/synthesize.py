@@ -18,6 +18,7 @@ from nodes import native
 from state.budget import calls_left, may_call, spent
 from state.citations import check_citations, numbered
 from state.context import Context
+from state.echo import echo_problem
 from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding, failure
@@ -89,9 +90,9 @@ def fallback_report(report: str, findings: list[Finding], numbers: dict[str, int
     return "\n".join([report.strip(), *added]).strip()
 
 
-def _failure(state: State, error: str) -> Failure:
+def _failure(state: State, error: str, transient: bool = True) -> Failure:
     return failure(round=int(state.get("round", 0)), action="synthesize", target="report writer", error=error,
-                   transient=True)
+                   transient=transient)
 
 
 async def _ask_json(endpoint: Endpoint, ctx: Context, state: State, backend: str, findings: str,
@@ -160,9 +161,12 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                         format_findings(findings, numbers), tries=tries),
                                 attempts=2 if left >= tries + 1 else 1)
         usage, result = outcome.usage, outcome.value
+        echoed = echo_problem(result.report) if result is not None else None
         if result is None:
             update["failures"] = [_failure(state, outcome.error)]
-        else:
+        elif echoed:  # the model's failure, not a passing one: the evidence is appended unedited
+            update["failures"] = [_failure(state, f"the report writer's reply was unusable: {echoed}", False)]
+        if result is not None and not echoed:
             report = result.report
             answered = result.answered and bool(result.answer.strip())
             update = {"answered": answered, "candidate": result.answer.strip(), "missing": result.missing.strip(),
