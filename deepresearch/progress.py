@@ -25,6 +25,9 @@ def _tok(ev: dict[str, Any]) -> str:
     return f" [dim]({ev['call_tokens']:,} tok)[/]" if ev.get("call_tokens") else ""
 
 
+UNDETERMINED = "not determined"  # an empty answer, as the report's answer line says it
+
+
 def _short(text: str, limit: int = 90) -> str:
     text = " ".join(printable(str(text)).split())
     return escape(text if len(text) <= limit else text[: limit - 1] + "…")
@@ -120,7 +123,7 @@ class Progress:
         kind = ev.get("event")
         self.prefix = f"[blue]agent {ev['agent']}[/] " if ev.get("agent") and kind != "agent_done" else ""
         if kind == "agent_done":
-            self.line(f"[bold]agent {ev['agent']} done[/] · answer: {_short(ev.get('answer', ''), 60)} · "
+            self.line(f"[bold]agent {ev['agent']} done[/] · answer: {_short(ev.get('answer') or UNDETERMINED, 60)} · "
                       f"calls {ev.get('llm_calls', 0)}")
         elif kind == "plan":
             waiting = " [dim](for review)[/]" if ev.get("review") else ""
@@ -159,4 +162,6 @@ class Progress:
             self.line(f"  [dim]{_short(ev.get('tool', ''), 30)} answered with {ev.get('chars', 0):,} chars[/]")
         elif kind == "answer":
             self.stop()
-            self.line(f"[bold green]answer[/] {_short(ev.get('answer', ''), 100)}{_tok(ev)}")
+            if ev.get("error"):  # the last step's model call gave nothing usable: what stands instead is said
+                self.line(f"  [red]failed[/]  {_short(ev['error'], 160)}")
+            self.line(f"[bold green]answer[/] {_short(ev.get('answer') or UNDETERMINED, 100)}{_tok(ev)}")

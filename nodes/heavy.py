@@ -198,8 +198,10 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
             pair[0].strip().lower() not in UNDETERMINED, sum(r["answer"] == pair[0] for r, _ in bodies),
             len(cited_numbers(pair[1]))))
     final = compose(state["question"], short, body, union)
+    failed = {"error": f"the synthesis gave nothing usable ({outcome.error}): the best agent report stands"
+              } if outcome.value is None else {}
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), agents=len(reports),
-         invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens)
+         invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens, **failed)
     return {**final.finished(), "sources": union, "round": max((r["rounds"] for r in reports), default=0),
             **spent(outcome.usage)}
 

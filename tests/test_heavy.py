@@ -151,6 +151,7 @@ async def test_the_synthesis_is_within_max_llm_calls(home: Path, corpus: Path,  
         result, rec = await heavy("budget", max_llm_calls=33)
         made = len(server.calls())
     assert len(server.calls("synthesis")) == 2  # the try and its repair
+    assert "the best agent report stands" in kinds(rec, "answer")[-1]["error"]  # and progress says so
     # the report of the agent that found the answer, though two agreed on not knowing
     assert result.llm_calls == made <= 33 and result.answer == "1921"
     assert all(e["llm_calls"] <= 10 for e in kinds(rec, "agent_done"))  # (33 - 3 kept for the synthesis) / 3

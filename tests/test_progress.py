@@ -43,3 +43,13 @@ def test_the_spinner_steps_aside_while_a_reviewer_types() -> None:
     answer = progress.paused(lambda payload: seen.append(progress._live) or {"approve": True})({"round": 1})
     assert answer == {"approve": True} and seen == [None] and progress._live is not None
     progress.stop()
+
+
+def test_no_answer_reads_the_same_everywhere_and_a_failed_last_step_is_said() -> None:
+    screen = io.StringIO()
+    progress = Progress(Console(file=screen, force_terminal=False, width=200, color_system=None))
+    progress.event({"event": "agent_done", "agent": 2, "answer": "", "llm_calls": 9})
+    progress.event({"event": "answer", "answer": "", "error": "the synthesis gave nothing usable (no JSON)"})
+    shown = screen.getvalue()
+    assert "agent 2 done · answer: not determined" in shown and "answer not determined" in shown
+    assert "failed  the synthesis gave nothing usable (no JSON)" in shown
