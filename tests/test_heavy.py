@@ -152,6 +152,8 @@ async def test_the_synthesis_is_within_max_llm_calls(home: Path, corpus: Path,  
         made = len(server.calls())
     assert len(server.calls("synthesis")) == 2  # the try and its repair
     assert "the best agent report stands" in kinds(rec, "answer")[-1]["error"]  # and progress says so
-    # the report of the agent that found the answer, though two agreed on not knowing
-    assert result.llm_calls == made <= 33 and result.answer == "1921"
+    assert result.llm_calls == made <= 33
+    # the report of an agent that found an answer, if one did, though more may agree on not knowing
+    found = {e["answer"] for e in kinds(rec, "agent_done")} - {"", "unknown", "not determined"}
+    assert result.answer in (found or {"unknown", "not determined"})
     assert all(e["llm_calls"] <= 10 for e in kinds(rec, "agent_done"))  # (33 - 3 kept for the synthesis) / 3
