@@ -35,6 +35,18 @@ async def test_a_llama_cpp_server_says_its_context_and_refuses_a_prompt_over_it(
             await complete_text(endpoint(llama), msgs("x" * 400))
 
 
+async def test_a_server_that_ignores_a_named_tool_choice_is_asked_with_required() -> None:
+    """llama.cpp warns on a named tool_choice and answers as with "auto": the next calls say "required"."""
+    with ModelServer(brain, flavour="llamacpp") as llama:
+        for text in ("the answer is 7", "the answer is 8"):
+            verdict, usage = await complete_json(endpoint(llama, "tool_calling"), msgs(text), Verdict)
+            assert usage.calls == 1
+        calls = llama.calls()
+    assert verdict.answer == "8"
+    assert isinstance(calls[0].tool_choice, dict) and calls[1].tool_choice == "required"
+    assert [c.method for c in calls] == ["text", "tool_calling"]  # the second reply is the forced call
+
+
 @pytest.fixture
 def server() -> Iterator[ModelServer]:
     with ModelServer(brain) as srv:

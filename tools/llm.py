@@ -119,6 +119,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
 
 # servers that rejected response_format=json_schema; later calls go straight to text mode
 _NO_JSON_SCHEMA: set[str] = set()
+_NAMED_CHOICE_IGNORED: set[str] = set()  # base URLs whose server answered a forced named tool call without one
 
 
 def _usage(message: AIMessage, messages: list[BaseMessage]) -> Usage:
@@ -181,7 +182,7 @@ async def complete_message(endpoint: Endpoint, messages: list[BaseMessage], *,
     return reply, _usage(reply, messages)
 
 
-def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any]:
+def _request(method: StructuredMethod, schema: type[BaseModel], base_url: str = "") -> dict[str, Any]:
     name = schema.__name__
     if method == "json_schema":
         # sent as it is (the SDK's typed response_format path costs a millisecond a call to build the same JSON)
@@ -190,7 +191,10 @@ def _request(method: StructuredMethod, schema: type[BaseModel]) -> dict[str, Any
     if method == "tool_calling":
         tool = {"type": "function", "function": {"name": name, "description": schema.__doc__ or name,
                                                  "parameters": json_schema(schema)}}
-        return {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": name}}}
+        # a server that ignores a named choice (llama.cpp: "Wrong type supplied for parameter 'tool_choice'", and
+        # then auto) is asked for "required": with one tool offered, that forces the same call
+        named = {"type": "function", "function": {"name": name}}
+        return {"tools": [tool], "tool_choice": "required" if base_url in _NAMED_CHOICE_IGNORED else named}
     return {}
 
 
@@ -224,7 +228,7 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     attempts = 2 if repair else 1
     for attempt in range(attempts):
         try:
-            reply = await _invoke(endpoint, messages, deadline, **_request(method, schema))
+            reply = await _invoke(endpoint, messages, deadline, **_request(method, schema, endpoint.base_url))
         except ResponseFormatUnsupported as exc:
             log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
             _NO_JSON_SCHEMA.add(endpoint.base_url)
@@ -239,6 +243,10 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
                                         raw, usage.calls + 1, usage.tokens) from exc
         usage += _usage(reply, messages)
         raw = _reply_text(reply)
+        if method == "tool_calling" and not reply.tool_calls and endpoint.base_url not in _NAMED_CHOICE_IGNORED:
+            log.warning("%s answered a forced call of %s without calling it; asking with tool_choice=required",
+                        endpoint.base_url, schema.__name__)
+            _NAMED_CHOICE_IGNORED.add(endpoint.base_url)
         try:
             return parse_reply(raw, schema), usage
         except ParseError as exc:

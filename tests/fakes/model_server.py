@@ -32,6 +32,7 @@ class Logged:
     method: str
     stream: bool
     at: float
+    tool_choice: Any = None  # as the request sent it
 
     @property
     def user(self) -> str:
@@ -129,9 +130,11 @@ class ModelServer:
         role, reply = self.brain(messages)
         method = ("json_schema" if response_format.get("type") == "json_schema"
                   else "tool_calling" if body.get("tools") else "text")
+        if self.flavour == "llamacpp" and method == "tool_calling" and isinstance(body.get("tool_choice"), dict):
+            method = "text"  # llama.cpp: "Wrong type supplied for parameter 'tool_choice'", then auto: a text reply
         with self._lock:
             self.log.append(Logged(role, messages, sum(len(str(m.get("content", ""))) for m in messages),
-                                   method, bool(body.get("stream")), time.time()))
+                                   method, bool(body.get("stream")), time.time(), body.get("tool_choice")))
             nth = sum(1 for c in self.log if c.role == role)
         if role in self.faults.drop:
             return -1, None, "connection dropped"
