@@ -23,10 +23,10 @@ import aiosqlite
 from langchain_core.runnables import RunnableConfig
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, get_checkpoint_metadata
-from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from core.errors import StorageError
+from core.private_api import delta_snapshot
 from core.redact import redact_text
 from core.sqlite import (
     BUSY_TIMEOUT_S,
@@ -175,7 +175,7 @@ class DeepResearchSaver(AsyncSqliteSaver):
         for name, spec in deltas.items():
             channel = spec.from_checkpoint(history[name].get("seed"))
             channel.replay_writes(history[name]["writes"])
-            checkpoint["channel_values"][name] = _DeltaSnapshot(channel.get())
+            checkpoint["channel_values"][name] = delta_snapshot(channel.get())
         counters = metadata.get("counters_since_delta_snapshot") or {}
         metadata["counters_since_delta_snapshot"] = {k: v for k, v in counters.items() if k not in deltas}
         new_kind, new_blob = self.serde.dumps_typed(checkpoint)

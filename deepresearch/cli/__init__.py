@@ -7,9 +7,9 @@ import sqlite3
 import sys
 
 import typer
-from typer._click import exceptions as click_errors  # typer >= 0.22 vendors click
 
 from core.errors import DeepResearchError
+from core.private_api import click_exceptions
 from core.redact import redact_logs, redact_text
 from deepresearch.cli import corpus, data, evaluate, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
@@ -39,6 +39,7 @@ def _error(text: str) -> None:
 
 
 def _run(argv: list[str] | None) -> int:
+    click_errors = click_exceptions()
     try:
         code = typer.main.get_command(app).main(args=argv, prog_name="deepresearch", standalone_mode=False)
     except click_errors.NoArgsIsHelpError:
