@@ -15,6 +15,7 @@ from tests.fakes.model_server import ModelServer
 from tests.fakes.pdf import make_pdf
 from tests.fakes.toy_model import Hop, Scenario, ToyModel
 from tests.fakes.web_server import Route, WebServer, html
+from tests.server_stack import stack  # noqa: F401 - one `langgraph dev` for the modules that drive it
 
 DATA = Path(__file__).parent / "data"
 

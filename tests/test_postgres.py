@@ -15,7 +15,7 @@ from core.errors import StorageError
 from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
-from tests.test_langgraph_dev import command, serving
+from tests.server_stack import command, serving
 from tools.corpus import Corpus
 
 pgserver = pytest.importorskip("pgserver")

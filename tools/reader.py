@@ -26,7 +26,8 @@ from tools.http import call_json
 from tools.loads import PageLoads
 from tools.netsafety import AddressPolicy, check_url, resolve
 from tools.pages import PageStore, StoredPage
-from tools.parse_pool import ParserUnavailable, TimeLimit, parse_async
+from tools.parse_pool import parse_async
+from tools.parse_process import ParserUnavailable, TimeLimit
 from tools.passages import focus_text
 
 

@@ -1,0 +1,48 @@
+"""What the toy model server records of each request, and the misbehaviour a test can inject into it."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Logged:
+    """One chat request as the server saw it."""
+
+    role: str
+    messages: list[dict[str, Any]]
+    prompt_chars: int
+    method: str
+    stream: bool
+    at: float
+    tool_choice: Any = None  # as the request sent it
+
+    @property
+    def user(self) -> str:
+        return "\n".join(str(m.get("content", "")) for m in self.messages if m.get("role") == "user")
+
+
+@dataclass
+class Faults:
+    """Injected misbehaviour; every field is off by default."""
+
+    statuses: list[int] = field(default_factory=list)  # next requests answer these HTTP codes, in order
+    reject_json_schema: bool = False
+    # how a server refuses response_format (llama.cpp's Python server: HTTP 500, pydantic's message)
+    json_schema_refusal: tuple[int, str] = (400, "response_format json_schema is not supported by this server")
+    # a flaky endpoint: each request fails at random with these odds, from a seeded generator
+    chaos: dict[int | str, float] = field(default_factory=dict)  # 500 / 429 -> odds; "garbage" -> broken JSON
+    rng: random.Random = field(default_factory=lambda: random.Random(7))
+    malformed_until_repair: set[str] = field(default_factory=set)  # roles whose first reply is broken JSON
+    cut_off: set[str] = field(default_factory=set)  # roles whose replies run on to the output budget (cut JSON)
+    think: bool = True  # wrap text-mode replies in <think>...</think>
+    delay: dict[str, float] = field(default_factory=dict)  # role -> seconds
+    gates: dict[str, tuple[int, threading.Event]] = field(default_factory=dict)  # role -> (nth call, release)
+    drop: set[str] = field(default_factory=set)  # roles whose requests get the connection closed, no reply
+    junk: list[str] = field(default_factory=list)  # next replies: these bodies with HTTP 200, in order
+    fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
+    hold_when: dict[str, threading.Event] = field(default_factory=dict)  # prompt substring -> held until set
+    redirect_to: str = ""  # every request answers 307 to this base URL plus its own path
