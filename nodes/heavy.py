@@ -188,8 +188,9 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     if left > 0 and not past_deadline(ctx):
         outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Synthesis,
                                         repair=left >= 2, deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
-    if outcome.value is not None and echo_problem(outcome.value.report):  # a weak model's echo: no synthesis
-        outcome = Outcome(None, outcome.usage, f"the synthesis was unusable: {echo_problem(outcome.value.report)}")
+    echoed = echo_problem(outcome.value.report) if outcome.value is not None else None
+    if echoed:  # a weak model's echo of its prompt: no synthesis
+        outcome = Outcome(None, outcome.usage, f"the synthesis was unusable: {echoed}")
     if outcome.value is not None:
         short, body = outcome.value.answer, outcome.value.report
     else:  # no usable reply: the best-supported report as it is (a definite answer, the most agreed, then the

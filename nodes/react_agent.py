@@ -205,8 +205,9 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     """
     answer = strip_answer_label((state.get("answer") or "").strip())
     why = state.get("stop_reason") or "no reason given"
-    if echo_problem(answer):  # an echo of the prompt is no answer: what the visited pages said is the report
-        answer, why = "", f"the model's answer was unusable: {echo_problem(answer)}"
+    echoed = echo_problem(answer)
+    if echoed:  # an echo of the prompt is no answer: what the visited pages said is the report
+        answer, why = "", f"the model's answer was unusable: {echoed}"
     first, _, rest = answer.partition("\n")
     if not answer:
         first, rest = "", from_evidence(state.get("findings", []), state.get("sources", []), why)

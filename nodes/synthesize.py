@@ -166,7 +166,7 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             update["failures"] = [_failure(state, outcome.error)]
         elif echoed:  # the model's failure, not a passing one: the evidence is appended unedited
             update["failures"] = [_failure(state, f"the report writer's reply was unusable: {echoed}", False)]
-        if result is not None and not echoed:
+        else:
             report = result.report
             answered = result.answered and bool(result.answer.strip())
             update = {"answered": answered, "candidate": result.answer.strip(), "missing": result.missing.strip(),
