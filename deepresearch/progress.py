@@ -140,7 +140,8 @@ class Progress:
             self.line(f"  [dim]hits[/]    {ev['hits']} for {_short(ev['query'], 60)}")
         elif kind in ("search_failed", "read_failed"):
             target = ev.get("query") or ev.get("url", "")
-            self.line(f"  [yellow]failed[/]  {_short(target, 60)}: {_short(redact_text(ev.get('error', '')))}")
+            what = "[red]model[/]   the reader's reply for" if ev.get("model") else "[yellow]failed[/] "
+            self.line(f"  {what} {_short(target, 60)}: {_short(redact_text(ev.get('error', '')))}")
         elif kind == "select":
             self.line(f"  [cyan]read[/]    {len(ev.get('pages', []))} new pages of {ev.get('hits', 0)} hits")
         elif kind == "read":
@@ -151,7 +152,8 @@ class Progress:
             self.line(f"  [cyan]report[/]  {ev.get('report_chars', 0)} chars, answered: "
                       f"{'yes' if ev.get('answered') else 'no'}{extra}{_tok(ev)}")
         elif kind == "decide":
-            self.line(f"  [magenta]decide[/]  → {ev['decision']} ({_short(ev.get('reason', ''), 70)}) · "
+            width = 220 if ev.get("model_failed") else 70  # the model's failure and what is tried: said whole
+            self.line(f"  [magenta]decide[/]  → {ev['decision']} ({_short(ev.get('reason', ''), width)}) · "
                       f"calls {ev.get('llm_calls', 0)} · tokens {ev.get('tokens', 0):,}")
         elif kind == "backtrack":
             self.line(f"  [yellow]backtrack[/] dead end: {_short(ev.get('goal', ''), 70)}")

@@ -30,6 +30,7 @@ from graphs.registry import GRAPHS, MODES, step_limit
 from state.budget import budget_reason
 from state.citations import numbered
 from state.context import Context
+from state.model_failures import model_failures
 from state.queries import question_problem
 from tools.toolbox import close_toolboxes
 
@@ -56,11 +57,15 @@ class RunResult:
     tokens: int
     invented_citations: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    stop_reason: str = ""
+    gave_up: str = ""  # the run ended early because the model could not do a step: what failed, what to try
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` object."""
+        """The `--json` object; ``model_failures`` counts the model's unusable replies by step."""
         return {"thread_id": self.thread_id, "answer": self.answer, "report": self.report,
-                "sources": self.sources, "rounds": self.rounds, "llm_calls": self.llm_calls, "tokens": self.tokens}
+                "sources": self.sources, "rounds": self.rounds, "llm_calls": self.llm_calls, "tokens": self.tokens,
+                "stop_reason": self.stop_reason, "gave_up": self.gave_up,
+                "model_failures": model_failures(self.failures)}
 
 
 def result_from_state(thread_id: str, snapshot: StateSnapshot) -> RunResult:
@@ -76,7 +81,8 @@ def result_from_values(thread_id: str, status: str, values: dict[str, Any]) -> R
     return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")),
                      report, sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
                      int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
-                     list(values.get("failures", [])))
+                     list(values.get("failures", [])), str(values.get("stop_reason", "")),
+                     str(values.get("gave_up", "")))
 
 
 def graph_id_for_mode(mode: str) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.runtime import Runtime
 
+from core.text import clip
 from state.answer_line import answer_and_body
 from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
@@ -53,6 +54,9 @@ USER = """<question>
 ANSWERED = "The research concluded that the report answers the question (candidate answer: {candidate})."
 STOPPED = ("The research stopped before the question was settled ({reason}). Give the best-supported "
            "answer and say plainly what remains uncertain.")
+UNSUPPORTED = ("The evidence gathered does not determine the answer ({why}). The final writer's reply, "
+               "\"{answer}\", cites no source this run read, so it is not given as the answer. What the research "
+               "found so far follows.")
 _ANSWER_TAG = re.compile(r"<answer>(.*?)</answer>", re.S | re.I)
 
 
@@ -123,14 +127,19 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         text, usage = outcome.value or "", outcome.usage
         if outcome.error:
             failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
-                                    error=outcome.error, transient=True))
+                                    error=outcome.error, transient=True, model=outcome.model_failed))
     echoed = echo_problem(text)
     if echoed:  # a weak model's echo of its prompt is no report: the research's own report stands
         failures.append(failure(round=int(state.get("round", 0)), action="answer", target="final writer",
-                                error=f"the final writer's reply was unusable: {echoed}", transient=False))
+                                error=f"the final writer's reply was unusable: {echoed}", transient=False,
+                                model=True))
         text = ""
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = compose(state["question"], short, body, sources)
+    if final.answer and not final.cited:  # the model's word alone: no source this run read is cited for it
+        why = state.get("stop_reason") or "no page gave usable evidence"
+        note = UNSUPPORTED.format(answer=clip(final.answer, 200), why=why)
+        final = compose(state["question"], "", f"{note}\n\n{report}".strip(), sources)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
     return {**final.finished(), "failures": failures, **spent(usage)}

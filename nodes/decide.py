@@ -10,25 +10,33 @@ from state.budget import budget_reason
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
+from state.model_failures import Struggle, give_up, other_method, struggling
 from state.records import Failure
 
 Decision = Literal["plan", "backtrack", "answer"]
 
 
 def failed_for_now(state: State) -> list[Failure]:
-    """The work of the current round that failed for passing reasons (a model call, a timeout)."""
+    """The work of the current round that failed for passing reasons (a call that failed, a timeout).
+
+    Not the model's own failures (unusable replies): the same call would fail the same way.
+    """
     round_no = int(state.get("round", 0))
-    return [f for f in state.get("failures", []) if f["round"] == round_no and f["transient"]]
+    return [f for f in state.get("failures", []) if f["round"] == round_no and f["transient"] and not f.get("model")]
 
 
 def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stop as soon as the evidence answers the question or a budget is spent; count rounds without progress.
 
     A round that found nothing because its work failed for passing reasons is neither a stall nor a dead
-    end: the next round tries again (its failed reads first), until a budget says stop.
+    end: the next round tries again (its failed reads first), until a budget says stop. A round whose every
+    reading the model failed is tried once more with the other structured-output method; then the run ends.
     """
     ctx = runtime.context
     progress = bool(state.get("findings"))
+    struggle = None if progress else struggling(state)
+    if struggle is not None:
+        return _model_failing(state, runtime, struggle)
     failed = [] if progress else failed_for_now(state)
     retry = bool(failed)
     stalls = 0 if progress else int(state.get("stalls", 0)) + (0 if retry else 1)
@@ -50,6 +58,23 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         decision, reason = "plan", state.get("missing") or "more to find"
     emit(runtime, "decide", state, decision=decision, reason=reason)
     return {"decision": decision, "stop_reason": reason, "stalls": stalls}
+
+
+def _model_failing(state: State, runtime: Runtime[Context], struggle: Struggle) -> dict[str, Any]:
+    """The model could not do a step of this round: switch the structured-output method once, then give up."""
+    ctx = runtime.context
+    method = state.get("structured_output") or ctx.structured_output
+    budget = budget_reason(state, ctx)
+    update: dict[str, Any]
+    if not state.get("structured_output") and not budget:
+        switched = other_method(ctx.structured_output)  # type: ignore[arg-type]
+        reason = f"{struggle.said()}; trying again with structured_output={switched}"
+        update = {"decision": "plan", "stop_reason": reason, "structured_output": switched}
+    else:
+        reason = budget or give_up(struggle, method)  # type: ignore[arg-type]
+        update = {"decision": "answer", "stop_reason": reason, "gave_up": "" if budget else reason}
+    emit(runtime, "decide", state, decision=update["decision"], reason=reason, model_failed=struggle.step)
+    return update
 
 
 def route_decision(state: State) -> Decision:

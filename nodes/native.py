@@ -183,7 +183,8 @@ def parse_native(text: str, task: Task) -> NativeReply:
 
 
 async def complete_native(endpoint: Endpoint, messages: list[BaseMessage], task: Task, *,
-                          deadline: float | None = None, attempts: int = ATTEMPTS) -> tuple[NativeReply, Usage]:
+                          deadline: float | None = None, attempts: int = ATTEMPTS,
+                          max_tokens: int | None = None) -> tuple[NativeReply, Usage]:
     """Ask in the native format; a reply missing what the round needs is sent back with the problem.
 
     Raises StructuredOutputError (with the usage spent) when no reply of ``attempts`` can be used.
@@ -194,7 +195,10 @@ async def complete_native(endpoint: Endpoint, messages: list[BaseMessage], task:
     raw = ""
     for attempt in range(attempts):
         try:
-            raw, spent = await complete_text(endpoint, messages, deadline=deadline)
+            raw, spent = await complete_text(endpoint, messages, deadline=deadline, max_tokens=max_tokens)
+        except StructuredOutputError as exc:  # cut off at its output budget: a retry would run on too
+            raise StructuredOutputError(f"native reply unusable: {exc}", exc.raw, usage.calls + exc.calls,
+                                        usage.tokens + exc.tokens) from exc
         except ModelCallError as exc:
             if not attempt:
                 raise

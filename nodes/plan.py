@@ -15,14 +15,14 @@ from langgraph.types import Overwrite, Send
 from pydantic import BaseModel, Field
 
 from nodes import native
-from state.budget import calls_left, may_call, spent
+from state.budget import PLAN_TOKENS, calls_left, may_call, spent
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries, require_question
 from state.records import Failure, failure
 from state.workspace import dead_ends, last_call, last_round, round_result
-from tools.llm import Endpoint, Usage, complete_json, guarded
+from tools.llm import Endpoint, Usage, complete_json, guarded, with_method
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, fence, today
 from tools.structured import Queries
 from tools.toolbox import toolbox
@@ -74,9 +74,10 @@ async def _ask(endpoint: Endpoint, ctx: Context, messages: list[BaseMessage], tr
     """One plan from the model in at most ``tries`` calls (a JSON reply, or a native one read into its shape)."""
     if ctx.prompt_format == "native":
         reply, usage = await native.complete_native(endpoint, messages, "plan", deadline=ctx.deadline_at,
-                                                    attempts=tries)
+                                                    attempts=tries, max_tokens=PLAN_TOKENS)
         return Plan(goal=reply.goal, queries=reply.queries), usage
-    return await complete_json(endpoint, messages, Plan, repair=tries >= 2, deadline=ctx.deadline_at)
+    return await complete_json(endpoint, messages, Plan, repair=tries >= 2, deadline=ctx.deadline_at,
+                               max_tokens=PLAN_TOKENS)
 
 
 async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
@@ -103,11 +104,12 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
             left = calls_left(state, ctx) - usage.calls
             if left < 1:
                 break
-            outcome = await guarded(partial(_ask, box.endpoint, ctx, list(messages), tries=min(3, left)))
+            endpoint = with_method(box.endpoint, state.get("structured_output"))
+            outcome = await guarded(partial(_ask, endpoint, ctx, list(messages), tries=min(3, left)))
             usage += outcome.usage
             if outcome.value is None:
                 failures.append(failure(round=round_no, action="plan", target="planner", error=outcome.error,
-                                        transient=True))
+                                        transient=True, model=outcome.model_failed))
                 break
             goal = outcome.value.goal.strip() or goal
             queries = fresh_queries(outcome.value.queries, seen, ctx.queries_per_round)

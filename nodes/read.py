@@ -13,11 +13,11 @@ from typing_extensions import TypedDict
 
 from core.errors import ReadError
 from core.text import squash
-from state.budget import spent
+from state.budget import READ_TOKENS, spent
 from state.context import Context
 from state.events import emit, step_key
 from state.records import Finding, Hit, Source, failure
-from tools.llm import Usage, complete_json, guarded
+from tools.llm import Usage, complete_json, guarded, with_method
 from tools.pages import reading_key
 from tools.prompts import attribute, fence, today
 from tools.quorum import Late
@@ -61,6 +61,7 @@ class ReadTask(TypedDict):
     goal: str
     round: int
     calls: NotRequired[int]  # model calls this reader may spend (2 allows a repair retry)
+    method: NotRequired[str]  # the structured-output method the thread switched to, if it did
     of: NotRequired[int]  # how many pages the round reads (for the straggler rule)
 
 
@@ -84,11 +85,14 @@ def verified_quote(quote: str, page_text: str) -> str:
 
 
 def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient: bool,
-            usage: Usage | None = None) -> dict[str, Any]:
-    """A read that produced nothing: recorded as a failure, not as a source (a passing failure may be retried)."""
+            usage: Usage | None = None, model: bool = False) -> dict[str, Any]:
+    """A read that produced nothing: recorded as a failure, not as a source (a passing failure may be retried).
+
+    ``model``: the reader model's reply was unusable (the model's failure, not the page's or the call's).
+    """
     url = task["hit"]["url"]
-    emit(runtime, "read_failed", round=task["round"], url=url, error=error)
-    record = failure(round=task["round"], action="read", target=url, error=error, transient=transient)
+    emit(runtime, "read_failed", round=task["round"], url=url, error=error, model=model)
+    record = failure(round=task["round"], action="read", target=url, error=error, transient=transient, model=model)
     return {"failures": [record], **spent(usage or Usage())}
 
 
@@ -128,10 +132,13 @@ async def read_one(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> d
     if remembered is not None:  # this thread read it already, for this goal (a round resumed after a kill)
         result, usage = Extraction.model_validate_json(remembered), Usage()
     else:
-        outcome = await guarded(partial(complete_json, box.extraction, messages, Extraction,
-                                        repair=task.get("calls", 1) >= 2, deadline=ctx.deadline_at))
+        outcome = await guarded(partial(complete_json, with_method(box.extraction, task.get("method")), messages,
+                                        Extraction,
+                                        repair=task.get("calls", 1) >= 2, deadline=ctx.deadline_at,
+                                        max_tokens=READ_TOKENS))
         if outcome.value is None:
-            return _failed(runtime, task, outcome.error, transient=True, usage=outcome.usage)
+            return _failed(runtime, task, outcome.error, transient=True, usage=outcome.usage,
+                           model=outcome.model_failed)
         result, usage = outcome.value, outcome.usage
         await asyncio.to_thread(box.pages.remember_reading, key, result.model_dump_json())
     evidence = result.evidence.strip()

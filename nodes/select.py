@@ -84,5 +84,6 @@ def dispatch_reads(state: State) -> list[Send] | str:
     if not selected:
         return "decide"
     return [Send("read", {"hit": hit, "question": state["question"], "goal": state.get("goal", ""),
-                          "round": state["round"], "calls": state.get("read_allowance", 1), "of": len(selected)})
+                          "round": state["round"], "calls": state.get("read_allowance", 1), "of": len(selected),
+                          **({"method": state["structured_output"]} if state.get("structured_output") else {})})
             for hit in selected]

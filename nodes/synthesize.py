@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, Field
 
 from nodes import native
-from state.budget import calls_left, may_call, spent
+from state.budget import REPORT_TOKENS, calls_left, may_call, spent
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.echo import echo_problem
@@ -23,7 +23,7 @@ from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
-from tools.llm import Endpoint, Usage, complete_json, guarded
+from tools.llm import Endpoint, Usage, complete_json, guarded, with_method
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
 from tools.structured import Queries
 from tools.toolbox import toolbox
@@ -90,9 +90,9 @@ def fallback_report(report: str, findings: list[Finding], numbers: dict[str, int
     return "\n".join([report.strip(), *added]).strip()
 
 
-def _failure(state: State, error: str, transient: bool = True) -> Failure:
+def _failure(state: State, error: str, transient: bool = True, model: bool = False) -> Failure:
     return failure(round=int(state.get("round", 0)), action="synthesize", target="report writer", error=error,
-                   transient=transient)
+                   transient=transient, model=model)
 
 
 async def _ask_json(endpoint: Endpoint, ctx: Context, state: State, backend: str, findings: str,
@@ -105,7 +105,8 @@ async def _ask_json(endpoint: Endpoint, ctx: Context, state: State, backend: str
                                  findings=findings, last_round=fence(last_round(state, findings=False)),
                                  dead_ends=fence(dead_ends(state)))),
     ]
-    return await complete_json(endpoint, messages, Synthesis, repair=tries >= 2, deadline=ctx.deadline_at)
+    return await complete_json(endpoint, messages, Synthesis, repair=tries >= 2, deadline=ctx.deadline_at,
+                               max_tokens=REPORT_TOKENS)
 
 
 async def _ask_native(endpoint: Endpoint, ctx: Context, state: State, backend: str, findings: str,
@@ -116,7 +117,7 @@ async def _ask_native(endpoint: Endpoint, ctx: Context, state: State, backend: s
                            words=ctx.report_max_words, last_call=last_call(state), last_response=findings,
                            dead_ends=fence(dead_ends(state)))
     reply, usage = await native.complete_native(endpoint, [HumanMessage(prompt)], "round", deadline=ctx.deadline_at,
-                                                attempts=tries)
+                                                attempts=tries, max_tokens=REPORT_TOKENS)
     return Synthesis(report=reply.report, answered=bool(reply.answer), answer=reply.answer, next_goal=reply.goal,
                      next_queries=reply.queries, backtrack=reply.backtrack), usage
 
@@ -157,15 +158,20 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         ask = _ask_native if ctx.prompt_format == "native" else _ask_json
         # a call that fails outright counts one, and a second try then has its own tries: both within what is left
         tries = min(3, left)
-        outcome = await guarded(partial(ask, box.endpoint, ctx, state, box.search.description,
+        endpoint = with_method(box.endpoint, state.get("structured_output"))
+        outcome = await guarded(partial(ask, endpoint, ctx, state, box.search.description,
                                         format_findings(findings, numbers), tries=tries),
                                 attempts=2 if left >= tries + 1 else 1)
         usage, result = outcome.usage, outcome.value
         echoed = echo_problem(result.report) if result is not None else None
         if result is None:
-            update["failures"] = [_failure(state, outcome.error)]
+            update["failures"] = [_failure(state, outcome.error, model=outcome.model_failed)]
         elif echoed:  # the model's failure, not a passing one: the evidence is appended unedited
-            update["failures"] = [_failure(state, f"the report writer's reply was unusable: {echoed}", False)]
+            update["failures"] = [_failure(state, f"the report writer's reply was unusable: {echoed}", False, True)]
+        elif not check_citations(result.report, numbered(state.get("sources", []))).cited:
+            # a report that cites nothing drops the round's evidence (a weak model's "New report"): appended unedited
+            update["failures"] = [_failure(state, "the report writer's reply cites none of the evidence", False,
+                                           True)]
         else:
             report = result.report
             answered = result.answered and bool(result.answer.strip())

@@ -36,6 +36,14 @@ def _share(state: Mapping[str, Any]) -> int:
     return max(1, int(state.get("share", 1) or 1))
 
 
+# completion tokens one call of each step may spend, within the run's max_output_tokens (the final answer and
+# ReAct's turns have all of it). A model that runs on is cut off there, as its own failure, instead of
+# generating for minutes: a page's evidence or a plan takes hundreds of tokens (a thinking model's thinking
+# counts too), a round's report a few thousand.
+PLAN_TOKENS = 2048
+READ_TOKENS = 2048
+REPORT_TOKENS = 4096
+
 # Heavy's Research-Synthesis: a try and its repair, and a second try if the first failed as a call; kept out
 # of the agents' shares, so that the run as a whole stays within max_llm_calls
 SYNTHESIS_CALLS = 3

@@ -93,6 +93,10 @@ class State(Spending, total=False):
     stalls: int
     decision: str
     stop_reason: str
+    # the structured-output method this thread switched to when the model's replies under the configured one
+    # were unusable (empty: as configured), and the line that ended the run early when the switch did not help
+    structured_output: str
+    gave_up: str
     # thread-wide history, stored as deltas
     queries_run: Annotated[list[str], DeltaChannel(extend_all)]
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]

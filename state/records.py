@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NotRequired
+
 from typing_extensions import TypedDict
 
 from core.text import clip
@@ -50,7 +52,8 @@ class Failure(TypedDict):
     """An action that failed (search error, dead page, unusable model reply); kept out of evidence.
 
     ``transient`` failures (a model call, a timeout) may be retried in a later round; a page that
-    cannot be read at all is not tried again.
+    cannot be read at all is not tried again. ``model``: the model's own failure (an unusable reply), not a
+    passing fault of the call.
     """
 
     round: int
@@ -58,15 +61,19 @@ class Failure(TypedDict):
     target: str
     error: str
     transient: bool
+    model: NotRequired[bool]
 
 
-def failure(*, round: int, action: str, target: str, error: str, transient: bool) -> Failure:
+def failure(*, round: int, action: str, target: str, error: str, transient: bool, model: bool = False) -> Failure:
     """A failure record whose target (a URL, a query) and error are bounded, whoever wrote them.
 
     A target of up to ``URL_CHARS`` stays whole: rounds match it again to skip or retry that page or query.
     """
-    return Failure(round=round, action=action, target=clip(target, URL_CHARS), error=clip(error, ERROR_CHARS),
-                   transient=transient)
+    record = Failure(round=round, action=action, target=clip(target, URL_CHARS), error=clip(error, ERROR_CHARS),
+                     transient=transient)
+    if model:
+        record["model"] = True
+    return record
 
 
 class DeadEnd(TypedDict):

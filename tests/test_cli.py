@@ -21,7 +21,10 @@ def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path, run
                    "pages_per_round=2")
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens"}
+    assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens", "stop_reason",
+                         "gave_up", "model_failures"}
+    assert data["stop_reason"] == "the evidence answers the question" and data["gave_up"] == ""
+    assert data["model_failures"] == {}
     assert data["thread_id"] == thread_id_for("t-json") and data["answer"] == "1921"
     assert [Path(s["url"]).name for s in data["sources"]] == [
         "glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"]

