@@ -217,11 +217,7 @@ def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel])
 
 async def _ask(endpoint: Endpoint, method: StructuredMethod, messages: list[BaseMessage], schema: type[BaseModel],
                deadline: float | None) -> tuple[AIMessage, StructuredMethod, list[BaseMessage]]:
-    """One structured call; a server that refuses the method's parameter is asked with the next method.
-
-    tool_calling -> json_schema -> text (tools.capability_store.refused says it in one line and remembers it).
-    Returns the reply, the method that got it and its messages.
-    """
+    """One structured call, and the method and messages that got it: a refused method's next (capability_store)."""
     while True:
         try:
             reply = await _invoke(endpoint, messages, deadline, **_request(method, schema, endpoint.base_url))

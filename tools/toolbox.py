@@ -16,7 +16,7 @@ from state.context import Context
 from tools.capability_store import structured_method
 from tools.corpus import Corpus
 from tools.fetch import Fetcher
-from tools.http import Clients, make_clients
+from tools.http import Clients, make_clients, tls
 from tools.llm import Endpoint, close_models
 from tools.loads import PageLoads
 from tools.netsafety import AddressPolicy
@@ -102,7 +102,8 @@ async def toolbox(ctx: Context) -> Toolbox:
     per_loop = _BY_LOOP.setdefault(loop, {})
     async with _BUILDING.setdefault(loop, asyncio.Lock()):
         if key not in per_loop:
-            await asyncio.to_thread(settings.ensure_home)  # where the probe's findings are remembered
+            # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
+            await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
             api_key = settings.api_key_for(ctx.base_url)
             methods = {model: await structured_method(ctx.structured_output, ctx.base_url, model, api_key,
                                                       settings.capabilities_file, min(settings.request_timeout, 60))
