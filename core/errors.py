@@ -74,6 +74,10 @@ class ResponseFormatUnsupported(ModelCallError):
     """The server does not accept ``response_format=json_schema`` (the client switches to text mode)."""
 
 
+class ToolsUnsupported(ModelCallError):
+    """The server does not accept a forced tool call (``tools``/``tool_choice``): the client asks another way."""
+
+
 class ServerUnavailable(DeepResearchError):
     """The LangGraph server of `eval --server` cannot be used: unreachable, not a LangGraph server, no such graph.
 

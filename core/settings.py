@@ -21,7 +21,7 @@ from core.errors import ConfigError, StorageError
 from core.limits import ParseLimits
 from core.redact import redact_text, shown_value
 from core.urls import http_url, origins, url_origin
-from core.vocabulary import StructuredMethod
+from core.vocabulary import StructuredSetting
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 DEFAULT_MODEL = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B"
@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     api_key: SecretStr = Field(SecretStr("EMPTY"), validation_alias="DEEPRESEARCH_API_KEY")
     api_key_origins: Annotated[str, AfterValidator(origins)] = Field(
         "", validation_alias="DEEPRESEARCH_API_KEY_ORIGINS")
-    structured_output: StructuredMethod = Field("json_schema", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
+    structured_output: StructuredSetting = Field("auto", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
     request_timeout: Seconds = Field(300.0, ge=1, validation_alias="DEEPRESEARCH_TIMEOUT")
     max_retries: int = Field(4, ge=0, le=100, validation_alias="DEEPRESEARCH_MAX_RETRIES")
     searxng_url: HttpUrl = Field("", validation_alias="SEARXNG_URL")
@@ -188,6 +188,11 @@ class Settings(BaseSettings):
     def pages_db(self) -> Path:
         """Content-addressed store of page text (kept out of checkpoints)."""
         return self.home / "pages.db"
+
+    @property
+    def capabilities_file(self) -> Path:
+        """What each model server was probed to support, and the structured-output method chosen, per endpoint+model."""
+        return self.home / "capabilities.json"
 
     def ensure_home(self) -> Path:
         """Create the data home if needed and return it; one this process may not write is refused before any work."""

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-StructuredMethod = Literal["json_schema", "tool_calling", "text"]
+StructuredMethod = Literal["json_schema", "tool_calling", "text"]  # how one call asks for JSON
+# the setting: a method forced, or auto (the one the server's probed capabilities chose, tools/capabilities.py)
+StructuredSetting = Literal["auto", "json_schema", "tool_calling", "text"]
 SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
 SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
 ModeName = Literal["iter", "react", "heavy"]

@@ -6,10 +6,12 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from core.errors import EndpointError, StorageError
+from core.errors import EndpointError, ModelCallError, StorageError
 from core.redact import redact_url
 from core.settings import Settings
 from core.sqlite import BUSY, quick_check, read_only, tables
+from tools.capabilities import Capabilities, probe
+from tools.capability_store import recall
 from tools.corpus import Corpus
 from tools.endpoint import list_models
 from tools.pages import PageStore
@@ -77,6 +79,27 @@ def _databases(settings: Settings) -> tuple[bool, list[str]]:
     return ok, [*lines, "integrity   " + "; ".join(verdicts)]
 
 
+def _structured(settings: Settings, found: Capabilities | None, why_not: str) -> str:
+    """The structured-output line: forced, or auto and what it resolves to (remembered, or what a probe now chooses).
+
+    Doctor only reads: a probe's finding is shown, never saved (the first run saves its own).
+    """
+    now = found.choose() if found else None
+    force = "force with DEEPRESEARCH_STRUCTURED_OUTPUT"
+    if settings.structured_output != "auto":
+        probed = f"; the probe chooses {now}" if now and now != settings.structured_output else ""
+        return f"structured  {settings.structured_output} (forced by DEEPRESEARCH_STRUCTURED_OUTPUT{probed})"
+    path = settings.capabilities_file
+    known = recall(path, settings.base_url, settings.model)
+    if known is None:
+        if now is None:
+            return f"structured  auto (not probed: {why_not}; {force})"
+        return f"structured  auto -> {now} (probed now; the first run remembers it in {path}; {force})"
+    how = f"switched {known.day}: {known.note}" if known.note else f"probed {known.day}"
+    differs = f"; a probe now chooses {now}: delete the file to probe again" if now and now != known.chosen else ""
+    return f"structured  auto -> {known.chosen} ({how}, remembered in {path}{differs}; {force})"
+
+
 async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
     """Lines describing each check, and the exit code: 0 if a run could start, 2 if the endpoint or model cannot.
 
@@ -89,8 +112,11 @@ async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
     lines = [f"home        {settings.home}" + ("" if home_ok else ": NOT a folder (DEEPRESEARCH_HOME)")
              + (" (read-only: `threads`, `show` and `corpus list` work; `run`, `resume` and `ingest` need to write)"
                 if read_only else "")]
+    found: Capabilities | None = None
+    why_not = "the endpoint cannot be used"
+    key = settings.api_key.get_secret_value()
     try:
-        served = await list_models(settings.base_url, settings.api_key.get_secret_value())
+        served = await list_models(settings.base_url, key)
         lines.append(f"endpoint    {redact_url(settings.base_url)}: reachable")
         match = next((m for m in served if m.id == settings.model), None)
         if match is not None:
@@ -103,7 +129,14 @@ async def doctor_report(settings: Settings) -> tuple[int, list[str]]:
     except EndpointError as exc:
         ok = False
         lines.append(f"endpoint    UNREACHABLE: {exc}")
-    lines.append(f"structured  {settings.structured_output} (DEEPRESEARCH_STRUCTURED_OUTPUT)")
+    if ok:
+        try:
+            found = await probe(settings.base_url, settings.model, key, min(settings.request_timeout, 60))
+            lines.append(f"capabilities {found.describe()}")
+        except (EndpointError, ModelCallError) as exc:
+            why_not = str(exc)
+            lines.append(f"capabilities NOT probed: {exc}")
+    lines.append(_structured(settings, found, why_not))
     web = settings.web
     configured = [name for name, value in (("serper", web.serper_api_key), ("tavily", web.tavily_api_key),
                                            ("searxng", web.searxng_url)) if value]

@@ -6,12 +6,14 @@ from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 
+from core.vocabulary import StructuredMethod
 from state.budget import budget_reason
 from state.context import Context
 from state.events import emit
 from state.graph_state import State
 from state.model_failures import Struggle, give_up, other_method, struggling
 from state.records import Failure
+from tools.toolbox import toolbox
 
 Decision = Literal["plan", "backtrack", "answer"]
 
@@ -25,7 +27,7 @@ def failed_for_now(state: State) -> list[Failure]:
     return [f for f in state.get("failures", []) if f["round"] == round_no and f["transient"] and not f.get("model")]
 
 
-def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+async def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stop as soon as the evidence answers the question or a budget is spent; count rounds without progress.
 
     A round that found nothing because its work failed for passing reasons is neither a stall nor a dead
@@ -36,7 +38,9 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     progress = bool(state.get("findings"))
     struggle = None if progress else struggling(state)
     if struggle is not None:
-        return _model_failing(state, runtime, struggle)
+        # the method the readers were asked with: the thread's switch, else the one the toolbox resolved
+        method = state.get("structured_output") or (await toolbox(runtime.context)).extraction.structured_output
+        return _model_failing(state, runtime, struggle, method)  # type: ignore[arg-type]
     failed = [] if progress else failed_for_now(state)
     retry = bool(failed)
     stalls = 0 if progress else int(state.get("stalls", 0)) + (0 if retry else 1)
@@ -60,18 +64,18 @@ def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     return {"decision": decision, "stop_reason": reason, "stalls": stalls}
 
 
-def _model_failing(state: State, runtime: Runtime[Context], struggle: Struggle) -> dict[str, Any]:
+def _model_failing(state: State, runtime: Runtime[Context], struggle: Struggle,
+                   method: StructuredMethod) -> dict[str, Any]:
     """The model could not do a step of this round: switch the structured-output method once, then give up."""
     ctx = runtime.context
-    method = state.get("structured_output") or ctx.structured_output
     budget = budget_reason(state, ctx)
     update: dict[str, Any]
     if not state.get("structured_output") and not budget:
-        switched = other_method(ctx.structured_output)  # type: ignore[arg-type]
+        switched = other_method(method)
         reason = f"{struggle.said()}; trying again with structured_output={switched}"
         update = {"decision": "plan", "stop_reason": reason, "structured_output": switched}
     else:
-        reason = budget or give_up(struggle, method)  # type: ignore[arg-type]
+        reason = budget or give_up(struggle, method)
         update = {"decision": "answer", "stop_reason": reason, "gave_up": "" if budget else reason}
     emit(runtime, "decide", state, decision=update["decision"], reason=reason, model_failed=struggle.step)
     return update

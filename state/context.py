@@ -17,7 +17,7 @@ from pydantic.json_schema import SkipJsonSchema
 from core.errors import ConfigError
 from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
 from core.urls import http_url
-from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredMethod
+from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredSetting
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 MAX_REACT_CALLS = 300  # and for ReAct from this one
@@ -43,8 +43,9 @@ class Context(BaseModel):
                           "to that URL's origin and those in DEEPRESEARCH_API_KEY_ORIGINS; any other gets none.")
     extraction_model: str = Field("", description="Model that reads pages and extracts evidence. "
                                   "Empty: the main model.")
-    structured_output: StructuredMethod = Field(
-        "json_schema", description="How JSON replies are requested: json_schema, tool_calling or text "
+    structured_output: StructuredSetting = Field(
+        "auto", description="How JSON replies are requested: json_schema, tool_calling or text, or auto (the "
+        "method the server was probed to support, remembered in the home) "
         "(default: DEEPRESEARCH_STRUCTURED_OUTPUT as the CLI or server started).")
     search: SearchBackendName = Field(
         "local", description="Search backend: local (the ingested corpus), duckduckgo (no key), searxng "

@@ -40,10 +40,13 @@ async def test_a_flaky_endpoint_is_not_a_dead_end(model_server: ModelServer, cor
                                      (400, "guided decoding backend does not support this schema")])
 async def test_a_refused_response_format_switches_to_text_whatever_the_status(
         model_server: ModelServer, corpus: Path, refusal: tuple[int, str]) -> None:
-    """llama.cpp's Python server answers HTTP 500 with pydantic's message: still a refusal, not an outage."""
+    """llama.cpp's Python server answers HTTP 500 with pydantic's message: still a refusal, not an outage.
+
+    json_schema forced: with auto, the probe would have seen the refusal and chosen tool_calling before the run.
+    """
     model_server.faults.reject_json_schema = True
     model_server.faults.json_schema_refusal = refusal
-    result, rec = await research(f"format-{refusal[0]}")
+    result, rec = await research(f"format-{refusal[0]}", structured_output="json_schema")
     assert result.answer == "1921" and {Path(s["url"]).name for s in result.sources} == CITED
     assert {c.method for c in model_server.calls() if c.role != "final"} == {"text"}
     assert not [f for f in result.failures if "reach" in f["error"]]

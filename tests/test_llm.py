@@ -7,7 +7,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel
 
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
-from core.settings import StructuredMethod
+from core.vocabulary import StructuredMethod
 from tests.fakes.model_server import ModelServer
 from tools.endpoint import list_models
 from tools.llm import Endpoint, complete_json, complete_text

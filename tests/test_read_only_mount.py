@@ -100,7 +100,8 @@ def test_a_home_on_a_read_only_mount_can_be_read(env: dict[str, str], home: Path
         (home / "checkpoints.db-shm").unlink()
     extra = {"closed": set(), "writer-killed": {"checkpoints.db-wal", "checkpoints.db-shm"},
              "wal-without-shm": {"checkpoints.db-wal"}}[state]
-    assert {p.name for p in home.iterdir()} == {"checkpoints.db", "corpus.db", "pages.db"} | extra
+    # capabilities.json: what the run's probe of the model server found (doctor reads it and probes again)
+    assert {p.name for p in home.iterdir()} == {"checkpoints.db", "corpus.db", "pages.db", "capabilities.json"} | extra
     thread_id = thread_id_for("kept")
     listing, as_json, show, documents, doctor, parse, run = on_a_read_only_mount(
         env, home, tmp_path / "mount", ["threads"], ["threads", "--json"], ["show", "kept", "--json"],

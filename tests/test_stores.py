@@ -163,7 +163,7 @@ def test_a_read_only_home_can_be_read(env: dict[str, str], home: Path, killed: b
     edited = subprocess.run([sys.executable, "-c", EDIT, *(["die"] if killed else [])], env=env, cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert edited.returncode == 0, edited.stderr
-    names = {"checkpoints.db", "corpus.db", "pages.db"}
+    names = {"checkpoints.db", "corpus.db", "pages.db", "capabilities.json"}  # the last: the run's probe findings
     assert {p.name for p in home.iterdir()} == names | ({"checkpoints.db-wal", "checkpoints.db-shm"} if killed
                                                         else set())
     thread_id = thread_id_for("kept")

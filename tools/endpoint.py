@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import openai
 
-from core.errors import EndpointError, EndpointUnreachable, ModelCallError, ResponseFormatUnsupported
+from core.errors import EndpointError, EndpointUnreachable, ModelCallError, ResponseFormatUnsupported, ToolsUnsupported
 from tools.http import redirect_target, tls
 
 # which key an endpoint was sent (Settings.api_key_for): said when one rejects it
@@ -123,13 +123,17 @@ async def check_completion(response: httpx.Response) -> None:
 # how servers word a refused response_format: vLLM and SGLang ("guided"/"json_schema"), OpenAI-style
 # ("response_format"), llama.cpp's Python server (pydantic: "Input should be 'text' or 'json_object'")
 _FORMAT_REFUSAL = ("response_format", "json_schema", "json_object", "guided", "structured output", "grammar")
+# and a refused forced tool call: vLLM without a tool parser ("tool choice requires --enable-auto-tool-choice"),
+# llama.cpp without --jinja ("tools param requires --jinja flag"), OpenAI-style ("tool_choice", "function calling")
+_TOOLS_REFUSAL = ("tool", "function call", "function_call")
 
 
-def status_error(exc: openai.APIStatusError, base_url: str, model: str, refusable: bool) -> Exception:
+def status_error(exc: openai.APIStatusError, base_url: str, model: str, refusable: bool,
+                 tools_refusable: bool = False) -> Exception:
     """The project's error for an HTTP error answer.
 
-    A refused response format is known by its message, whatever the status (400, 422, or 500 from a
-    server whose request validation failed).
+    A refused response format (``refusable``: the request sent one) or forced tool call (``tools_refusable``)
+    is known by its message, whatever the status (400, 422, or 500 from a server whose request validation failed).
     """
     text = _brief(exc)
     if isinstance(exc, openai.AuthenticationError):
@@ -141,6 +145,8 @@ def status_error(exc: openai.APIStatusError, base_url: str, model: str, refusabl
         return EndpointError(f"model {model!r} is not served at {base_url} (DEEPRESEARCH_MODEL)")
     if refusable and exc.status_code not in (429, 503) and _mentions(text, *_FORMAT_REFUSAL):
         return ResponseFormatUnsupported(text)
+    if tools_refusable and exc.status_code not in (429, 503) and _mentions(text, *_TOOLS_REFUSAL):
+        return ToolsUnsupported(text)
     if isinstance(exc, openai.BadRequestError):
         # vLLM ("maximum context length"), OpenAI ("context_length_exceeded"), llama.cpp ("exceeds the available
         # context size", type exceed_context_size_error)

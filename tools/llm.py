@@ -13,6 +13,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -27,8 +28,10 @@ from core.errors import (
     ParseError,
     ResponseFormatUnsupported,
     StructuredOutputError,
+    ToolsUnsupported,
 )
 from core.vocabulary import StructuredMethod
+from tools.capability_store import refused, usable
 from tools.endpoint import UnusableResponse, check_completion, status_error
 from tools.http import tls
 from tools.structured import json_schema, parse_reply, schema_hint, strip_think
@@ -60,6 +63,7 @@ class Endpoint:
     timeout: float = 300.0
     max_retries: int = 4
     presence_penalty: float = 0.0  # sent only when set (ReAct, as the model card advises)
+    capabilities_file: Path | None = None  # where a switch of method is remembered for the next run
 
 
 def with_method(endpoint: Endpoint, method: str | None) -> Endpoint:
@@ -124,8 +128,6 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
     )
 
 
-# servers that rejected response_format=json_schema; later calls go straight to text mode
-_NO_JSON_SCHEMA: set[str] = set()
 _NAMED_CHOICE_IGNORED: set[str] = set()  # base URLs whose server answered a forced named tool call without one
 
 
@@ -152,6 +154,8 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     if max_tokens is not None:
         kwargs["max_completion_tokens"] = output_budget(endpoint, max_tokens)
     model: Any = chat_model(endpoint)
+    refusable = "response_format" in kwargs.get("extra_body", {})
+    tools_refusable = bool(kwargs.get("tools")) and kwargs.get("tool_choice") != "auto"  # a forced call
     if kwargs.get("tools"):
         model = model.bind_tools(kwargs.pop("tools"), tool_choice=kwargs.pop("tool_choice"))
     remaining = None if deadline is None else deadline - time.time()
@@ -170,8 +174,7 @@ async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: flo
     except openai.APIConnectionError as exc:
         raise EndpointUnreachable(endpoint.base_url) from exc
     except openai.APIStatusError as exc:
-        refusable = "response_format" in kwargs.get("extra_body", {})
-        raise status_error(exc, endpoint.base_url, endpoint.model, refusable) from exc
+        raise status_error(exc, endpoint.base_url, endpoint.model, refusable, tools_refusable) from exc
     except UnusableResponse as exc:
         raise ModelCallError(str(exc)) from exc
     except openai.APIError as exc:
@@ -245,6 +248,21 @@ def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel])
     return messages
 
 
+async def _ask(endpoint: Endpoint, method: StructuredMethod, messages: list[BaseMessage], schema: type[BaseModel],
+               deadline: float | None, max_tokens: int | None) -> tuple[AIMessage, StructuredMethod, list[BaseMessage]]:
+    """One structured call, and the method and messages that got it: a refused method's next (capability_store)."""
+    while True:
+        try:
+            request = _request(method, schema, endpoint.base_url)
+            reply = await _invoke(endpoint, messages, deadline, max_tokens, **request)
+        except (ResponseFormatUnsupported, ToolsUnsupported) as exc:
+            method = await refused(method, endpoint.base_url, endpoint.model, str(exc), endpoint.capabilities_file)
+            if method == "text":
+                messages = _with_text_instruction(messages, schema)
+            continue
+        return reply, method, messages
+
+
 async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M], *,
                         repair: bool = True, deadline: float | None = None,
                         max_tokens: int | None = None) -> tuple[M, Usage]:
@@ -252,9 +270,7 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
 
     Raises StructuredOutputError (carrying the usage spent) when the reply cannot be used.
     """
-    method = endpoint.structured_output
-    if method == "json_schema" and endpoint.base_url in _NO_JSON_SCHEMA:
-        method = "text"
+    method = usable(endpoint.structured_output, endpoint.base_url)
     if method == "text":
         messages = _with_text_instruction(messages, schema)
     usage = Usage()
@@ -262,14 +278,7 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     attempts = 2 if repair else 1
     for attempt in range(attempts):
         try:
-            request = _request(method, schema, endpoint.base_url)
-            reply = await _invoke(endpoint, messages, deadline, max_tokens, **request)
-        except ResponseFormatUnsupported as exc:
-            log.warning("endpoint rejected response_format=json_schema (%s); using text mode", exc)
-            _NO_JSON_SCHEMA.add(endpoint.base_url)
-            method = "text"
-            messages = _with_text_instruction(messages, schema)
-            reply = await _invoke(endpoint, messages, deadline, max_tokens)
+            reply, method, messages = await _ask(endpoint, method, messages, schema, deadline, max_tokens)
         except ModelCallError as exc:
             if not attempt:
                 raise

@@ -11,10 +11,12 @@ import weakref
 from dataclasses import dataclass, field, replace
 
 from core.settings import Settings
+from core.vocabulary import StructuredMethod
 from state.context import Context
+from tools.capability_store import structured_method
 from tools.corpus import Corpus
 from tools.fetch import Fetcher
-from tools.http import Clients, make_clients
+from tools.http import Clients, make_clients, tls
 from tools.llm import Endpoint, close_models
 from tools.loads import PageLoads
 from tools.netsafety import AddressPolicy
@@ -50,17 +52,20 @@ def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: 
     return WebReader(fetcher, pages, web.page_ttl, settings.parsing, loads)
 
 
-def build(ctx: Context, settings: Settings) -> Toolbox:
-    """Everything a run needs, from its context and the process settings.
+def build(ctx: Context, settings: Settings, methods: dict[str, StructuredMethod] | None = None) -> Toolbox:
+    """Everything a run needs, from its context, the process settings and each model's structured-output method.
 
     The environment's model key goes only where ``Settings.api_key_for`` allows: a base URL given for one run
-    (``--set base_url=...``, a Studio or API run's context) gets none.
+    (``--set base_url=...``, a Studio or API run's context) gets none. A model without a method in ``methods``
+    asks as the context says, and with json_schema for auto (which falls back at the first refusal).
     """
     api_key = settings.api_key_for(ctx.base_url)
+    forced = "json_schema" if ctx.structured_output == "auto" else ctx.structured_output
 
     def endpoint(model: str) -> Endpoint:  # the main model and the extraction model share the base URL and its key
-        return Endpoint(ctx.base_url, model, api_key, ctx.structured_output, ctx.temperature, ctx.max_output_tokens,
-                        settings.request_timeout, settings.max_retries)
+        return Endpoint(ctx.base_url, model, api_key, (methods or {}).get(model, forced), ctx.temperature,
+                        ctx.max_output_tokens, settings.request_timeout, settings.max_retries,
+                        capabilities_file=settings.capabilities_file)
 
     settings.ensure_home()
     clients = make_clients(settings.web)
@@ -79,20 +84,31 @@ def build(ctx: Context, settings: Settings) -> Toolbox:
 _BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
     weakref.WeakKeyDictionary()
 )
+# one toolbox built at a time per loop: parallel branches (Heavy's agents) wait for it rather than probe alike
+_BUILDING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def toolbox(ctx: Context) -> Toolbox:
     """The toolbox for this run's context, the settings it is bound to, and the running event loop.
 
     Built in a worker thread: creating the home folder and TLS contexts touches the disk, which must
-    not block the event loop (`langgraph dev` refuses blocking calls).
+    not block the event loop (`langgraph dev` refuses blocking calls). With ``structured_output=auto``, each
+    model's method is the one remembered for it in the home, or probed from the server now and remembered.
     """
     settings = ctx.settings
     key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
            ctx.max_output_tokens, ctx.search, ctx.react_temperature, ctx.presence_penalty, settings)
-    per_loop = _BY_LOOP.setdefault(asyncio.get_running_loop(), {})
-    if key not in per_loop:
-        per_loop[key] = await asyncio.to_thread(build, ctx, settings)
+    loop = asyncio.get_running_loop()
+    per_loop = _BY_LOOP.setdefault(loop, {})
+    async with _BUILDING.setdefault(loop, asyncio.Lock()):
+        if key not in per_loop:
+            # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
+            await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
+            api_key = settings.api_key_for(ctx.base_url)
+            methods = {model: await structured_method(ctx.structured_output, ctx.base_url, model, api_key,
+                                                      settings.capabilities_file, min(settings.request_timeout, 60))
+                       for model in dict.fromkeys((ctx.model, ctx.extraction_model))}
+            per_loop[key] = await asyncio.to_thread(build, ctx, settings, methods)
     return per_loop[key]
 
 

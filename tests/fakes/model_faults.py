@@ -34,6 +34,10 @@ class Faults:
     reject_json_schema: bool = False
     # how a server refuses response_format (llama.cpp's Python server: HTTP 500, pydantic's message)
     json_schema_refusal: tuple[int, str] = (400, "response_format json_schema is not supported by this server")
+    ignore_json_schema: bool = False  # response_format accepted, the reply not held to the schema
+    reject_tools: bool = False  # a request with tools is refused, as a server without tool calling does
+    tools_refusal: tuple[int, str] = (400, "tools and tool_choice are not supported by this server")
+    reasoning_field: bool = False  # replies carry reasoning_content, as with vLLM's reasoning parser
     # a flaky endpoint: each request fails at random with these odds, from a seeded generator
     chaos: dict[int | str, float] = field(default_factory=dict)  # 500 / 429 -> odds; "garbage" -> broken JSON
     rng: random.Random = field(default_factory=lambda: random.Random(7))

@@ -18,7 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes.model_faults import Faults, Logged  # Logged: re-exported, tests import it from here
+from tests.fakes.model_grammar import instance
+from tools.capabilities import is_probe
 
+PROBE_REPLY = "Hello!"  # what the toy model says to a capability probe (asked to say hello)
 Brain = Callable[[list[dict[str, Any]]], tuple[str, Any]]  # messages -> (role, reply: dict | str)
 
 
@@ -61,33 +64,25 @@ class ModelServer:
         self._httpd.server_close()
 
     def calls(self, role: str | None = None) -> list[Logged]:
+        """The chat requests with ``role``; without one, every call a run counts (capability probes left out)."""
         with self._lock:
-            return [c for c in self.log if role is None or c.role == role]
+            return [c for c in self.log if c.role == role or (role is None and c.role != "probe")]
 
     # --- request handling -------------------------------------------------------------------
     def _reply(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None, str]:
         """(status, completion message or None, error text)."""
         messages = body.get("messages", [])
         text = "\n".join(str(m.get("content", "")) for m in messages)
-        garbage = False
-        with self._lock:
-            if self.faults.statuses:
-                return self.faults.statuses.pop(0), None, "injected failure"
-            roll, odds = self.faults.rng.random(), 0.0
-            for fault, chance in self.faults.chaos.items():
-                odds += chance
-                if roll < odds:
-                    if fault == "garbage":
-                        garbage = True
-                        break
-                    return int(fault), None, "injected chaos"
-            for needle, statuses in self.faults.fail_when.items():
-                if needle in text and statuses:
-                    return statuses.pop(0), None, "injected failure"
+        probe = is_probe(messages)  # the injected faults are aimed at a run's calls, not at the capability probe
+        status, error, garbage = (0, "", False) if probe else self._injected(text)
+        if status:
+            return status, None, error
         response_format = body.get("response_format") or {}
         if response_format.get("type") == "json_schema" and self.faults.reject_json_schema:
             return self.faults.json_schema_refusal[0], None, self.faults.json_schema_refusal[1]
-        role, reply = self.brain(messages)
+        if body.get("tools") and self.faults.reject_tools:
+            return self.faults.tools_refusal[0], None, self.faults.tools_refusal[1]
+        role, reply = ("probe", PROBE_REPLY) if probe else self.brain(messages)
         method = ("json_schema" if response_format.get("type") == "json_schema"
                   else "tool_calling" if body.get("tools") else "text")
         if self.flavour == "llamacpp" and method == "tool_calling" and isinstance(body.get("tool_choice"), dict):
@@ -115,7 +110,42 @@ class ModelServer:
             return 200, {**self._message(reply, method, True, body), "_finish": "length"}, ""
         return 200, self._message(reply, method, broken, body), ""
 
+    def _injected(self, text: str) -> tuple[int, str, bool]:
+        """(status to answer or 0, its error text, whether to send broken JSON) from the injected faults."""
+        with self._lock:
+            if self.faults.statuses:
+                return self.faults.statuses.pop(0), "injected failure", False
+            roll, odds = self.faults.rng.random(), 0.0
+            for fault, chance in self.faults.chaos.items():
+                odds += chance
+                if roll < odds:
+                    return (0, "", True) if fault == "garbage" else (int(fault), "injected chaos", False)
+            for needle, statuses in self.faults.fail_when.items():
+                if needle in text and statuses:
+                    return statuses.pop(0), "injected failure", False
+        return 0, "", False
+
     def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
+        message = self._content(reply, method, broken, body)
+        if self.faults.reasoning_field:  # as vLLM's reasoning parser and llama.cpp send the thinking
+            message["reasoning_content"] = "The user asks for a short reply."
+        return message
+
+    def _constrained(self, method: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """The schema the server forces the reply into, if any (an enforced json_schema, a forced tool call)."""
+        if method == "json_schema" and not self.faults.ignore_json_schema:
+            return body["response_format"]["json_schema"]["schema"]
+        choice = body.get("tool_choice")
+        if method == "tool_calling" and (choice == "required" or isinstance(choice, dict)):
+            return body["tools"][0]["function"]["parameters"]
+        return None
+
+    def _content(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
+        # text cannot come out under the constraint: a schema-valid object does. Only for the probe's greeting: the
+        # brains' text replies under a schema stand for a model that gets past it (tests of unusable replies)
+        schema = self._constrained(method, body) if reply == PROBE_REPLY else None
+        if schema is not None:
+            reply = instance(schema)
         if isinstance(reply, str):
             call = re.search(r"<tool_call>\s*(\{.*\})\s*</tool_call>", reply, re.S)
             if body.get("tools") and call:  # as vLLM's tool parser does: the call leaves the content
@@ -179,7 +209,10 @@ class ModelServer:
             def do_GET(self) -> None:
                 if self._recorded_or_redirected():
                     return
-                if self.path.rstrip("/") == "/v1/models":
+                if self.path.rstrip("/") == "/props" and server.flavour == "llamacpp":  # at the root, not under /v1
+                    self._send_json(200, {"default_generation_settings": {"n_ctx": server.max_model_len},
+                                          "total_slots": 1, "model_path": f"/models/{server.model}.gguf"})
+                elif self.path.rstrip("/") == "/v1/models":
                     listed: dict[str, Any] = {"id": server.model, "object": "model"}
                     if server.flavour == "llamacpp":
                         listed |= {"owned_by": "llamacpp",
@@ -202,7 +235,8 @@ class ModelServer:
                     self._send_json(404, {"error": {"message": f"model {body.get('model')} does not exist"}})
                     return
                 with server._lock:
-                    junk = server.faults.junk.pop(0) if server.faults.junk else None
+                    probe = is_probe(body.get("messages", []))
+                    junk = server.faults.junk.pop(0) if server.faults.junk and not probe else None
                 if junk is not None:
                     data = junk.encode()
                     self.send_response(200)

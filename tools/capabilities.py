@@ -1,0 +1,221 @@
+"""What a model server really supports, asked with a few tiny requests rather than assumed.
+
+For one endpoint and model: is ``response_format`` with a JSON schema accepted and enforced, is ``json_object``
+accepted, does a forced tool call (named, and ``"required"``) come back as a call, does the reply carry a separate
+reasoning field, and what context does the server serve. Plain HTTP (the LangChain client drops fields it does
+not know, such as ``reasoning_content``). From what was found, the structured-output method is chosen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+import httpx
+
+from core.errors import EndpointError, EndpointUnreachable, ModelCallError
+from core.vocabulary import StructuredMethod
+from tools.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
+from tools.http import tls
+from tools.structured import strip_think
+
+PROBE_SYSTEM = "You are a capability probe of a model server. Reply briefly."
+PROBE_TOKENS = 64  # each probe's completion budget: a greeting, a short JSON object or one tool call
+PROBE_VALUE = "capabilities-ok"  # what the schema requires and the prompt never asks for
+PROBE_TOOL = "record_probe"
+PROBE_SCHEMA: dict[str, Any] = {
+    "type": "object", "properties": {"probe": {"type": "string", "enum": [PROBE_VALUE]}},
+    "required": ["probe"], "additionalProperties": False}
+# a refused parameter is "not supported"; a busy or failing server says nothing yet about what it supports
+_BUSY = (429, 502, 503, 504)
+
+Verdict = Literal["yes", "ignored", "refused"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one server did with each probe.
+
+    ``json_schema``: enforced (the reply matched a schema the prompt did not ask for), accepted (not enforced),
+    unseen (accepted, but the reply was cut before any JSON: a model thinking first) or refused.
+    """
+
+    json_schema: Literal["enforced", "accepted", "unseen", "refused"] = "refused"
+    json_object: Verdict = "refused"
+    named_tool: Verdict = "refused"  # tool_choice {"type": "function", "function": {"name": ...}}
+    required_tool: Verdict = "refused"  # tool_choice "required"
+    reasoning_field: str = ""  # the reply message's field that carries the thinking, if any
+    context: int | None = None
+    context_from: str = ""  # /props or /v1/models
+
+    def choose(self) -> StructuredMethod:
+        """json_schema when accepted and enforced; else tool_calling when a forced call comes back; else text."""
+        if self.json_schema in ("enforced", "unseen"):
+            return "json_schema"
+        if "yes" in (self.named_tool, self.required_tool):
+            return "tool_calling"
+        return "text"
+
+    def describe(self) -> str:
+        """One line, as doctor prints it."""
+        schema = {"enforced": "enforced", "accepted": "accepted, NOT enforced", "refused": "refused",
+                  "unseen": "accepted (enforcement not seen: the reply was cut while the model thought)"}
+        yes = {"yes": "yes", "ignored": "ignored", "refused": "refused"}
+        if "yes" in (self.named_tool, self.required_tool):
+            tools = f"tools forced (named: {yes[self.named_tool]}, required: {yes[self.required_tool]})"
+        elif self.named_tool == self.required_tool == "refused":
+            tools = "tools refused"
+        else:
+            tools = f"tools not forced (named: {yes[self.named_tool]}, required: {yes[self.required_tool]})"
+        reasoning = f"yes ({self.reasoning_field})" if self.reasoning_field else "no"
+        context = f"{self.context:,} ({self.context_from})" if self.context else "not said"
+        return (f"json_schema {schema[self.json_schema]}; json_object {yes[self.json_object]}; {tools}; "
+                f"reasoning field {reasoning}; context {context}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As remembered in the home."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Capabilities | None:
+        """Read back what ``to_dict`` wrote; None if it is not that (another version's or a damaged record)."""
+        if not isinstance(data, dict):
+            return None
+        names = {f.name for f in fields(cls)}
+        try:
+            return cls(**{k: v for k, v in data.items() if k in names})
+        except TypeError:
+            return None
+
+
+def _messages(user: str) -> list[dict[str, str]]:
+    return [{"role": "system", "content": PROBE_SYSTEM}, {"role": "user", "content": user}]
+
+
+def _tool_request(choice: Any) -> dict[str, Any]:
+    tool = {"type": "function", "function": {"name": PROBE_TOOL, "description": "Record that the probe was answered.",
+                                             "parameters": PROBE_SCHEMA}}
+    return {"messages": _messages("Say hello."), "tools": [tool], "tool_choice": choice}
+
+
+PROBES: dict[str, dict[str, Any]] = {
+    "json_schema": {"messages": _messages("Say hello."), "response_format": {
+        "type": "json_schema", "json_schema": {"name": "probe", "strict": True, "schema": PROBE_SCHEMA}}},
+    "json_object": {"messages": _messages("Say hello, as a JSON object."),
+                    "response_format": {"type": "json_object"}},
+    "named_tool": _tool_request({"type": "function", "function": {"name": PROBE_TOOL}}),
+    "required_tool": _tool_request("required"),
+}
+
+
+def is_probe(messages: list[dict[str, Any]]) -> bool:
+    """Whether a chat request's messages are one of the probe's (a server log can tell them apart)."""
+    return bool(messages) and messages[0].get("content") == PROBE_SYSTEM
+
+
+class _Prober:
+    """One endpoint's probe requests, over one client."""
+
+    def __init__(self, client: httpx.AsyncClient, base_url: str, model: str) -> None:
+        self.client, self.base_url, self.model = client, base_url, model
+        self.reasoning = ""
+
+    async def ask(self, name: str) -> tuple[dict[str, Any], str] | None:
+        """The reply message and its finish reason, or None when the server refused the request."""
+        body = {"model": self.model, "max_completion_tokens": PROBE_TOKENS, "temperature": 0, **PROBES[name]}
+        response = await self._send("POST", f"{self.base_url}/chat/completions", json=body)
+        status = response.status_code
+        if status in (401, 403):
+            raise EndpointError(f"{self.base_url} rejected the API key {KEY_SOURCE}")
+        if status == 404:
+            raise EndpointError(f"model {self.model!r} is not served at {self.base_url} (DEEPRESEARCH_MODEL)")
+        if status in _BUSY:
+            raise ModelCallError(f"the endpoint was busy (HTTP {status}) during the capability probe")
+        if status >= 400:  # 400, 422, 500: the request's parameter is not supported
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        if completion_problem(data):
+            return None
+        choice = data["choices"][0]
+        message = choice["message"]
+        for field in ("reasoning_content", "reasoning"):
+            if isinstance(message.get(field), str) and message[field].strip():
+                self.reasoning = self.reasoning or field
+        return message, str(choice.get("finish_reason") or "")
+
+    async def props_context(self) -> int | None:
+        """llama.cpp's ``/props`` at the server root: the context each request may use (its slot's n_ctx)."""
+        root = self.base_url.removesuffix("/v1")
+        try:
+            response = await self._send("GET", f"{root}/props")
+            data = response.json() if response.status_code == 200 else None
+        except (ValueError, EndpointError, ModelCallError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        settings = data.get("default_generation_settings")
+        for value in (settings.get("n_ctx") if isinstance(settings, dict) else None, data.get("n_ctx")):
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        return None
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self.client.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise EndpointUnreachable(self.base_url, type(exc).__name__) from exc
+        except httpx.TimeoutException as exc:
+            raise ModelCallError(f"the capability probe got no answer within {self.client.timeout.read}s") from exc
+        except httpx.HTTPError as exc:
+            raise ModelCallError(f"the capability probe failed ({type(exc).__name__})") from exc
+        if 300 <= response.status_code < 400:  # never followed: the key would go along
+            raise EndpointError(redirected(self.base_url, response.status_code, str(response.url),
+                                           response.headers.get("location", "")))
+        return response
+
+
+def _json_schema(reply: tuple[dict[str, Any], str] | None) -> Literal["enforced", "accepted", "unseen", "refused"]:
+    if reply is None:
+        return "refused"
+    message, finish = reply
+    text = strip_think(str(message.get("content") or "")).strip()
+    try:
+        enforced = json.loads(text) == {"probe": PROBE_VALUE}
+    except ValueError:
+        enforced = False
+    if enforced:
+        return "enforced"
+    return "unseen" if finish == "length" and not text else "accepted"
+
+
+def _called(reply: tuple[dict[str, Any], str] | None) -> Verdict:
+    if reply is None:
+        return "refused"
+    calls = reply[0].get("tool_calls") or []
+    named = [c for c in calls if isinstance(c, dict) and (c.get("function") or {}).get("name") == PROBE_TOOL]
+    return "yes" if named else "ignored"
+
+
+async def probe(base_url: str, model: str, api_key: str, timeout: float = 60.0) -> Capabilities:
+    """Ask the server at ``base_url`` what it supports for ``model`` (six small requests, one after another).
+
+    Unreachable: EndpointUnreachable; a rejected key, a missing model or a redirect: EndpointError; busy or
+    too slow: ModelCallError. A refused parameter is a finding, never an error.
+    """
+    listed = await list_models(base_url, api_key, timeout=min(timeout, 10.0))
+    async with httpx.AsyncClient(timeout=timeout, verify=tls(), follow_redirects=False,
+                                 headers={"Authorization": f"Bearer {api_key}"}) as client:
+        prober = _Prober(client, base_url, model)
+        replies = {name: await prober.ask(name) for name in PROBES}
+        props = await prober.props_context()
+    served = next((m.max_model_len for m in listed if m.id == model), None)
+    context, source = (props, "/props") if props else (served, "/v1/models") if served else (None, "")
+    return Capabilities(
+        json_schema=_json_schema(replies["json_schema"]),
+        json_object="refused" if replies["json_object"] is None else "yes",
+        named_tool=_called(replies["named_tool"]), required_tool=_called(replies["required_tool"]),
+        reasoning_field=prober.reasoning, context=context, context_from=source)
