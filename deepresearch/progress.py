@@ -129,6 +129,9 @@ class Progress:
             waiting = " [dim](for review)[/]" if ev.get("review") else ""
             source = " [dim](planned with the last report)[/]" if ev.get("proposed") else _tok(ev)
             self.line(f"[bold]round {ev['round']}[/] · goal: {_short(ev.get('goal', ''))}{source}{waiting}")
+            if ev.get("failed"):  # no usable plan: the goal above is the last one, or the question itself
+                what = "[red]model[/]   the planner's reply" if ev.get("model") else "[yellow]failed[/]  the planner"
+                self.line(f"  {what}: {_short(redact_text(ev['failed']), 160)}")
             for query in [] if ev.get("review") else ev.get("queries", []) or ["(no new queries)"]:
                 self.line(f"  [cyan]search[/]  {_short(query)}")
         elif kind == "review":  # the plan as approved: only now are its queries searched
@@ -152,7 +155,7 @@ class Progress:
             self.line(f"  [cyan]report[/]  {ev.get('report_chars', 0)} chars, answered: "
                       f"{'yes' if ev.get('answered') else 'no'}{extra}{_tok(ev)}")
         elif kind == "decide":
-            width = 220 if ev.get("model_failed") else 70  # the model's failure and what is tried: said whole
+            width = 400 if ev.get("model_failed") else 70  # the model's failure and what is tried: said whole
             self.line(f"  [magenta]decide[/]  → {ev['decision']} ({_short(ev.get('reason', ''), width)}) · "
                       f"calls {ev.get('llm_calls', 0)} · tokens {ev.get('tokens', 0):,}")
         elif kind == "backtrack":

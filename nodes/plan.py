@@ -22,7 +22,8 @@ from state.graph_state import State
 from state.queries import already_searched, fresh_queries, require_question
 from state.records import Failure, failure
 from state.workspace import dead_ends, last_call, last_round, round_result
-from tools.llm import Endpoint, Usage, complete_json, guarded, with_method
+from tools.llm import Endpoint, Usage, guarded, with_method
+from tools.llm_json import complete_json
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, fence, today
 from tools.structured import Queries
 from tools.toolbox import toolbox
@@ -123,7 +124,8 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         queries = [state["question"]]
     emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
          llm_calls=int(state.get("llm_calls", 0)) + usage.calls, review=ctx.review_plan and bool(queries),
-         proposed=bool(proposed))
+         proposed=bool(proposed), failed=failures[0]["error"] if failures else "",
+         model=any(f.get("model") for f in failures))
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
             "findings": Overwrite([]), "selected": [], "failures": failures, "next_goal": "", "next_queries": [],
             "backtrack": "", "reviewing": ctx.review_plan, **spent(usage)}

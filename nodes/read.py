@@ -17,7 +17,8 @@ from state.budget import READ_TOKENS, spent
 from state.context import Context
 from state.events import emit, step_key
 from state.records import Finding, Hit, Source, failure
-from tools.llm import Usage, complete_json, guarded, with_method
+from tools.llm import Usage, guarded, with_method
+from tools.llm_json import complete_json
 from tools.pages import reading_key
 from tools.prompts import attribute, fence, today
 from tools.quorum import Late

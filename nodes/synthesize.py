@@ -23,7 +23,8 @@ from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
-from tools.llm import Endpoint, Usage, complete_json, guarded, with_method
+from tools.llm import Endpoint, Usage, guarded, with_method
+from tools.llm_json import complete_json
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
 from tools.structured import Queries
 from tools.toolbox import toolbox

@@ -15,7 +15,8 @@ from tests.conftest import run_context
 from tests.fakes.model_server import ModelServer
 from tools.capabilities import Capabilities, probe
 from tools.capability_store import recall, structured_method
-from tools.llm import Endpoint, complete_json
+from tools.llm import Endpoint
+from tools.llm_json import complete_json
 from tools.toolbox import close_toolboxes, toolbox
 
 

@@ -10,7 +10,8 @@ from core.errors import EndpointError, EndpointUnreachable, ModelCallError, Stru
 from core.vocabulary import StructuredMethod
 from tests.fakes.model_server import ModelServer
 from tools.endpoint import list_models
-from tools.llm import Endpoint, complete_json, complete_text
+from tools.llm import Endpoint, complete_text
+from tools.llm_json import complete_json
 from tools.structured import json_schema
 
 
@@ -161,8 +162,8 @@ async def test_a_200_that_is_not_a_completion_is_a_clear_error(server: ModelServ
 
 async def test_our_own_bugs_are_not_blamed_on_the_endpoint(server: ModelServer) -> None:
     """A TypeError raised by the client code (here a keyword no API knows) surfaces as itself."""
-    from tools.llm import _invoke
+    from tools.llm import invoke
 
     with pytest.raises(TypeError):
-        await _invoke(endpoint(server), msgs("x"), no_such_keyword=object())
+        await invoke(endpoint(server), msgs("x"), no_such_keyword=object())
     assert server.calls() == []

@@ -86,3 +86,33 @@ async def test_a_final_answer_cut_off_at_its_budget_is_the_models_failure_not_th
     assert "ran on to its output budget" in answer_failures[0]["error"]
     assert "(cut off)" not in result.report  # the research's own report stands, cited
     assert result.answer == "1921" and "[1]" in result.report
+
+
+class WeakPlanner(WeakReader):
+    """WeakReader whose planner, too, repeats the template's placeholders."""
+
+    def __call__(self, messages: list[dict[str, Any]]) -> tuple[str, Any]:
+        role, reply = super().__call__(messages)
+        return (role, {"reasoning": "...", "goal": "...", "queries": ["..."]}) if role == "planner" else (role, reply)
+
+
+async def test_the_progress_lines_name_the_model_call_that_failed_and_why(home: Path, corpus: Path,  # noqa: F811
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from deepresearch.progress import Progress
+
+    with ModelServer(WeakPlanner()) as server:
+        monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
+        _, rec = await research(max_rounds=3)
+    screen = io.StringIO()
+    progress = Progress(Console(file=screen, width=400, color_system=None))
+    for event in rec.events:
+        progress.event(event)
+    shown = screen.getvalue()
+    assert "model   the planner's reply: Plan reply unusable after a repair retry: the JSON repeats" in shown
+    assert "model   the reader's reply for" in shown and "repeats the template's placeholders" in shown
+    assert "the model could not read pages (extract evidence as JSON): all" in shown
+    assert "trying again with structured_output=text" in shown

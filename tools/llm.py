@@ -1,13 +1,12 @@
 """The model client: ChatOpenAI against any OpenAI-compatible endpoint.
 
-It counts usage, maps failures to the project's errors, and asks for structured output
-(json_schema, tool_calling or text) with one repair retry.
+It counts usage, maps failures to the project's errors, and gives each call its output budget; structured
+replies are asked for in tools/llm_json.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import weakref
@@ -18,36 +17,27 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import openai
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
 
 from core.errors import (
     EndpointUnreachable,
     ModelCallError,
-    ParseError,
-    ResponseFormatUnsupported,
     StructuredOutputError,
-    ToolsUnsupported,
 )
 from core.vocabulary import StructuredMethod
-from tools.capability_store import refused, usable
 from tools.endpoint import UnusableResponse, check_completion, status_error
 from tools.http import tls
-from tools.structured import json_schema, parse_reply, schema_hint, strip_think
+from tools.structured import strip_think
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-REPAIR = (
-    "Your previous reply could not be used: {error}. Reply again with only the JSON object, "
-    "matching this schema exactly: {schema}"
-)
 # model replies are the agent's own working (JSON, thinking, tags): LangGraph's `messages` stream leaves
 # calls tagged so out; what a user is shown is the report, which the answer step streams as it is written
 INTERNAL = "nostream"
-TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
 
 
 @dataclass(frozen=True)
@@ -128,10 +118,10 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
     )
 
 
-_NAMED_CHOICE_IGNORED: set[str] = set()  # base URLs whose server answered a forced named tool call without one
 
 
-def _usage(message: AIMessage, messages: list[BaseMessage]) -> Usage:
+def usage_of(message: AIMessage, messages: list[BaseMessage]) -> Usage:
+    """One call's usage: the server's token count, else an estimate from the characters (4 a token)."""
     meta = message.usage_metadata
     if meta and meta.get("total_tokens"):
         return Usage(1, int(meta["total_tokens"]))
@@ -144,7 +134,7 @@ def output_budget(endpoint: Endpoint, max_tokens: int | None) -> int:
     return min(endpoint.max_output_tokens, max_tokens or endpoint.max_output_tokens)
 
 
-async def _invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: float | None = None,
+async def invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: float | None = None,
                   max_tokens: int | None = None, **kwargs: Any) -> AIMessage:
     """One model call with the SDK's retries, cut off at ``deadline`` (Unix time) if given.
 
@@ -191,8 +181,8 @@ async def complete_text(endpoint: Endpoint, messages: list[BaseMessage], deadlin
     A reply cut off at its output budget is the model running on, not an answer: StructuredOutputError
     (the model's failure, carrying the usage), never a text to show.
     """
-    reply = await _invoke(endpoint, messages, deadline, max_tokens)
-    usage = _usage(reply, messages)
+    reply = await invoke(endpoint, messages, deadline, max_tokens)
+    usage = usage_of(reply, messages)
     if cut_off(reply):
         raise StructuredOutputError(f"the reply {ran_on(endpoint, max_tokens)}", str(reply.content), usage.calls,
                                     usage.tokens)
@@ -214,97 +204,8 @@ async def complete_message(endpoint: Endpoint, messages: list[BaseMessage], *,
                            max_tokens: int | None = None) -> tuple[AIMessage, Usage]:
     """The reply as it came (content and any OpenAI tool_calls), with the tokens it and its prompt took."""
     kwargs: dict[str, Any] = {"tools": tools, "tool_choice": "auto"} if tools else {}
-    reply = await _invoke(endpoint, messages, deadline, max_tokens, **kwargs)
-    return reply, _usage(reply, messages)
-
-
-def _request(method: StructuredMethod, schema: type[BaseModel], base_url: str = "") -> dict[str, Any]:
-    name = schema.__name__
-    if method == "json_schema":
-        # sent as it is (the SDK's typed response_format path costs a millisecond a call to build the same JSON)
-        schema_format = {"type": "json_schema", "json_schema": {"name": name, "schema": json_schema(schema)}}
-        return {"extra_body": {"response_format": schema_format}}
-    if method == "tool_calling":
-        tool = {"type": "function", "function": {"name": name, "description": schema.__doc__ or name,
-                                                 "parameters": json_schema(schema)}}
-        # a server that ignores a named choice (llama.cpp: "Wrong type supplied for parameter 'tool_choice'", and
-        # then auto) is asked for "required": with one tool offered, that forces the same call
-        named = {"type": "function", "function": {"name": name}}
-        return {"tools": [tool], "tool_choice": "required" if base_url in _NAMED_CHOICE_IGNORED else named}
-    return {}
-
-
-def _reply_text(reply: AIMessage) -> str:
-    """The part of a reply that holds the structured answer (tool call arguments or content)."""
-    if reply.tool_calls:
-        return json.dumps(reply.tool_calls[0]["args"])
-    return str(reply.content)
-
-
-def _with_text_instruction(messages: list[BaseMessage], schema: type[BaseModel]) -> list[BaseMessage]:
-    first, rest = messages[0], messages[1:]
-    if isinstance(first, SystemMessage):
-        return [SystemMessage(str(first.content) + TEXT_INSTRUCTION.format(schema=schema_hint(schema))), *rest]
-    return messages
-
-
-async def _ask(endpoint: Endpoint, method: StructuredMethod, messages: list[BaseMessage], schema: type[BaseModel],
-               deadline: float | None, max_tokens: int | None) -> tuple[AIMessage, StructuredMethod, list[BaseMessage]]:
-    """One structured call, and the method and messages that got it: a refused method's next (capability_store)."""
-    while True:
-        try:
-            request = _request(method, schema, endpoint.base_url)
-            reply = await _invoke(endpoint, messages, deadline, max_tokens, **request)
-        except (ResponseFormatUnsupported, ToolsUnsupported) as exc:
-            method = await refused(method, endpoint.base_url, endpoint.model, str(exc), endpoint.capabilities_file)
-            if method == "text":
-                messages = _with_text_instruction(messages, schema)
-            continue
-        return reply, method, messages
-
-
-async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema: type[M], *,
-                        repair: bool = True, deadline: float | None = None,
-                        max_tokens: int | None = None) -> tuple[M, Usage]:
-    """A reply parsed into ``schema``; with ``repair``, one retry shows the model its error (two calls at most).
-
-    Raises StructuredOutputError (carrying the usage spent) when the reply cannot be used.
-    """
-    method = usable(endpoint.structured_output, endpoint.base_url)
-    if method == "text":
-        messages = _with_text_instruction(messages, schema)
-    usage = Usage()
-    raw = ""
-    attempts = 2 if repair else 1
-    for attempt in range(attempts):
-        try:
-            reply, method, messages = await _ask(endpoint, method, messages, schema, deadline, max_tokens)
-        except ModelCallError as exc:
-            if not attempt:
-                raise
-            # the repair failed as a call: the first call was made and counts, as does this one
-            raise StructuredOutputError(f"{schema.__name__} reply unusable, and its repair call failed: {exc}",
-                                        raw, usage.calls + 1, usage.tokens) from exc
-        usage += _usage(reply, messages)
-        raw = _reply_text(reply)
-        if method == "tool_calling" and not reply.tool_calls and endpoint.base_url not in _NAMED_CHOICE_IGNORED:
-            log.warning("%s answered a forced call of %s without calling it; asking with tool_choice=required",
-                        endpoint.base_url, schema.__name__)
-            _NAMED_CHOICE_IGNORED.add(endpoint.base_url)
-        try:
-            return parse_reply(raw, schema), usage
-        except ParseError as exc:
-            cut = cut_off(reply)
-            if cut or attempt == attempts - 1:
-                # a reply cut at its output budget is the model running on: repeating the call would too
-                why = f"it {ran_on(endpoint, max_tokens)}" if cut else exc
-                after = " after a repair retry" if attempt else ""
-                raise StructuredOutputError(
-                    f"{schema.__name__} reply unusable{after}: {why}", raw, usage.calls, usage.tokens
-                ) from exc
-            messages = [*messages, AIMessage(raw[-4000:]),
-                        HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]
-    raise AssertionError("unreachable")
+    reply = await invoke(endpoint, messages, deadline, max_tokens, **kwargs)
+    return reply, usage_of(reply, messages)
 
 
 @dataclass(frozen=True)

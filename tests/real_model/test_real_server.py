@@ -20,7 +20,8 @@ from core.errors import ModelCallError, StructuredOutputError
 from tests.conftest import QUESTION
 from tests.real_model.conftest import ALIAS, CONTEXT, Real
 from tools.endpoint import list_models
-from tools.llm import Endpoint, complete_json
+from tools.llm import Endpoint
+from tools.llm_json import complete_json
 
 SMALL = ("--set", "max_output_tokens=256", "--set", "pages_per_round=2")
 pytestmark = pytest.mark.real_model
@@ -57,6 +58,11 @@ def test_doctor_reads_the_served_context(real: Real) -> None:
     done = real.cli("doctor")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"model       {ALIAS}: served, max context {CONTEXT:,} tokens" in done.stdout
+    # what llama.cpp really does: it enforces a schema, and Gemma 3's template has no tools, so neither a named
+    # nor a "required" tool_choice forces a call
+    assert ("capabilities json_schema enforced; json_object yes; tools not forced (named: ignored, required: "
+            f"ignored); reasoning field no; context {CONTEXT:,} (/props)") in done.stdout
+    assert "structured  auto -> json_schema" in done.stdout
 
 
 def test_iter_run_ends_within_its_budgets(real: Real) -> None:
