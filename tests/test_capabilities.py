@@ -14,7 +14,7 @@ from deepresearch.doctor import doctor_report
 from tests.conftest import run_context
 from tests.fakes.model_server import ModelServer
 from tools.capabilities import Capabilities, probe
-from tools.capability_store import recall, structured_method
+from tools.capability_store import Asking, recall, structured_method
 from tools.llm import Endpoint
 from tools.llm_json import complete_json
 from tools.toolbox import close_toolboxes, toolbox
@@ -105,20 +105,22 @@ async def test_auto_probes_once_and_later_runs_reuse_what_was_remembered(home: P
     await close_toolboxes()
     assert box.endpoint.structured_output == box.extraction.structured_output == "tool_calling"
     posts = [path for method, path, _ in model_server.requests if method == "POST"]
-    assert len(posts) == 4  # the probe's (the refused one included: refusals are not in the call log)
+    assert len(posts) == 5  # the probe's (the refused one included: refusals are not in the call log)
     saved = json.loads((home / "capabilities.json").read_text())["endpoints"]
     assert [(r["base_url"], r["model"], r["chosen"], r["found"]["json_schema"]) for r in saved.values()] == [
         (model_server.base_url, model_server.model, "tool_calling", "refused")]
     again = await toolbox(run_context())
     await close_toolboxes()
     assert again.endpoint.structured_output == "tool_calling"
-    assert len([1 for method, _, _ in model_server.requests if method == "POST"]) == 4  # no probe the second time
+    assert len([1 for method, _, _ in model_server.requests if method == "POST"]) == 5  # no probe the second time
 
 
-async def test_forcing_a_method_skips_the_probe(home: Path, model_server: ModelServer) -> None:
+async def test_forcing_a_method_skips_the_method_probe(home: Path, model_server: ModelServer) -> None:
     box = await toolbox(run_context(structured_output="text"))
     await close_toolboxes()
-    assert box.endpoint.structured_output == "text"
+    assert box.endpoint.structured_output == "text" and box.endpoint.output_limit == "max_completion_tokens"
+    # one small request asks only how the server bounds a reply; nothing is remembered for a forced method
+    assert len([1 for method, _, _ in model_server.requests if method == "POST"]) == 1
     assert model_server.calls("probe") == [] and not (home / "capabilities.json").exists()
 
 
@@ -142,7 +144,7 @@ async def test_tool_calling_refused_in_a_run_switches_once_and_is_remembered(
         assert remembered is not None and remembered.chosen == "json_schema"
         assert remembered.note.startswith("tool_calling refused in a run")
         # the next run starts with the method that worked, without a probe
-        assert await structured_method("auto", server.base_url, server.model, "EMPTY", path) == "json_schema"
+        assert await structured_method("auto", server.base_url, server.model, "EMPTY", path) == Asking("json_schema")
         assert server.calls("probe") == []
 
 
@@ -186,3 +188,34 @@ async def test_doctor_on_an_unreachable_endpoint_does_not_probe(home: Path, monk
     assert code == 2 and not any(line.startswith("capabilities") for line in lines)
     assert "structured  auto (not probed: the endpoint cannot be used; force with DEEPRESEARCH_STRUCTURED_OUTPUT)" \
         in lines
+
+
+async def test_a_server_that_ignores_max_completion_tokens_is_sent_max_tokens_alone() -> None:
+    """llama-cpp-python's server reads only max_tokens: every call there would generate to the context's end."""
+    with ModelServer(judge) as server:
+        server.faults.ignore_max_completion_tokens = True
+        found = await probe(server.base_url, server.model, "EMPTY")
+        assert found.output_limit == "max_tokens"
+        assert found.describe().endswith("output limit sent as max_tokens (max_completion_tokens is ignored)")
+        endpoint = Endpoint(server.base_url, server.model, max_output_tokens=300, output_limit="max_tokens")
+        await complete_json(endpoint, [SystemMessage("You judge."), HumanMessage("x")], Verdict)
+        assert [(c.limit_names, c.max_tokens) for c in server.calls()] == [(("max_tokens",), 300)]
+    with ModelServer(judge) as server:  # a server that reads max_completion_tokens gets that name alone
+        assert (await probe(server.base_url, server.model, "EMPTY")).output_limit == "max_completion_tokens"
+        await complete_json(Endpoint(server.base_url, server.model, max_output_tokens=300),
+                            [SystemMessage("You judge."), HumanMessage("x")], Verdict)
+        assert [(c.limit_names, c.max_tokens) for c in server.calls()] == [(("max_completion_tokens",), 300)]
+
+
+async def test_a_run_on_such_a_server_bounds_every_call(home: Path, model_server: ModelServer,
+                                                        corpus_dir: Path) -> None:
+    from tests.test_iterresearch import research
+    from tools.corpus import Corpus
+
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    model_server.faults.ignore_max_completion_tokens = True
+    result, _ = await research(structured_output="text")  # forced: the limit is still asked for
+    assert result.answer == "1921"
+    assert {c.limit_names for c in model_server.calls()} == {("max_tokens",)}
+    assert all(c.max_tokens for c in model_server.calls())

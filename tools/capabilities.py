@@ -15,13 +15,15 @@ from typing import Any, Literal
 import httpx
 
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError
-from core.vocabulary import StructuredMethod
+from core.vocabulary import OutputLimit, StructuredMethod
 from tools.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
 from tools.http import tls
 from tools.structured import strip_think
 
 PROBE_SYSTEM = "You are a capability probe of a model server. Reply briefly."
 PROBE_TOKENS = 64  # each probe's completion budget: a greeting, a short JSON object or one tool call
+LIMIT_TOKENS = 5  # the output-limit probe's budget, for a reply that would run to a few dozen tokens
+COUNT = "Count from 1 to 30, one number per line."
 PROBE_VALUE = "capabilities-ok"  # what the schema requires and the prompt never asks for
 PROBE_TOOL = "record_probe"
 PROBE_SCHEMA: dict[str, Any] = {
@@ -48,6 +50,7 @@ class Capabilities:
     reasoning_field: str = ""  # the reply message's field that carries the thinking, if any
     context: int | None = None
     context_from: str = ""  # /props or /v1/models
+    output_limit: OutputLimit = "max_completion_tokens"  # the name the server honours for a reply's token limit
 
     def choose(self) -> StructuredMethod:
         """json_schema when accepted and enforced; else tool_calling when a forced call comes back; else text."""
@@ -70,8 +73,10 @@ class Capabilities:
             tools = f"tools not forced (named: {yes[self.named_tool]}, required: {yes[self.required_tool]})"
         reasoning = f"yes ({self.reasoning_field})" if self.reasoning_field else "no"
         context = f"{self.context:,} ({self.context_from})" if self.context else "not said"
+        limit = ("; output limit sent as max_tokens (max_completion_tokens is ignored)"
+                 if self.output_limit == "max_tokens" else "")
         return (f"json_schema {schema[self.json_schema]}; json_object {yes[self.json_object]}; {tools}; "
-                f"reasoning field {reasoning}; context {context}")
+                f"reasoning field {reasoning}; context {context}{limit}")
 
     def to_dict(self) -> dict[str, Any]:
         """As remembered in the home."""
@@ -120,10 +125,25 @@ class _Prober:
     def __init__(self, client: httpx.AsyncClient, base_url: str, model: str) -> None:
         self.client, self.base_url, self.model = client, base_url, model
         self.reasoning = ""
+        self.limit: OutputLimit = "max_completion_tokens"
 
-    async def ask(self, name: str) -> tuple[dict[str, Any], str] | None:
-        """The reply message and its finish reason, or None when the server refused the request."""
-        body = {"model": self.model, "max_completion_tokens": PROBE_TOKENS, "temperature": 0, **PROBES[name]}
+    async def output_limit(self) -> OutputLimit:
+        """Which name bounds a reply: max_completion_tokens, unless the server refuses it or ignores it.
+
+        Asked to count to 30 within LIMIT_TOKENS under max_completion_tokens, a server that spends more needs
+        max_tokens (llama-cpp-python's server).
+        """
+        reply = await self.ask("count", {"messages": _messages(COUNT), "max_completion_tokens": LIMIT_TOKENS})
+        if reply is None:
+            return "max_tokens"
+        message, _, spent = reply
+        numbers = len(str(message.get("content") or "").split())
+        return "max_tokens" if (spent if spent is not None else numbers) > LIMIT_TOKENS + 1 else "max_completion_tokens"
+
+    async def ask(self, name: str, request: dict[str, Any] | None = None
+                  ) -> tuple[dict[str, Any], str, int | None] | None:
+        """The reply message, its finish reason and completion tokens, or None when the server refused it."""
+        body = {"model": self.model, self.limit: PROBE_TOKENS, "temperature": 0, **(request or PROBES[name])}
         response = await self._send("POST", f"{self.base_url}/chat/completions", json=body)
         status = response.status_code
         if status in (401, 403):
@@ -145,7 +165,8 @@ class _Prober:
         for field in ("reasoning_content", "reasoning"):
             if isinstance(message.get(field), str) and message[field].strip():
                 self.reasoning = self.reasoning or field
-        return message, str(choice.get("finish_reason") or "")
+        spent = (data.get("usage") or {}).get("completion_tokens")
+        return message, str(choice.get("finish_reason") or ""), spent if isinstance(spent, int) else None
 
     async def props_context(self) -> int | None:
         """llama.cpp's ``/props`` at the server root: the context each request may use (its slot's n_ctx)."""
@@ -178,10 +199,13 @@ class _Prober:
         return response
 
 
-def _json_schema(reply: tuple[dict[str, Any], str] | None) -> Literal["enforced", "accepted", "unseen", "refused"]:
+Reply = tuple[dict[str, Any], str, int | None] | None
+
+
+def _json_schema(reply: Reply) -> Literal["enforced", "accepted", "unseen", "refused"]:
     if reply is None:
         return "refused"
-    message, finish = reply
+    message, finish, _ = reply
     text = strip_think(str(message.get("content") or "")).strip()
     try:
         enforced = json.loads(text) == {"probe": PROBE_VALUE}
@@ -192,7 +216,7 @@ def _json_schema(reply: tuple[dict[str, Any], str] | None) -> Literal["enforced"
     return "unseen" if finish == "length" and not text else "accepted"
 
 
-def _called(reply: tuple[dict[str, Any], str] | None) -> Verdict:
+def _called(reply: Reply) -> Verdict:
     if reply is None:
         return "refused"
     calls = reply[0].get("tool_calls") or []
@@ -201,7 +225,7 @@ def _called(reply: tuple[dict[str, Any], str] | None) -> Verdict:
 
 
 async def probe(base_url: str, model: str, api_key: str, timeout: float = 60.0) -> Capabilities:
-    """Ask the server at ``base_url`` what it supports for ``model`` (six small requests, one after another).
+    """Ask the server at ``base_url`` what it supports for ``model`` (seven small requests, one after another).
 
     Unreachable: EndpointUnreachable; a rejected key, a missing model or a redirect: EndpointError; busy or
     too slow: ModelCallError. A refused parameter is a finding, never an error.
@@ -210,6 +234,7 @@ async def probe(base_url: str, model: str, api_key: str, timeout: float = 60.0) 
     async with httpx.AsyncClient(timeout=timeout, verify=tls(), follow_redirects=False,
                                  headers={"Authorization": f"Bearer {api_key}"}) as client:
         prober = _Prober(client, base_url, model)
+        prober.limit = await prober.output_limit()  # first: every later probe is bounded under the name that works
         replies = {name: await prober.ask(name) for name in PROBES}
         props = await prober.props_context()
     served = next((m.max_model_len for m in listed if m.id == model), None)
@@ -218,4 +243,11 @@ async def probe(base_url: str, model: str, api_key: str, timeout: float = 60.0) 
         json_schema=_json_schema(replies["json_schema"]),
         json_object="refused" if replies["json_object"] is None else "yes",
         named_tool=_called(replies["named_tool"]), required_tool=_called(replies["required_tool"]),
-        reasoning_field=prober.reasoning, context=context, context_from=source)
+        reasoning_field=prober.reasoning, context=context, context_from=source, output_limit=prober.limit)
+
+
+async def probe_output_limit(base_url: str, model: str, api_key: str, timeout: float = 60.0) -> OutputLimit:
+    """Only which name bounds a reply (for a run whose structured-output method is forced): one small request."""
+    async with httpx.AsyncClient(timeout=timeout, verify=tls(), follow_redirects=False,
+                                 headers={"Authorization": f"Bearer {api_key}"}) as client:
+        return await _Prober(client, base_url, model).output_limit()

@@ -19,8 +19,8 @@ from typing import Any, get_args
 
 from core.errors import ModelCallError
 from core.redact import redact_url
-from core.vocabulary import StructuredMethod, StructuredSetting
-from tools.capabilities import Capabilities, probe
+from core.vocabulary import OutputLimit, StructuredMethod, StructuredSetting
+from tools.capabilities import Capabilities, probe, probe_output_limit
 
 log = logging.getLogger(__name__)
 VERSION = 1
@@ -99,23 +99,34 @@ def record_switch(path: Path, base_url: str, model: str, method: StructuredMetho
         log.warning("could not remember the switch to %s in %s: %s", method, path, exc.strerror or exc)
 
 
+@dataclass(frozen=True)
+class Asking:
+    """How one run asks one model: the structured-output method, and the name that bounds a reply."""
+
+    method: StructuredMethod
+    output_limit: OutputLimit = "max_completion_tokens"
+
+
 async def structured_method(setting: StructuredSetting, base_url: str, model: str, api_key: str, path: Path,
-                            timeout: float = 60.0) -> StructuredMethod:
-    """The method to ask with: the setting's when forced; for auto the remembered one, else probe and remember.
+                            timeout: float = 60.0) -> Asking:
+    """How to ask: the setting's method when forced; for auto the remembered one, else probe and remember.
 
     A probe the server could not finish (busy, too slow) leaves nothing remembered: this run asks with
-    json_schema, which falls back at the first refusal, and the next run probes again.
+    json_schema, which falls back at the first refusal, and the next run probes again. A forced method still
+    learns how the server bounds a reply: from what is remembered, else from one small request (kept for the
+    process).
     """
-    if setting != "auto":
-        return setting
     known = await asyncio.to_thread(recall, path, base_url, model)
+    limit = known.found.output_limit if known is not None and known.found is not None else None
+    if setting != "auto":
+        return Asking(setting, limit or await _output_limit(base_url, model, api_key, timeout))
     if known is not None:
-        return known.chosen
+        return Asking(known.chosen, limit or "max_completion_tokens")
     try:
         found = await probe(base_url, model, api_key, timeout)
     except ModelCallError as exc:
         log.warning("the capability probe of %s did not finish (%s); asking with json_schema this run", base_url, exc)
-        return "json_schema"
+        return Asking("json_schema")
     chosen = found.choose()
     try:
         await asyncio.to_thread(remember, path, base_url, model, Remembered(chosen, now(), found))
@@ -123,7 +134,20 @@ async def structured_method(setting: StructuredSetting, base_url: str, model: st
         log.warning("could not remember the capabilities in %s (%s); the next run probes again", path,
                     exc.strerror or exc)
     log.info("%s (%s): %s; structured output %s", redact_url(base_url), model, found.describe(), chosen)
-    return chosen
+    return Asking(chosen, found.output_limit)
+
+
+_LIMITS: dict[tuple[str, str], OutputLimit] = {}  # per base URL and model, learnt in this process
+
+
+async def _output_limit(base_url: str, model: str, api_key: str, timeout: float) -> OutputLimit:
+    if (base_url, model) not in _LIMITS:
+        try:
+            _LIMITS[base_url, model] = await probe_output_limit(base_url, model, api_key, timeout)
+        except ModelCallError as exc:
+            log.warning("could not ask %s how it bounds a reply (%s); sending max_completion_tokens", base_url, exc)
+            return "max_completion_tokens"
+    return _LIMITS[base_url, model]
 
 
 def usable(method: StructuredMethod, base_url: str) -> StructuredMethod:

@@ -26,7 +26,7 @@ from core.errors import (
     ModelCallError,
     StructuredOutputError,
 )
-from core.vocabulary import StructuredMethod
+from core.vocabulary import OutputLimit, StructuredMethod
 from tools.endpoint import UnusableResponse, check_completion, status_error
 from tools.http import tls
 from tools.structured import strip_think
@@ -54,6 +54,7 @@ class Endpoint:
     max_retries: int = 4
     presence_penalty: float = 0.0  # sent only when set (ReAct, as the model card advises)
     capabilities_file: Path | None = None  # where a switch of method is remembered for the next run
+    output_limit: OutputLimit = "max_completion_tokens"  # the name the server honours for a reply's token limit
 
 
 def with_method(endpoint: Endpoint, method: str | None) -> Endpoint:
@@ -106,7 +107,7 @@ def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:
         api_key=endpoint.api_key,  # type: ignore[arg-type]
         temperature=endpoint.temperature,
         top_p=0.95,
-        max_completion_tokens=endpoint.max_output_tokens,
+        max_completion_tokens=None,  # sent with every call, under the name the server honours (invoke)
         timeout=endpoint.timeout,
         max_retries=endpoint.max_retries,
         stream_usage=True,
@@ -138,11 +139,14 @@ async def invoke(endpoint: Endpoint, messages: list[BaseMessage], deadline: floa
                   max_tokens: int | None = None, **kwargs: Any) -> AIMessage:
     """One model call with the SDK's retries, cut off at ``deadline`` (Unix time) if given.
 
-    ``max_tokens`` is the step's output budget (sent as ``max_completion_tokens``). Failures become the
-    project's errors.
+    ``max_tokens`` is the step's output budget, sent under the name the server honours (``output_limit``: never
+    both, which OpenAI refuses). Failures become the project's errors.
     """
-    if max_tokens is not None:
-        kwargs["max_completion_tokens"] = output_budget(endpoint, max_tokens)
+    budget = output_budget(endpoint, max_tokens)
+    if endpoint.output_limit == "max_tokens":  # the SDK renames a max_tokens argument: the body carries it as is
+        kwargs["extra_body"] = {**kwargs.get("extra_body", {}), "max_tokens": budget}
+    else:
+        kwargs["max_completion_tokens"] = budget
     model: Any = chat_model(endpoint)
     refusable = "response_format" in kwargs.get("extra_body", {})
     tools_refusable = bool(kwargs.get("tools")) and kwargs.get("tool_choice") != "auto"  # a forced call

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from core.settings import Settings
 from core.vocabulary import StructuredMethod
 from state.context import Context
-from tools.capability_store import structured_method
+from tools.capability_store import Asking, structured_method
 from tools.corpus import Corpus
 from tools.fetch import Fetcher
 from tools.http import Clients, make_clients, tls
@@ -52,20 +52,21 @@ def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: 
     return WebReader(fetcher, pages, web.page_ttl, settings.parsing, loads)
 
 
-def build(ctx: Context, settings: Settings, methods: dict[str, StructuredMethod] | None = None) -> Toolbox:
+def build(ctx: Context, settings: Settings, asking: dict[str, Asking] | None = None) -> Toolbox:
     """Everything a run needs, from its context, the process settings and each model's structured-output method.
 
     The environment's model key goes only where ``Settings.api_key_for`` allows: a base URL given for one run
-    (``--set base_url=...``, a Studio or API run's context) gets none. A model without a method in ``methods``
-    asks as the context says, and with json_schema for auto (which falls back at the first refusal).
+    (``--set base_url=...``, a Studio or API run's context) gets none. A model not in ``asking`` asks as the
+    context says, and with json_schema for auto (which falls back at the first refusal).
     """
     api_key = settings.api_key_for(ctx.base_url)
-    forced = "json_schema" if ctx.structured_output == "auto" else ctx.structured_output
+    forced: StructuredMethod = "json_schema" if ctx.structured_output == "auto" else ctx.structured_output
 
     def endpoint(model: str) -> Endpoint:  # the main model and the extraction model share the base URL and its key
-        return Endpoint(ctx.base_url, model, api_key, (methods or {}).get(model, forced), ctx.temperature,
-                        ctx.max_output_tokens, settings.request_timeout, settings.max_retries,
-                        capabilities_file=settings.capabilities_file)
+        how = (asking or {}).get(model, Asking(forced))
+        return Endpoint(ctx.base_url, model, api_key, how.method, ctx.temperature, ctx.max_output_tokens,
+                        settings.request_timeout, settings.max_retries, capabilities_file=settings.capabilities_file,
+                        output_limit=how.output_limit)
 
     settings.ensure_home()
     clients = make_clients(settings.web)
@@ -105,10 +106,10 @@ async def toolbox(ctx: Context) -> Toolbox:
             # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
             await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
             api_key = settings.api_key_for(ctx.base_url)
-            methods = {model: await structured_method(ctx.structured_output, ctx.base_url, model, api_key,
+            asking = {model: await structured_method(ctx.structured_output, ctx.base_url, model, api_key,
                                                       settings.capabilities_file, min(settings.request_timeout, 60))
                        for model in dict.fromkeys((ctx.model, ctx.extraction_model))}
-            per_loop[key] = await asyncio.to_thread(build, ctx, settings, methods)
+            per_loop[key] = await asyncio.to_thread(build, ctx, settings, asking)
     return per_loop[key]
 
 

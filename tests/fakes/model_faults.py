@@ -19,7 +19,8 @@ class Logged:
     stream: bool
     at: float
     tool_choice: Any = None  # as the request sent it
-    max_tokens: int | None = None  # the completion tokens the request allowed (max_completion_tokens or max_tokens)
+    max_tokens: int | None = None  # the completion tokens the request allowed, as the server read it
+    limit_names: tuple[str, ...] = ()  # which of max_completion_tokens and max_tokens the request sent
 
     @property
     def user(self) -> str:
@@ -37,6 +38,8 @@ class Faults:
     ignore_json_schema: bool = False  # response_format accepted, the reply not held to the schema
     reject_tools: bool = False  # a request with tools is refused, as a server without tool calling does
     tools_refusal: tuple[int, str] = (400, "tools and tool_choice are not supported by this server")
+    # max_completion_tokens is not read, only max_tokens (llama-cpp-python's server: it generates to the context's end)
+    ignore_max_completion_tokens: bool = False
     reasoning_field: bool = False  # replies carry reasoning_content, as with vLLM's reasoning parser
     # a flaky endpoint: each request fails at random with these odds, from a seeded generator
     chaos: dict[int | str, float] = field(default_factory=dict)  # 500 / 429 -> odds; "garbage" -> broken JSON

@@ -19,7 +19,7 @@ from typing import Any
 
 from tests.fakes.model_faults import Faults, Logged  # Logged: re-exported, tests import it from here
 from tests.fakes.model_grammar import instance
-from tools.capabilities import is_probe
+from tools.capabilities import COUNT, is_probe
 
 PROBE_REPLY = "Hello!"  # what the toy model says to a capability probe (asked to say hello)
 Brain = Callable[[list[dict[str, Any]]], tuple[str, Any]]  # messages -> (role, reply: dict | str)
@@ -83,6 +83,12 @@ class ModelServer:
         if body.get("tools") and self.faults.reject_tools:
             return self.faults.tools_refusal[0], None, self.faults.tools_refusal[1]
         role, reply = ("probe", PROBE_REPLY) if probe else self.brain(messages)
+        limit = body.get("max_tokens") if self.faults.ignore_max_completion_tokens else (
+            body.get("max_completion_tokens") or body.get("max_tokens"))
+        if probe and COUNT in text:  # the output-limit probe: one number a token, cut at the limit the server reads
+            numbers = [str(n) for n in range(1, 31)][: limit or None]
+            return 200, {"role": "assistant", "content": "\n".join(numbers), "_tokens": len(numbers),
+                         **({"_finish": "length"} if len(numbers) < 30 else {})}, ""
         method = ("json_schema" if response_format.get("type") == "json_schema"
                   else "tool_calling" if body.get("tools") else "text")
         if self.flavour == "llamacpp" and method == "tool_calling" and isinstance(body.get("tool_choice"), dict):
@@ -90,7 +96,7 @@ class ModelServer:
         with self._lock:
             self.log.append(Logged(role, messages, sum(len(str(m.get("content", ""))) for m in messages),
                                    method, bool(body.get("stream")), time.time(), body.get("tool_choice"),
-                                   body.get("max_completion_tokens") or body.get("max_tokens")))
+                                   limit, tuple(k for k in ("max_completion_tokens", "max_tokens") if k in body)))
             nth = sum(1 for c in self.log if c.role == role)
         if role in self.faults.drop:
             return -1, None, "connection dropped"
@@ -260,7 +266,7 @@ class ModelServer:
                     return
                 finish = message.pop("_finish", None)
                 prompt = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
-                completion = len(json.dumps(message)) // 4
+                completion = message.pop("_tokens", None) or len(json.dumps(message)) // 4
                 usage = {"prompt_tokens": prompt, "completion_tokens": completion,
                          "total_tokens": prompt + completion}
                 if body.get("stream"):
