@@ -72,11 +72,14 @@ class Relay:
                 ended = time.monotonic()
                 if self.path.endswith("/chat/completions") and reply.status_code == 200 and PROBE not in str(body):
                     relay.record(started, ended, reply.json())
-                self.send_response(reply.status_code)
-                self.send_header("content-type", reply.headers.get("content-type", "application/json"))
-                self.send_header("content-length", str(len(reply.content)))
-                self.end_headers()
-                self.wfile.write(reply.content)
+                try:
+                    self.send_response(reply.status_code)
+                    self.send_header("content-type", reply.headers.get("content-type", "application/json"))
+                    self.send_header("content-length", str(len(reply.content)))
+                    self.end_headers()
+                    self.wfile.write(reply.content)
+                except (BrokenPipeError, ConnectionResetError):  # the run gave up on the call (its timeout)
+                    pass
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 self._forward("GET")
