@@ -68,6 +68,18 @@ def split_answer(text: str, fallback: str) -> tuple[str, str]:
     return " ".join(match.group(1).split()), (text[: match.start()] + text[match.end() :]).strip()
 
 
+def supported(final: Composed, question: str, sources: list[Source], why: str, evidence: str = "") -> Composed:
+    """``final``, unless its answer cites no source this run read: then "not determined", why, and the evidence.
+
+    Every mode's final step asks this: a weak model's answer from no evidence ("James Leacock", "none", its
+    own prompt's words) is quoted as unsupported, never given as the answer.
+    """
+    if not final.answer or final.cited:
+        return final
+    note = UNSUPPORTED.format(answer=clip(final.answer, 200), why=why)
+    return compose(question, "", f"{note}\n\n{evidence}".strip(), sources)
+
+
 @dataclass(frozen=True)
 class Composed:
     """The final markdown, what was cited, and what had to be removed."""
@@ -135,11 +147,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                 model=True))
         text = ""
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
-    final = compose(state["question"], short, body, sources)
-    if final.answer and not final.cited:  # the model's word alone: no source this run read is cited for it
-        why = state.get("stop_reason") or "no page gave usable evidence"
-        note = UNSUPPORTED.format(answer=clip(final.answer, 200), why=why)
-        final = compose(state["question"], "", f"{note}\n\n{report}".strip(), sources)
+    final = supported(compose(state["question"], short, body, sources), state["question"], sources,
+                      state.get("stop_reason") or "no page gave usable evidence", report)
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
     return {**final.finished(), "failures": failures, **spent(usage)}

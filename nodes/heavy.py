@@ -23,7 +23,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field
 
-from nodes.answer import compose
+from nodes.answer import compose, supported
 from state.budget import SYNTHESIS_CALLS, past_deadline, spent
 from state.citations import YEARLIKE
 from state.context import Context
@@ -199,7 +199,8 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
         short, body = max(((r["answer"], body) for r, body in bodies), default=("", ""), key=lambda pair: (
             pair[0].strip().lower() not in UNDETERMINED, sum(r["answer"] == pair[0] for r, _ in bodies),
             len(cited_numbers(pair[1]))))
-    final = compose(state["question"], short, body, union)
+    final = supported(compose(state["question"], short, body, union), state["question"], union,
+                      "no agent's report cites a source for it")
     failed = {"error": f"the synthesis gave nothing usable ({outcome.error}): the best agent report stands"
               } if outcome.value is None else {}
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), agents=len(reports),

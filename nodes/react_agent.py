@@ -20,7 +20,7 @@ from langgraph.runtime import Runtime
 
 from core.errors import EndpointError
 from core.text import clip
-from nodes.answer import compose
+from nodes.answer import compose, supported
 from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments, tool_schemas
 from state.answer_line import strip_answer_label
 from state.budget import spent
@@ -211,7 +211,9 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     first, _, rest = answer.partition("\n")
     if not answer:
         first, rest = "", from_evidence(state.get("findings", []), state.get("sources", []), why)
-    final = compose(state["question"], first[:300], rest, state.get("sources", []))
+    final = supported(compose(state["question"], first[:300], rest, state.get("sources", [])), state["question"],
+                      state.get("sources", []), why,
+                      from_evidence(state.get("findings", []), state.get("sources", []), why))
     emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(answer),
          invented_citations=final.invented_citations, foreign_links=final.foreign_links)
     return final.finished()

@@ -191,7 +191,9 @@ class Mute(ToyModel):
 async def test_replies_without_a_call_end_in_a_forced_answer(home: Path, corpus: Path,  # noqa: F811
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     result, calls = await react_with(Mute(glass_harbor()), monkeypatch)
-    assert len(calls) == 4 and result.status == "done" and result.answer == "not sure"
+    assert len(calls) == 4 and result.status == "done"
+    # "not sure" cites no page the run visited: quoted as unsupported, not given as the answer
+    assert result.answer == "not determined" and '"not sure", cites no source' in result.report
     assert "3 replies in a row without a usable tool call" in calls[-1].user
 
 
