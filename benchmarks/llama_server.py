@@ -27,29 +27,29 @@ class Missing(RuntimeError):
     """The server binary or the model is not installed; the message says how to get it."""
 
 
-def binary() -> Path:
-    """The llama-server to run: DEEPRESEARCH_LLAMA_SERVER, else the newest one `.ci/llama-server` built."""
-    given = os.environ.get("DEEPRESEARCH_LLAMA_SERVER")
+def _installed(variable: str, pattern: str, missing: str) -> Path:
+    """The path ``variable`` names, else the newest match of ``pattern`` in the cache the .ci scripts fill."""
+    given = os.environ.get(variable)
     if given:
         return Path(given)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "deepresearch"
-    built = sorted(cache.glob("llama.cpp-*/llama-server"))
-    if not built:
-        raise Missing("no llama-server: build it with `.ci/llama-server` (or set DEEPRESEARCH_LLAMA_SERVER)")
-    return built[-1]
+    found = sorted(cache.glob(pattern))
+    if not found:
+        raise Missing(missing)
+    return found[-1]
+
+
+def binary() -> Path:
+    """The llama-server to run: DEEPRESEARCH_LLAMA_SERVER, else the newest one `.ci/llama-server` built."""
+    return _installed("DEEPRESEARCH_LLAMA_SERVER", "llama.cpp-*/llama-server",
+                      "no llama-server: build it with `.ci/llama-server` (or set DEEPRESEARCH_LLAMA_SERVER)")
 
 
 def llama_cpp_python() -> Path:
     """The python of the venv that has llama-cpp-python's server: DEEPRESEARCH_LLAMA_CPP_PYTHON, else the cache's."""
-    given = os.environ.get("DEEPRESEARCH_LLAMA_CPP_PYTHON")
-    if given:
-        return Path(given)
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "deepresearch"
-    found = sorted(cache.glob("llama-cpp-python-*/bin/python"))
-    if not found:
-        raise Missing("no llama-cpp-python server: install it with `.ci/llama-cpp-python` (or set "
+    return _installed("DEEPRESEARCH_LLAMA_CPP_PYTHON", "llama-cpp-python-*/bin/python",
+                      "no llama-cpp-python server: install it with `.ci/llama-cpp-python` (or set "
                       "DEEPRESEARCH_LLAMA_CPP_PYTHON to a python that has `llama-cpp-python[server]`)")
-    return found[-1]
 
 
 def command(implementation: str, port: int, threads: int) -> list[str]:
