@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -19,18 +18,16 @@ from checkpoints.threads import (
     latest_metadata,
     resolve_thread,
     run_settings,
-    status_of,
     thread_exists,
 )
 from core.errors import ConfigError, ThreadExists, UserInputError
 from core.redact import MASK
 from core.settings import Settings
 from deepresearch.progress import Progress
+from deepresearch.results import RunResult, result_from_state
 from graphs.registry import GRAPHS, MODES, step_limit
 from state.budget import budget_reason
-from state.citations import numbered
 from state.context import Context
-from state.model_failures import model_failures
 from state.queries import question_problem
 from tools.toolbox import close_toolboxes
 
@@ -40,49 +37,6 @@ RESTART: dict[str, tuple[dict[str, Any], str]] = {"iterresearch": ({"decision": 
                                                   "react": ({}, "tools"), "heavy": ({}, "agent")}
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
 Reviewer = Callable[[dict[str, Any]], Any]
-
-
-@dataclass
-class RunResult:
-    """What a finished (or stopped) thread produced."""
-
-    thread_id: str
-    status: str
-    question: str
-    answer: str
-    report: str
-    sources: list[dict[str, Any]]
-    rounds: int
-    llm_calls: int
-    tokens: int
-    invented_citations: int = 0
-    failures: list[dict[str, Any]] = field(default_factory=list)
-    stop_reason: str = ""
-    gave_up: str = ""  # the run ended early because the model could not do a step: what failed, what to try
-
-    def to_json(self) -> dict[str, Any]:
-        """The `--json` object; ``model_failures`` counts the model's unusable replies by step."""
-        return {"thread_id": self.thread_id, "answer": self.answer, "report": self.report,
-                "sources": self.sources, "rounds": self.rounds, "llm_calls": self.llm_calls, "tokens": self.tokens,
-                "stop_reason": self.stop_reason, "gave_up": self.gave_up,
-                "model_failures": model_failures(self.failures)}
-
-
-def result_from_state(thread_id: str, snapshot: StateSnapshot) -> RunResult:
-    """Build the result from a thread's state; sources are the cited ones, by number."""
-    return result_from_values(thread_id, status_of(snapshot), snapshot.values)
-
-
-def result_from_values(thread_id: str, status: str, values: dict[str, Any]) -> RunResult:
-    """The result of a thread whose state values these are (read here or from a server)."""
-    report = str(values.get("report", ""))
-    sources = [{"n": n, "title": src["title"], "url": src["url"]}
-               for n, src in sorted(numbered(values.get("sources", [])).items()) if f"[{n}]" in report]
-    return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")),
-                     report, sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
-                     int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
-                     list(values.get("failures", [])), str(values.get("stop_reason", "")),
-                     str(values.get("gave_up", "")))
 
 
 def graph_id_for_mode(mode: str) -> str:

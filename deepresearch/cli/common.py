@@ -29,7 +29,7 @@ from deepresearch import __version__
 
 if TYPE_CHECKING:  # the commands import what they need when they run: `--help` stays instant
     from core.settings import Settings
-    from deepresearch.runner import RunResult
+    from deepresearch.results import RunResult
 
 T = TypeVar("T")
 

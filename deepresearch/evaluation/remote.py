@@ -17,8 +17,8 @@ import httpx
 
 from core.errors import ServerRunError, ServerUnavailable, UserInputError
 from core.urls import url_origin
-from deepresearch import runner
 from deepresearch.evaluation.data import Item
+from deepresearch.results import RunResult, result_from_values
 from state.context import Context
 
 _REFUSED = (401, 403)
@@ -87,7 +87,7 @@ class RemoteResearch:
         """Close the client's connections."""
         await self.client.aclose()
 
-    async def __call__(self, thread_id: str, item: Item) -> runner.RunResult:
+    async def __call__(self, thread_id: str, item: Item) -> RunResult:
         """The rollout's result: run, continued, or (already finished) read."""
         async with self._talking("the rollout's run"):
             await self.client.threads.create(thread_id=thread_id, if_exists="do_nothing",
@@ -102,5 +102,5 @@ class RemoteResearch:
                 if isinstance(error, dict):
                     raise ServerRunError(f"{error.get('error')}: {error.get('message')}")
                 values = (await self.client.threads.get_state(thread_id)).get("values") or {}
-        return runner.result_from_values(thread_id, "done" if values.get("done") else "unfinished",
+        return result_from_values(thread_id, "done" if values.get("done") else "unfinished",
                                          {"question": item.question, **values})

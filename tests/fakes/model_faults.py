@@ -54,3 +54,20 @@ class Faults:
     fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
     hold_when: dict[str, threading.Event] = field(default_factory=dict)  # prompt substring -> held until set
     redirect_to: str = ""  # every request answers 307 to this base URL plus its own path
+
+    def roll(self, text: str) -> tuple[int, str, bool]:
+        """The next request's injected fault: (status to answer or 0, its error text, whether to break the JSON).
+
+        Not thread-safe: the server calls it under its lock.
+        """
+        if self.statuses:
+            return self.statuses.pop(0), "injected failure", False
+        roll, odds = self.rng.random(), 0.0
+        for fault, chance in self.chaos.items():
+            odds += chance
+            if roll < odds:
+                return (0, "", True) if fault == "garbage" else (int(fault), "injected chaos", False)
+        for needle, statuses in self.fail_when.items():
+            if needle in text and statuses:
+                return statuses.pop(0), "injected failure", False
+        return 0, "", False

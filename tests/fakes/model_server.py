@@ -19,9 +19,9 @@ from typing import Any
 
 from tests.fakes.model_faults import Faults, Logged  # Logged: re-exported, tests import it from here
 from tests.fakes.model_grammar import instance
+from tests.fakes.model_probe import PROBE_REPLY, counted, read_limit
 from tools.capabilities import COUNT, is_probe
 
-PROBE_REPLY = "Hello!"  # what the toy model says to a capability probe (asked to say hello)
 Brain = Callable[[list[dict[str, Any]]], tuple[str, Any]]  # messages -> (role, reply: dict | str)
 
 
@@ -83,12 +83,9 @@ class ModelServer:
         if body.get("tools") and self.faults.reject_tools:
             return self.faults.tools_refusal[0], None, self.faults.tools_refusal[1]
         role, reply = ("probe", PROBE_REPLY) if probe else self.brain(messages)
-        limit = body.get("max_tokens") if self.faults.ignore_max_completion_tokens else (
-            body.get("max_completion_tokens") or body.get("max_tokens"))
-        if probe and COUNT in text:  # the output-limit probe: one number a token, cut at the limit the server reads
-            numbers = [str(n) for n in range(1, 31)][: limit or None]
-            return 200, {"role": "assistant", "content": "\n".join(numbers), "_tokens": len(numbers),
-                         **({"_finish": "length"} if len(numbers) < 30 else {})}, ""
+        limit = read_limit(body, self.faults.ignore_max_completion_tokens)
+        if probe and COUNT in text:  # the output-limit probe
+            return 200, counted(limit), ""
         method = ("json_schema" if response_format.get("type") == "json_schema"
                   else "tool_calling" if body.get("tools") else "text")
         if self.flavour == "llamacpp" and method == "tool_calling" and isinstance(body.get("tool_choice"), dict):
@@ -119,17 +116,7 @@ class ModelServer:
     def _injected(self, text: str) -> tuple[int, str, bool]:
         """(status to answer or 0, its error text, whether to send broken JSON) from the injected faults."""
         with self._lock:
-            if self.faults.statuses:
-                return self.faults.statuses.pop(0), "injected failure", False
-            roll, odds = self.faults.rng.random(), 0.0
-            for fault, chance in self.faults.chaos.items():
-                odds += chance
-                if roll < odds:
-                    return (0, "", True) if fault == "garbage" else (int(fault), "injected chaos", False)
-            for needle, statuses in self.faults.fail_when.items():
-                if needle in text and statuses:
-                    return statuses.pop(0), "injected failure", False
-        return 0, "", False
+            return self.faults.roll(text)
 
     def _message(self, reply: Any, method: str, broken: bool, body: dict[str, Any]) -> dict[str, Any]:
         message = self._content(reply, method, broken, body)

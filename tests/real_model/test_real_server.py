@@ -17,6 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from core.errors import ModelCallError, StructuredOutputError
+from state.model_failures import model_failures
 from tests.conftest import QUESTION
 from tests.real_model.conftest import ALIAS, CONTEXT, Real
 from tools.endpoint import list_models
@@ -89,7 +90,7 @@ def test_iter_run_ends_within_its_budgets(real: Real) -> None:
     data = finished(done, 14)
     assert data["rounds"] <= 2
     failures = classified_truthfully(real, "iter", done.stderr)
-    assert data["model_failures"] == _by_step(failures)
+    assert data["model_failures"] == model_failures(failures)
 
 
 def test_react_run_ends_within_its_budgets(real: Real) -> None:
@@ -167,11 +168,3 @@ async def test_the_served_context_and_a_prompt_over_it(real: Real) -> None:
         assert "prompt too long for the context the server allows" in str(exc)
     else:
         raise AssertionError("a prompt over the served context was answered")
-
-
-def _by_step(failures: list[dict[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for failure in failures:
-        if failure.get("model"):
-            counts[failure["action"]] = counts.get(failure["action"], 0) + 1
-    return counts
