@@ -93,6 +93,17 @@ async def test_refused_tools_then_both_refused() -> None:
     assert both_refused.choose() == "text"
 
 
+async def test_a_kept_alive_connection_the_server_closed_is_asked_again_on_a_new_one() -> None:
+    # found by the real-model tests: llama.cpp's server closed the connection after the streamed output-limit probe
+    # and doctor's next probe request failed with RemoteProtocolError ("the capability probe failed")
+    with ModelServer(judge) as server:
+        server.faults.close_reused = True
+        found = await probe(server.base_url, server.model, "EMPTY")
+        posted = [path for method, path, _ in server.requests if method == "POST"]
+    assert found == Capabilities("enforced", "yes", "yes", "yes", "", 131072, "/v1/models")
+    assert len(posted) > 5  # five probe requests, and the ones dropped on a reused connection asked again
+
+
 async def test_nothing_listening_is_unreachable() -> None:
     with pytest.raises(EndpointUnreachable, match="cannot reach the model endpoint at http://127.0.0.1:9/v1"):
         await probe("http://127.0.0.1:9/v1", "m", "EMPTY", timeout=2)

@@ -9,8 +9,9 @@ not know, such as ``reasoning_content``). From what was found, the structured-ou
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 
@@ -19,6 +20,8 @@ from core.vocabulary import OutputLimit, StructuredMethod
 from tools.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
 from tools.http import tls
 from tools.structured import strip_think
+
+T = TypeVar("T")
 
 PROBE_SYSTEM = "You are a capability probe of a model server. Reply briefly."
 PROBE_TOKENS = 64  # each probe's completion budget: a greeting, a short JSON object or one tool call
@@ -135,19 +138,19 @@ class _Prober:
         a server that ignores it would otherwise generate to its context's end (and a single-slot server would
         serve nothing else meanwhile); leaving the stream stops it.
         """
+        return await self._retried(self._count)
+
+    async def _count(self) -> OutputLimit:
         body = {"model": self.model, "messages": _messages(COUNT), "max_completion_tokens": LIMIT_TOKENS,
                 "temperature": 0, "stream": True}
-        try:
-            async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
-                if self._refused(response):
+        async with self.client.stream("POST", f"{self.base_url}/chat/completions", json=body) as response:
+            if self._refused(response):
+                return "max_tokens"
+            sent = 0
+            async for line in response.aiter_lines():
+                sent += _streamed_tokens(line)
+                if sent > LIMIT_TOKENS + 3:
                     return "max_tokens"
-                sent = 0
-                async for line in response.aiter_lines():
-                    sent += _streamed_tokens(line)
-                    if sent > LIMIT_TOKENS + 3:
-                        return "max_tokens"
-        except httpx.HTTPError as exc:
-            raise self._failed(exc) from exc
         return "max_completion_tokens"
 
     async def ask(self, name: str, request: dict[str, Any] | None = None
@@ -211,11 +214,23 @@ class _Prober:
             return ModelCallError(f"the capability probe got no answer within {self.client.timeout.read}s")
         return ModelCallError(f"the capability probe failed ({type(exc).__name__})")
 
+    async def _retried(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """``attempt()``, asked once more on a kept-alive connection the server had closed.
+
+        llama.cpp's server closes one after a streamed reply (RemoteProtocolError); a probe is safe to repeat.
+        """
+        for again in (True, False):
+            try:
+                return await attempt()
+            except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                if not again:
+                    raise self._failed(exc) from exc
+            except httpx.HTTPError as exc:
+                raise self._failed(exc) from exc
+        raise AssertionError("unreachable: the second failure is raised")
+
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self.client.request(method, url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise self._failed(exc) from exc
+        response = await self._retried(lambda: self.client.request(method, url, **kwargs))
         if 300 <= response.status_code < 400:
             self._refused(response)
         return response

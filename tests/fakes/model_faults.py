@@ -54,6 +54,9 @@ class Faults:
     fail_when: dict[str, list[int]] = field(default_factory=dict)  # prompt substring -> statuses to answer
     hold_when: dict[str, threading.Event] = field(default_factory=dict)  # prompt substring -> held until set
     redirect_to: str = ""  # every request answers 307 to this base URL plus its own path
+    # a kept-alive connection is closed when the next request arrives on it, unanswered (llama.cpp's server did
+    # this after a streamed reply: the client's second request got RemoteProtocolError)
+    close_reused: bool = False
 
     def roll(self, text: str) -> tuple[int, str, bool]:
         """The next request's injected fault: (status to answer or 0, its error text, whether to break the JSON).

@@ -187,9 +187,13 @@ class ModelServer:
                 self.wfile.write(data)
 
             def _recorded_or_redirected(self) -> bool:
-                """Record the request's headers; True if it was answered with the injected redirect."""
+                """Record the request's headers; True if it was answered with the injected redirect (or dropped)."""
                 with server._lock:
                     server.requests.append((self.command, self.path, dict(self.headers)))
+                self.served = getattr(self, "served", 0) + 1
+                if server.faults.close_reused and self.served > 1:
+                    self.close_connection = True
+                    return True
                 if not server.faults.redirect_to:
                     return False
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
