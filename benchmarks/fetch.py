@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from core.settings import WebSettings
 from tests.fakes.web_server import Route, WebServer
-from tools.fetch import Fetcher
-from tools.http import make_clients
+from tools.net.http import make_clients
+from tools.web.fetch import Fetcher
 
 
 async def fetch_all(web: WebServer, pages: int, concurrency: int) -> float:

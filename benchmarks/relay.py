@@ -34,7 +34,7 @@ def relay_home(prefix: str, paragraphs: int = 12, guides: bool = False) -> Path:
     import os
     import tempfile
 
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     work = Path(tempfile.mkdtemp(prefix=prefix))
     os.environ["DEEPRESEARCH_HOME"] = str(work / "home")

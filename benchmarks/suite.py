@@ -64,7 +64,7 @@ async def checkpoints() -> None:
 
 
 def corpus(work: Path, passages: int) -> None:
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     rng = random.Random(7)
     # a vocabulary of 20,000 made-up words used with Zipf's frequencies, as words are in real text

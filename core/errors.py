@@ -6,7 +6,7 @@ shows its message to API clients (it hides the text of exception types it does n
 
 Three classes are signals between the project's own layers, never shown to a user as they are:
 ``Transient`` (worth retrying), ``ParseError`` (a model reply to repair) and ``TooLarge`` (a body past
-its limit). One more lives beside the socket code it must subclass: ``tools.netsafety.UnsafeAddress``
+its limit). One more lives beside the socket code it must subclass: ``tools.net.netsafety.UnsafeAddress``
 is an ``httpcore.ConnectError``, so httpx carries it up from the connection pool.
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 StructuredMethod = Literal["json_schema", "tool_calling", "text"]  # how one call asks for JSON
-# the setting: a method forced, or auto (the one the server's probed capabilities chose, tools/capabilities.py)
+# the setting: a method forced, or auto (the one the server's probed capabilities chose, tools/model/capabilities.py)
 StructuredSetting = Literal["auto", "json_schema", "tool_calling", "text"]
 # how a server is told the most tokens a reply may take: OpenAI's current name, or the older one that some
 # servers alone honour (llama-cpp-python's server ignores max_completion_tokens and generates to the context's end)

@@ -10,12 +10,12 @@ from core.errors import EndpointError, ModelCallError, StorageError
 from core.redact import redact_url
 from core.settings import Settings
 from core.sqlite import BUSY, quick_check, read_only, tables
-from tools.capabilities import Capabilities, probe
-from tools.capability_store import recall
-from tools.corpus import Corpus
-from tools.endpoint import list_models
-from tools.pages import PageStore
+from tools.corpus.store import Corpus
+from tools.model.capabilities import Capabilities, probe
+from tools.model.capability_store import recall
+from tools.model.endpoint import list_models
 from tools.search import resolve_backend
+from tools.web.pages import PageStore
 
 
 def _mb(size: int) -> str:

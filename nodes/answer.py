@@ -25,7 +25,7 @@ from state.events import emit
 from state.graph_state import State
 from state.links import keep_source_links
 from state.records import Failure, Source, failure
-from tools.llm import Usage, complete_text, guarded
+from tools.model.llm import Usage, complete_text, guarded
 from tools.prompts import fence, today
 from tools.toolbox import toolbox
 

@@ -33,8 +33,8 @@ from state.heavy_state import AgentReport, HeavyState
 from state.queries import require_question
 from state.records import Source
 from state.reducers import merge_sources
-from tools.llm import Outcome, Usage, guarded
-from tools.llm_json import complete_json
+from tools.model.llm import Outcome, Usage, guarded
+from tools.model.llm_json import complete_json
 from tools.prompts import attribute, fence, today
 from tools.toolbox import toolbox
 

@@ -18,8 +18,8 @@ from typing import Any, Literal
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from core.errors import ModelCallError, ParseError, StructuredOutputError
-from tools.llm import Endpoint, Usage, complete_text
-from tools.structured import find_json
+from tools.model.llm import Endpoint, Usage, complete_text
+from tools.model.structured import find_json
 
 Task = Literal["plan", "round"]
 ATTEMPTS = 3

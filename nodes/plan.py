@@ -22,10 +22,10 @@ from state.graph_state import State
 from state.queries import already_searched, fresh_queries, require_question
 from state.records import Failure, failure
 from state.workspace import dead_ends, last_call, last_round, round_result
-from tools.llm import Endpoint, Usage, guarded, with_method
-from tools.llm_json import complete_json
+from tools.model.llm import Endpoint, Usage, guarded, with_method
+from tools.model.llm_json import complete_json
+from tools.model.structured import Queries
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, fence, today
-from tools.structured import Queries
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the research planner of a deep-research agent. Current date: {date}.

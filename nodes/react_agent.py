@@ -30,8 +30,8 @@ from state.events import emit
 from state.queries import require_question
 from state.react_state import ReactState, Turn
 from state.records import Finding, Source, failure
-from tools.endpoint import list_models
-from tools.llm import complete_message, guarded
+from tools.model.endpoint import list_models
+from tools.model.llm import complete_message, guarded
 from tools.prompts import today
 from tools.toolbox import toolbox
 

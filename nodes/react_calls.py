@@ -21,7 +21,7 @@ from core.text import clip
 from nodes.native import call_json, cut_self_response, strings, tag, tool_call_text
 from state.queries import QUERY_CHARS, searchable
 from state.records import ERROR_CHARS, URL_CHARS
-from tools.structured import strip_think
+from tools.model.structured import strip_think
 
 MAX_ITEMS = 5  # queries, URLs or files one call runs
 GOAL_CHARS = 1_000

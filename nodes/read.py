@@ -17,12 +17,12 @@ from state.budget import READ_TOKENS, spent
 from state.context import Context
 from state.events import emit, step_key
 from state.records import Finding, Hit, Source, failure
-from tools.llm import Usage, guarded, with_method
-from tools.llm_json import complete_json
-from tools.pages import reading_key
+from tools.model.llm import Usage, guarded, with_method
+from tools.model.llm_json import complete_json
 from tools.prompts import attribute, fence, today
 from tools.quorum import Late
 from tools.toolbox import Toolbox, toolbox
+from tools.web.pages import reading_key
 
 SYSTEM = """You are the page reader of a deep-research agent. Current date: {date}.
 You get the research question, the goal of this round, and one document inside <document> tags.

@@ -13,7 +13,7 @@ from state.events import emit, step_key
 from state.records import failure
 from tools.quorum import Late
 from tools.toolbox import toolbox
-from tools.web_search import Locale
+from tools.web.engines import Locale
 
 
 class SearchTask(TypedDict):

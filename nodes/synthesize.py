@@ -23,10 +23,10 @@ from state.events import emit
 from state.graph_state import State
 from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
-from tools.llm import Endpoint, Usage, guarded, with_method
-from tools.llm_json import complete_json
+from tools.model.llm import Endpoint, Usage, guarded, with_method
+from tools.model.llm_json import complete_json
+from tools.model.structured import Queries
 from tools.prompts import LAST_ROUND_AND_DEAD_ENDS, QUESTION_AND_REPORT, attribute, fence, today
-from tools.structured import Queries
 from tools.toolbox import toolbox
 
 SYSTEM = """You are the report writer of a deep-research agent. Current date: {date}.

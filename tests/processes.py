@@ -15,7 +15,7 @@ def workers_of(parent: int) -> set[int]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"tools.parse_worker" in cmdline:
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"tools.documents.parse_worker" in cmdline:
             found.add(int(pid))
     return found
 

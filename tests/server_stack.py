@@ -16,7 +16,7 @@ import pytest
 from tests.cli_helpers import Done, InProcess, cli_env, langgraph_dev
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 CONTEXT = {"pages_per_round": 2}
 

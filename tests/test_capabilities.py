@@ -13,10 +13,10 @@ from core.settings import load_settings
 from deepresearch.doctor import doctor_report
 from tests.conftest import run_context
 from tests.fakes.model_server import ModelServer
-from tools.capabilities import Capabilities, probe
-from tools.capability_store import Asking, recall, structured_method
-from tools.llm import Endpoint
-from tools.llm_json import complete_json
+from tools.model.capabilities import Capabilities, probe
+from tools.model.capability_store import Asking, recall, structured_method
+from tools.model.llm import Endpoint
+from tools.model.llm_json import complete_json
 from tools.toolbox import close_toolboxes, toolbox
 
 
@@ -221,7 +221,7 @@ async def test_a_server_that_ignores_max_completion_tokens_is_sent_max_tokens_al
 async def test_a_run_on_such_a_server_bounds_every_call(home: Path, model_server: ModelServer,
                                                         corpus_dir: Path) -> None:
     from tests.test_iterresearch import research
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])

@@ -138,7 +138,7 @@ def test_an_unreadable_collection_is_one_failed_file_and_the_others_go_in(tmp_pa
 
 def test_records_stored_before_they_knew_their_file_learn_it_unchanged(tmp_path: Path, home: Path,
                                                                        run_cli: InProcess) -> None:
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     collection = tmp_path / "plus.jsonl"
     collection.write_text(json.dumps({"id": "a", "text": "Record a."}) + "\n")

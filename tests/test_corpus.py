@@ -5,10 +5,10 @@ import pytest
 from core.errors import UserInputError
 from core.settings import ParseLimits
 from tests.fakes.pdf import make_pdf
-from tools.corpus import Corpus, fts_query, iter_files
-from tools.documents import ParsedDocument, read_document
-from tools.parse_pool import parse_limited
-from tools.passages import split_passages
+from tools.corpus.store import Corpus, fts_query, iter_files
+from tools.documents.formats import ParsedDocument, read_document
+from tools.documents.parse_pool import parse_limited
+from tools.documents.passages import split_passages
 
 
 def test_ingest_all_kinds_and_search(tmp_path: Path, corpus_dir: Path) -> None:
@@ -150,7 +150,7 @@ def test_a_full_disk_mid_ingest_leaves_no_half_document(tmp_path: Path) -> None:
     big = tmp_path / "big"
     big.mkdir()
     (big / "big.md").write_text("# Big\n\n" + "\n\n".join(f"Paragraph {i} " + "harbour " * 150 for i in range(2000)))
-    full_disk = ("import resource, signal, sys\nfrom pathlib import Path\nfrom tools.corpus import Corpus\n"
+    full_disk = ("import resource, signal, sys\nfrom pathlib import Path\nfrom tools.corpus.store import Corpus\n"
                  "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
                  "resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))\n"
                  "Corpus(Path(sys.argv[1])).ingest([Path(sys.argv[2])])\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli_helpers import InProcess, cli_env
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 
 def keys(home: Path) -> list[str]:

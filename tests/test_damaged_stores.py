@@ -116,7 +116,7 @@ def test_processes_making_a_database_at_once_never_meet_an_empty_file(tmp_path: 
     """SQLite writes a new file's header only after creating it; a database of the home is linked into place
     whole, so the refusal of empty files cannot hit a process that merely came second."""
     db = tmp_path / "pages.db"
-    script = ("import sys\nfrom pathlib import Path\nfrom tools.pages import PageStore\n"
+    script = ("import sys\nfrom pathlib import Path\nfrom tools.web.pages import PageStore\n"
               "PageStore(Path(sys.argv[1])).put('https://example.org/' + sys.argv[2], 't', 'text ' + sys.argv[2])\n")
     procs = [subprocess.Popen([sys.executable, "-c", script, str(db), str(n)], cwd=ROOT, stderr=subprocess.PIPE,
                               text=True) for n in range(8)]

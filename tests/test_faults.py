@@ -14,7 +14,7 @@ CITED = {"glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"}
 
 @pytest.fixture
 def corpus(home: Path, corpus_dir: Path) -> Path:
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])

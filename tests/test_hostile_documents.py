@@ -13,10 +13,10 @@ from core.settings import ParseLimits
 from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.hostile import docx_with_body, heavy_pdf, many_elements_html, paragraphs, table
 from tests.fakes.pdf import make_pdf
-from tools.charsets import check_text
-from tools.corpus import Corpus
-from tools.parse_pool import parse_limited
-from tools.parse_process import TimeLimit
+from tools.corpus.store import Corpus
+from tools.documents.charsets import check_text
+from tools.documents.parse_pool import parse_limited
+from tools.documents.parse_process import TimeLimit
 
 
 def test_a_pdf_that_would_take_minutes_is_stopped_at_its_time_limit() -> None:

@@ -16,7 +16,7 @@ from state.queries import normalize_query
 from tests.conftest import QUESTION, glass_harbor, run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 
 class Recorder(Progress):

@@ -14,11 +14,11 @@ from tests.conftest import QUESTION, glass_harbor
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
 from tests.fakes.web_server import Route, WebServer
-from tools.http import make_clients
-from tools.netsafety import AddressPolicy
-from tools.pages import PageStore
+from tools.net.http import make_clients
+from tools.net.netsafety import AddressPolicy
 from tools.reader import JinaReader
-from tools.web_search import SearXNG, Serper, Tavily
+from tools.web.engines import SearXNG, Serper, Tavily
+from tools.web.pages import PageStore
 
 SECRET = "sk-secret"
 
@@ -177,8 +177,8 @@ async def test_the_model_client_never_follows_a_redirect(model_server: ModelServ
     """The OpenAI SDK sends through our httpx client, which follows no redirect (per request it sets none)."""
     from langchain_core.messages import HumanMessage
 
-    from tools.endpoint import list_models
-    from tools.llm import Endpoint, close_models, complete_text
+    from tools.model.endpoint import list_models
+    from tools.model.llm import Endpoint, close_models, complete_text
 
     model_server.faults.redirect_to = other_model.base_url.removesuffix("/v1")
     with pytest.raises(EndpointError, match=rf"answered with a redirect \(HTTP 307\) to {other_model.base_url}/models"):

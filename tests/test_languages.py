@@ -15,8 +15,8 @@ from tests.conftest import run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import Hop, Scenario, ToyModel
 from tests.test_iterresearch import Recorder, kinds
-from tools.corpus import Corpus
-from tools.corpus_schema import SCHEMA_VERSION
+from tools.corpus.schema import SCHEMA_VERSION
+from tools.corpus.store import Corpus
 
 QUESTION_ZH = "电影《玻璃港》首映所在城镇的公共图书馆是由哪位建筑师设计的？这位建筑师出生于哪一年？"
 DOCS_ZH = {

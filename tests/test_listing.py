@@ -15,7 +15,7 @@ from tests.cli_helpers import cli_env
 from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
 from tests.test_packaging import loaded_by
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 
 async def start(name: str, **options: object) -> None:

@@ -9,10 +9,10 @@ from pydantic import BaseModel
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError, StructuredOutputError
 from core.vocabulary import StructuredMethod
 from tests.fakes.model_server import ModelServer
-from tools.endpoint import list_models
-from tools.llm import Endpoint, complete_text
-from tools.llm_json import complete_json
-from tools.structured import json_schema
+from tools.model.endpoint import list_models
+from tools.model.llm import Endpoint, complete_text
+from tools.model.llm_json import complete_json
+from tools.model.structured import json_schema
 
 
 class Verdict(BaseModel):
@@ -84,7 +84,7 @@ async def test_one_repair_retry_shows_the_model_its_error(server: ModelServer) -
 
 async def test_a_repair_whose_call_fails_counts_both_calls(server: ModelServer) -> None:
     """The first reply was made and is spent, whatever happens to its repair."""
-    from tools.llm import guarded
+    from tools.model.llm import guarded
 
     server.faults.malformed_until_repair = {"judge"}
     server.faults.fail_when = {"could not be used": [400]}  # the repair request is refused
@@ -162,7 +162,7 @@ async def test_a_200_that_is_not_a_completion_is_a_clear_error(server: ModelServ
 
 async def test_our_own_bugs_are_not_blamed_on_the_endpoint(server: ModelServer) -> None:
     """A TypeError raised by the client code (here a keyword no API knows) surfaces as itself."""
-    from tools.llm import invoke
+    from tools.model.llm import invoke
 
     with pytest.raises(TypeError):
         await invoke(endpoint(server), msgs("x"), no_such_keyword=object())

@@ -10,9 +10,9 @@ import pytest
 from core.errors import ConfigError, ReadError, RefusedURL
 from core.settings import WebSettings
 from tests.fakes.web_server import Route, WebServer
-from tools.fetch import Fetcher
-from tools.http import make_clients
-from tools.netsafety import AddressPolicy
+from tools.net.http import make_clients
+from tools.net.netsafety import AddressPolicy
+from tools.web.fetch import Fetcher
 
 LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4, read_timeout=1, connect_timeout=1)
 

@@ -1,7 +1,7 @@
 import time
 from pathlib import Path
 
-from tools.pages import PageStore, page_hash
+from tools.web.pages import PageStore, page_hash
 
 
 def test_content_addressed_store(tmp_path: Path) -> None:

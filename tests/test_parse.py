@@ -6,9 +6,9 @@ from core.settings import ParseLimits, WebSettings
 from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import WebServer
-from tools.fetch import Fetcher
-from tools.http import make_clients
+from tools.net.http import make_clients
 from tools.parse import parse_file_tool
+from tools.web.fetch import Fetcher
 
 LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4)
 

@@ -28,7 +28,7 @@ from tests.fakes.model_server import ModelServer
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import Route, WebServer
 from tests.processes import running, workers_of
-from tools.parse_pool import Job, ParserPool, parse_async, parse_limited
+from tools.documents.parse_pool import Job, ParserPool, parse_async, parse_limited
 
 HANG_S = 60.0  # what only a hang takes, on the busiest machine the suite runs on
 
@@ -85,7 +85,7 @@ async def test_cancelling_a_parse_kills_its_worker_at_once() -> None:
         await task
     await asyncio.to_thread(_gone, {worker}, 30)  # killed, not left to parse for the minute its limit allows
     # a cancel that comes after the parse finished leaves the pooled worker alone
-    from tools.parse_pool import pool_for
+    from tools.documents.parse_pool import pool_for
 
     job = Job()
     pool_for(limits).parse(make_pdf([["done"]]), "pdf", "ok.pdf", None, time.monotonic() + HANG_S, job)
@@ -147,10 +147,10 @@ async def test_a_worker_slow_to_start_costs_a_web_page_nothing(web: WebServer, t
     import asyncio
 
     from core.settings import WebSettings
-    from tools.fetch import Fetcher
-    from tools.http import make_clients
-    from tools.pages import PageStore
+    from tools.net.http import make_clients
     from tools.reader import WebReader
+    from tools.web.fetch import Fetcher
+    from tools.web.pages import PageStore
 
     settings = WebSettings(allow_private_network="127.0.0.1")
     reader = WebReader(Fetcher(make_clients(settings).pages, settings), PageStore(tmp_path / "pages.db"), 3600,
@@ -233,7 +233,7 @@ def test_a_worker_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
 
     (tmp_path / "heavy.pdf").write_bytes(heavy_pdf(1, 100_000))
     script = ("import sys; from pathlib import Path; from core.settings import ParseLimits; "
-              "from tools.parse_pool import parse_limited; "
+              "from tools.documents.parse_pool import parse_limited; "
               "parse_limited(Path(sys.argv[1]).read_bytes(), 'pdf', 'heavy.pdf', ParseLimits(timeout=120))")
     parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "heavy.pdf")], cwd=ROOT)
     deadline = time.monotonic() + HANG_S

@@ -16,7 +16,7 @@ from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION
 from tests.fakes.model_server import ModelServer
 from tests.server_stack import command, serving
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 pgserver = pytest.importorskip("pgserver")
 

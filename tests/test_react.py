@@ -18,7 +18,7 @@ from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import INJECTION, ToyModel
 from tests.test_iterresearch import Recorder, corpus, kinds  # noqa: F401 - the corpus fixture
 from tests.test_resume import killed
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 CONTEXT = 1500  # tokens: the run's later prompts would pass it
 

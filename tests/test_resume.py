@@ -144,7 +144,7 @@ async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_ser
     from deepresearch import runner
     from deepresearch.progress import Progress
     from tests.conftest import run_context
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])
@@ -237,7 +237,7 @@ async def test_a_step_that_failed_after_its_results_were_saved_is_researched_on(
     from deepresearch.progress import Progress
     from graphs import iterresearch
     from tests.conftest import run_context
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
 
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])

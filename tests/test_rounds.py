@@ -14,7 +14,7 @@ from tests.conftest import QUESTION, glass_harbor
 from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import INJECTION, ToyModel
 from tests.test_iterresearch import corpus, kinds, research  # noqa: F401 - the corpus fixture
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 
 class Writer(ToyModel):
@@ -189,7 +189,7 @@ async def test_a_native_retry_that_fails_as_a_call_counts_every_call() -> None:
 
     from core.errors import StructuredOutputError
     from nodes.native import complete_native
-    from tools.llm import Endpoint
+    from tools.model.llm import Endpoint
 
     with ModelServer(lambda messages: ("planner", "I would search for the town.")) as server:
         server.faults.fail_when = {"could not be used": [400]}

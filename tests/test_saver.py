@@ -15,7 +15,7 @@ from deepresearch.runner import saver_for
 from graphs.iterresearch import build_graph
 from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
-from tools.corpus import Corpus
+from tools.corpus.store import Corpus
 
 
 @pytest.fixture

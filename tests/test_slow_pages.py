@@ -18,11 +18,11 @@ from tests.conftest import QUESTION, run_context
 from tests.fakes.model_server import ModelServer
 from tests.fakes.web_server import Route, WebServer, html
 from tests.test_iterresearch import Recorder, kinds
-from tools.fetch import Fetcher
-from tools.http import make_clients
-from tools.loads import PageLoads
-from tools.pages import PageStore, StoredPage
+from tools.net.http import make_clients
 from tools.reader import WebReader
+from tools.web.fetch import Fetcher
+from tools.web.loads import PageLoads
+from tools.web.pages import PageStore, StoredPage
 
 # in the hits of every round of the Glass Harbor question (it holds each round's query words), stating no fact
 DIGEST = html("Glass Harbor film premiere; Velmora library architect; Ilse Marrow architect born: a digest",

@@ -3,7 +3,7 @@ import json
 import pytest
 from pydantic import BaseModel
 
-from tools.structured import ParseError, find_json, parse_reply, strip_think
+from tools.model.structured import ParseError, find_json, parse_reply, strip_think
 
 
 class Verdict(BaseModel):

@@ -8,11 +8,11 @@ import pytest
 from core.errors import ReadError, RefusedURL
 from core.settings import WebSettings
 from tests.fakes.web_server import Route, WebServer
-from tools.fetch import Fetcher
-from tools.http import make_clients
-from tools.netsafety import AddressPolicy
-from tools.pages import PageStore
+from tools.net.http import make_clients
+from tools.net.netsafety import AddressPolicy
 from tools.reader import JinaReader, WebReader
+from tools.web.fetch import Fetcher
+from tools.web.pages import PageStore
 
 LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4, read_timeout=1)
 
@@ -104,8 +104,8 @@ def test_hostile_documents_are_document_errors() -> None:
 
     from core.errors import DocumentError
     from core.settings import ParseLimits
-    from tools.charsets import decode_text
-    from tools.documents import parse_bytes
+    from tools.documents.charsets import decode_text
+    from tools.documents.formats import parse_bytes
 
     limits = ParseLimits()
     with pytest.raises(DocumentError, match="CSV"):

@@ -9,9 +9,9 @@ import pytest
 from core.errors import ConfigError, SearchError
 from core.settings import WebSettings, load_settings
 from tests.fakes.web_server import Route, WebServer
-from tools.http import make_clients
+from tools.net.http import make_clients
 from tools.search import make_backend, resolve_backend
-from tools.web_search import DuckDuckGo, Locale, SearXNG, Serper, Tavily
+from tools.web.engines import DuckDuckGo, Locale, SearXNG, Serper, Tavily
 
 QUERY = "Glass Harbor film premiere"
 
@@ -110,7 +110,7 @@ async def test_make_backend_uses_the_environment(web: WebServer, monkeypatch: py
 async def test_malformed_search_answers_are_contained(web: WebServer) -> None:
     import httpx
 
-    from tools.web_search import _items
+    from tools.web.engines import _items
 
     assert _items([1, 2], "results") == [] and _items({"results": [1, {"url": "x"}]}, "results") == [{"url": "x"}]
     web.routes["/loop/search"] = Route(b"", status=302, headers={"Location": "/loop/search"})

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 
 from core.errors import DocumentError, ReadError
 from core.limits import ParseLimits
-from tools.documents import ParsedDocument, read_document
-from tools.fetch import Fetcher, url_name
-from tools.parse_pool import parse_async
+from tools.documents.formats import ParsedDocument, read_document
+from tools.documents.parse_pool import parse_async
 from tools.prompts import attribute, fence
+from tools.web.fetch import Fetcher, url_name
 
 PER_FILE_CHARS = 60_000
 

@@ -4,7 +4,7 @@ Once at least half of a batch is in, a job still running is late after three tim
 the jobs in (but never before ``MIN_WAIT``), and in any case once it has held the batch ``cap`` seconds
 past that point (``read_deadline_seconds``). A late job is cancelled: the batch goes on without it, and
 the caller records it as failed for passing reasons, to be tried again later (a page it was loading goes
-on loading in the background: tools/loads.py). A batch that is all slow is left to the jobs' own timeouts.
+on loading in the background: tools/web/loads.py). A batch that is all slow is left to the jobs' own timeouts.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Full page text goes to the content-addressed page store (cached there by URL with a TTL, so a resumed
 or repeated run does not fetch again); the reader model sees the part that fits, chosen for the goal.
-A page still loading when its read is cancelled goes on loading (tools/loads.py) for a later read.
+A page still loading when its read is cancelled goes on loading (tools/web/loads.py) for a later read.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import httpx
 
 from core.errors import DamagedDatabase, DocumentError, ReadError, RefusedURL, StorageError
 from core.limits import ParseLimits
-from tools.corpus import Corpus
-from tools.documents import clip, cut_note
-from tools.fetch import Fetcher, url_name
-from tools.http import call_json
-from tools.loads import PageLoads
-from tools.netsafety import AddressPolicy, check_url, resolve
-from tools.pages import PageStore, StoredPage
-from tools.parse_pool import parse_async
-from tools.parse_process import ParserUnavailable, TimeLimit
-from tools.passages import focus_text
+from tools.corpus.store import Corpus
+from tools.documents.formats import clip, cut_note
+from tools.documents.parse_pool import parse_async
+from tools.documents.parse_process import ParserUnavailable, TimeLimit
+from tools.documents.passages import focus_text
+from tools.net.http import call_json
+from tools.net.netsafety import AddressPolicy, check_url, resolve
+from tools.web.fetch import Fetcher, url_name
+from tools.web.loads import PageLoads
+from tools.web.pages import PageStore, StoredPage
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from core.errors import ReadError
-from tools.http import call_json
+from tools.net.http import call_json
 
 RUN_TIMEOUT_S = 50  # the original's limit for one run
 

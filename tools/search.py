@@ -11,8 +11,8 @@ from core.errors import ConfigError, DamagedDatabase, SearchError, StorageError
 from core.settings import Settings, WebSettings
 from core.vocabulary import SEARCH_BACKENDS
 from state.records import Hit
-from tools.corpus import Corpus
-from tools.web_search import DuckDuckGo, Locale, SearXNG, Serper, Tavily
+from tools.corpus.store import Corpus
+from tools.web.engines import DuckDuckGo, Locale, SearXNG, Serper, Tavily
 
 
 class SearchBackend(Protocol):

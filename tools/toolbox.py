@@ -13,17 +13,17 @@ from dataclasses import dataclass, field, replace
 from core.settings import Settings
 from core.vocabulary import StructuredMethod
 from state.context import Context
-from tools.capability_store import Asking, structured_method
-from tools.corpus import Corpus
-from tools.fetch import Fetcher
-from tools.http import Clients, make_clients, tls
-from tools.llm import Endpoint, close_models
-from tools.loads import PageLoads
-from tools.netsafety import AddressPolicy
-from tools.pages import PageStore
+from tools.corpus.store import Corpus
+from tools.model.capability_store import Asking, structured_method
+from tools.model.llm import Endpoint, close_models
+from tools.net.http import Clients, make_clients, tls
+from tools.net.netsafety import AddressPolicy
 from tools.quorum import Quorums
 from tools.reader import CorpusReader, JinaReader, Reader, RoutingReader, WebReader
 from tools.search import SearchBackend, make_backend
+from tools.web.fetch import Fetcher
+from tools.web.loads import PageLoads
+from tools.web.pages import PageStore
 
 
 @dataclass(frozen=True)

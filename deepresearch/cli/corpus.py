@@ -13,7 +13,7 @@ from core.errors import UserInputError
 from deepresearch.cli.common import app, err, listed_elsewhere, settings
 
 if TYPE_CHECKING:
-    from tools.corpus_names import Selection
+    from tools.corpus.names import Selection
 
 corpus_app = typer.Typer(help="List and remove the documents of the local corpus.", no_args_is_help=True)
 app.add_typer(corpus_app, name="corpus")
@@ -40,9 +40,9 @@ def ingest(paths: Annotated[list[str], typer.Argument(
 
     Example: deepresearch ingest ~/papers notes.md
     """
-    from tools.collections import ingest_collection
-    from tools.corpus import Corpus, IngestReport, iter_files
-    from tools.corpus_names import COLLECTION_SUFFIXES, shown
+    from tools.corpus.collections import ingest_collection
+    from tools.corpus.names import COLLECTION_SUFFIXES, shown
+    from tools.corpus.store import Corpus, IngestReport, iter_files
 
     _refuse_empty(paths, "an empty path is no file or folder (is a shell variable empty?)")
     loaded = settings()
@@ -82,8 +82,8 @@ def list_documents(as_json: Annotated[bool, typer.Option(
 
     Example: deepresearch corpus list
     """
-    from tools.corpus import Corpus
-    from tools.corpus_names import shown
+    from tools.corpus.names import shown
+    from tools.corpus.store import Corpus
 
     documents = Corpus(settings(create_home=False).corpus_db).documents()
     if listed_elsewhere(documents, as_json, "the corpus is empty; add documents with `deepresearch ingest PATH`"):
@@ -98,7 +98,7 @@ def list_documents(as_json: Annotated[bool, typer.Option(
 
 def _named(selection: Selection) -> str:
     """The target as typed, and the full path it stood for when that is what matched (or nothing did)."""
-    from tools.corpus_names import shown
+    from tools.corpus.names import shown
 
     target = selection.target  # one that named nothing: as a path too, unless it reads as NAME:ID
     as_path = selection.by_place or (not selection.keys and ("/" in target or ":" not in target))
@@ -123,8 +123,8 @@ def remove(
 
     Example: deepresearch corpus remove ~/papers/old.pdf; deepresearch corpus remove ~/papers --yes
     """
-    from tools.corpus import Corpus
-    from tools.corpus_names import EMPTY_TARGET, shown
+    from tools.corpus.names import EMPTY_TARGET, shown
+    from tools.corpus.store import Corpus
 
     _refuse_empty(targets, EMPTY_TARGET)
     corpus = Corpus(settings().corpus_db)

@@ -24,9 +24,9 @@ def parse(
 
     Example: deepresearch parse report.pdf https://example.org/table.csv
     """
-    from tools.fetch import Fetcher
-    from tools.http import make_clients
+    from tools.net.http import make_clients
     from tools.parse import format_parsed, parse_many
+    from tools.web.fetch import Fetcher
 
     loaded = settings(create_home=False)  # nothing is stored: works in a read-only home too
     web = loaded.web

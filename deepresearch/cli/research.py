@@ -48,7 +48,7 @@ def flags(**given: object) -> dict[str, object]:
 
 def check_search(ctx: Context, loaded: Settings) -> None:
     """Fail before the run starts if the search backend cannot work (missing key, empty corpus)."""
-    from tools.corpus import Corpus
+    from tools.corpus.store import Corpus
     from tools.search import resolve_backend
 
     backend = resolve_backend(ctx.search, loaded.web)
@@ -72,7 +72,7 @@ def check_stores(loaded: Settings) -> None:
 async def preflight(ctx: Context, loaded: Settings) -> None:
     """Before a thread exists: the endpoint answers, and serves the models the run asks for (if it lists any)."""
     from core.errors import EndpointError
-    from tools.endpoint import list_models
+    from tools.model.endpoint import list_models
 
     names = [m.id for m in await list_models(ctx.base_url, loaded.api_key_for(ctx.base_url))]
     for model in dict.fromkeys((ctx.model, ctx.extraction_model)):

@@ -18,8 +18,8 @@ from langchain_core.messages import HumanMessage
 from core.errors import ParseError
 from core.redact import redact_text
 from core.vocabulary import JudgeName
-from tools.llm import Endpoint, complete_text
-from tools.structured import find_json
+from tools.model.llm import Endpoint, complete_text
+from tools.model.structured import find_json
 
 JUDGES: tuple[str, ...] = get_args(JudgeName)
 ATTEMPTS = 2

@@ -27,7 +27,7 @@ from deepresearch.evaluation.judges import judge_answer
 from deepresearch.evaluation.store import Result, ResultStore
 from deepresearch.progress import Progress
 from state.context import Context
-from tools.llm import Endpoint
+from tools.model.llm import Endpoint
 
 _CITATION = re.compile(r"\[(\d+)\]")
 # faults every remaining rollout would meet alike (nothing answers, nothing can be stored): the eval stops there,

@@ -20,9 +20,9 @@ from core.errors import ModelCallError, StructuredOutputError
 from state.model_failures import model_failures
 from tests.conftest import QUESTION
 from tests.real_model.conftest import ALIAS, CONTEXT, Real
-from tools.endpoint import list_models
-from tools.llm import Endpoint
-from tools.llm_json import complete_json
+from tools.model.endpoint import list_models
+from tools.model.llm import Endpoint
+from tools.model.llm_json import complete_json
 
 
 def small(real: Real) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ import httpx
 
 from core.errors import Transient
 from core.settings import WebSettings
-from tools.netsafety import AddressPolicy, SafeTransport
-from tools.retry import retry_after, retrying
+from tools.net.netsafety import AddressPolicy, SafeTransport
+from tools.net.retry import retry_after, retrying
 
 
 @dataclass(frozen=True)

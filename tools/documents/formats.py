@@ -3,7 +3,7 @@
 Every parser stops early where a hostile document would make it work without end: PDF pages and
 characters, DOCX expanded size and table rows, HTML elements (beyond the limit a linear extractor
 reads the page), CSV rows. Time and memory as a whole are bounded by the worker process that runs the
-PDF, DOCX and HTML parsers (``tools.parse_pool``); text, Markdown and CSV are read in linear time here.
+PDF, DOCX and HTML parsers (``tools.documents.parse_pool``); text, Markdown and CSV are read in linear time here.
 The parsers are imported when first used: a command that parses nothing does not pay for them.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.limits import ParseLimits
 from core.text import printable
-from tools.charsets import check_chars, check_text, decode_text, strip_controls
+from tools.documents.charsets import check_chars, check_text, decode_text, strip_controls
 
 KINDS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".text": "text",
          ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv"}

@@ -16,11 +16,11 @@ from core.errors import DocumentError, UserInputError
 from core.limits import ParseLimits
 from core.sqlite import connect, read_only, tables
 from state.records import Hit
-from tools.corpus_names import Selection, select
-from tools.corpus_schema import prepare
-from tools.documents import KINDS, read_document
-from tools.parse_pool import parse_limited
-from tools.passages import cjk_grams, focus_text, split_passages, terms
+from tools.corpus.names import Selection, select
+from tools.corpus.schema import prepare
+from tools.documents.formats import KINDS, read_document
+from tools.documents.parse_pool import parse_limited
+from tools.documents.passages import cjk_grams, focus_text, split_passages, terms
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -266,7 +266,7 @@ class Corpus:
     def select(self, target: str) -> Selection:
         """The documents ``target`` names: a file, a folder, a collection (its file or NAME), or NAME:ID.
 
-        The files need not exist any more; see ``tools.corpus_names.select``. Nothing is removed.
+        The files need not exist any more; see ``tools.corpus.names.select``. Nothing is removed.
         """
         with self._db() as db:
             return select(db.execute("SELECT path, source FROM documents").fetchall(), target)

@@ -17,9 +17,9 @@ import httpx
 
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError
 from core.vocabulary import OutputLimit, StructuredMethod
-from tools.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
-from tools.http import tls
-from tools.structured import strip_think
+from tools.model.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
+from tools.model.structured import strip_think
+from tools.net.http import tls
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from core.errors import DocumentError
 from core.settings import ParseLimits, child_environment
-from tools.parse_worker import READY, REPLY, REQUEST
+from tools.documents.parse_worker import READY, REPLY, REQUEST
 
 START_S = 20.0  # a worker that has not started after this long is not coming
 POLL_S = 0.2  # how often a wait looks at its deadline and at a cancel
@@ -45,7 +45,7 @@ class WorkerProcess:
         """Start the process; ``wait_ready`` waits for it to load its parsers (a cancel may kill it meanwhile)."""
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-P", "-s", "-m", "tools.parse_worker", json.dumps(asdict(limits))],
+                [sys.executable, "-P", "-s", "-m", "tools.documents.parse_worker", json.dumps(asdict(limits))],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=_ROOT,
                 env=child_environment(str(_ROOT)), start_new_session=True)  # Ctrl-C goes to us; we stop it
         except OSError as exc:

@@ -16,8 +16,8 @@ import httpx
 from core.errors import SearchError, SearchUnavailable, Transient
 from core.text import clip
 from state.records import TITLE_CHARS, URL_CHARS, Hit
-from tools.http import call_json
-from tools.retry import retrying
+from tools.net.http import call_json
+from tools.net.retry import retrying
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")

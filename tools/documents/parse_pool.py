@@ -26,8 +26,8 @@ from typing import Any
 from core.errors import DocumentError
 from core.settings import ParseLimits
 from core.text import printable
-from tools.documents import ISOLATED, ParsedDocument, parse_bytes
-from tools.parse_process import POLL_S, TimeLimit, WorkerProcess
+from tools.documents.formats import ISOLATED, ParsedDocument, parse_bytes
+from tools.documents.parse_process import POLL_S, TimeLimit, WorkerProcess
 
 MAX_WORKERS = max(2, min(8, os.cpu_count() or 2))
 

@@ -21,8 +21,8 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from tools.fetch import BACKGROUND, Background
-from tools.pages import StoredPage
+from tools.web.fetch import BACKGROUND, Background
+from tools.web.pages import StoredPage
 
 KEEP = 1000  # outcomes kept for a later read at most (the oldest go first): a long-lived server stays bounded
 

@@ -14,7 +14,7 @@ import httpx
 import openai
 
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError, ResponseFormatUnsupported, ToolsUnsupported
-from tools.http import redirect_target, tls
+from tools.net.http import redirect_target, tls
 
 # which key an endpoint was sent (Settings.api_key_for): said when one rejects it
 KEY_SOURCE = ("(DEEPRESEARCH_API_KEY, sent only to DEEPRESEARCH_BASE_URL's origin and those in "

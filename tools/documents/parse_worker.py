@@ -1,4 +1,4 @@
-"""The parser process: ``python -m tools.parse_worker LIMITS_JSON``, one document at a time over its pipes.
+"""The parser process: ``python -m tools.documents.parse_worker LIMITS_JSON``, one document at a time over its pipes.
 
 It holds itself to the memory limit (an address-space limit set before any document is read), ignores
 Ctrl-C (the parent decides when it stops), and answers every request with JSON, never with pickles:
@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from core.errors import DocumentError
 from core.limits import ParseLimits
-from tools.documents import parse_bytes
+from tools.documents.formats import parse_bytes
 
 REQUEST = struct.Struct(">II")
 REPLY = struct.Struct(">I")

@@ -1,7 +1,7 @@
 """Structured replies: a model call whose reply is parsed into a pydantic model.
 
 Asked by the method the endpoint's server supports (json_schema, tool_calling or text; a method the server
-refuses falls to the next, tools/capability_store.py), with one repair retry that shows the model its error.
+refuses falls to the next, tools/model/capability_store.py), with one repair retry that shows the model its error.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from core.errors import (
     ToolsUnsupported,
 )
 from core.vocabulary import StructuredMethod
-from tools.capability_store import refused, usable
-from tools.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
-from tools.structured import json_schema, parse_reply, schema_hint
+from tools.model.capability_store import refused, usable
+from tools.model.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
+from tools.model.structured import json_schema, parse_reply, schema_hint
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from tools.passages import cjk_grams
+from tools.documents.passages import cjk_grams
 
 if TYPE_CHECKING:
     import sqlite_utils

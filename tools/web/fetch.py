@@ -2,7 +2,7 @@
 
 The address policy and robots.txt apply on every hop; redirects, decoded bytes, time and content types
 are limited; each host gets a few connections at a time; transient failures are retried with backoff.
-A fetch moved to the background (its reader gave up on it: tools/loads.py) leaves the host's connections
+A fetch moved to the background (its reader gave up on it: tools/web/loads.py) leaves the host's connections
 to the fetches still awaited.
 """
 
@@ -21,11 +21,11 @@ import httpx
 
 from core.errors import ReadError, RefusedURL, TooLarge, Transient
 from core.settings import WebSettings
-from tools.decoding import ACCEPT_ENCODING, BoundedDecoder
-from tools.documents import KINDS as SUFFIX_KINDS
-from tools.netsafety import check_url, refused_by_policy
-from tools.retry import retry_after, retrying
-from tools.robots import ROBOTS_MAX_BYTES, Robots
+from tools.documents.formats import KINDS as SUFFIX_KINDS
+from tools.net.netsafety import check_url, refused_by_policy
+from tools.net.retry import retry_after, retrying
+from tools.web.decoding import ACCEPT_ENCODING, BoundedDecoder
+from tools.web.robots import ROBOTS_MAX_BYTES, Robots
 
 # content types we can turn into text, by the parser kind that handles them
 KINDS = {

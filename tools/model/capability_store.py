@@ -20,7 +20,7 @@ from typing import Any, get_args
 from core.errors import ModelCallError
 from core.redact import redact_url
 from core.vocabulary import OutputLimit, StructuredMethod, StructuredSetting
-from tools.capabilities import Capabilities, probe, probe_output_limit
+from tools.model.capabilities import Capabilities, probe, probe_output_limit
 
 log = logging.getLogger(__name__)
 VERSION = 1

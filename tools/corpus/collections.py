@@ -22,10 +22,10 @@ from typing import BinaryIO
 from core.errors import DocumentError
 from core.limits import ParseLimits
 from core.text import printable
-from tools.charsets import check_chars
-from tools.corpus import Corpus, IngestReport
-from tools.corpus_names import shown
-from tools.documents import clip
+from tools.corpus.names import shown
+from tools.corpus.store import Corpus, IngestReport
+from tools.documents.charsets import check_chars
+from tools.documents.formats import clip
 
 TEXT_KEYS = ("text", "contents", "content", "body")
 ID_KEYS = ("docid", "id", "doc_id", "_id")

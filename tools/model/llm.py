@@ -1,7 +1,7 @@
 """The model client: ChatOpenAI against any OpenAI-compatible endpoint.
 
 It counts usage, maps failures to the project's errors, and gives each call its output budget; structured
-replies are asked for in tools/llm_json.py.
+replies are asked for in tools/model/llm_json.py.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from core.errors import (
     StructuredOutputError,
 )
 from core.vocabulary import OutputLimit, StructuredMethod
-from tools.endpoint import UnusableResponse, check_completion, status_error
-from tools.http import tls
-from tools.structured import strip_think
+from tools.model.endpoint import UnusableResponse, check_completion, status_error
+from tools.model.structured import strip_think
+from tools.net.http import tls
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""The web: search engines, page fetching (robots, bounded decoding), page loads and the page store."""
