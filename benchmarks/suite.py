@@ -141,7 +141,7 @@ def _nothing() -> Iterator[str]:
 async def run(passages: int) -> None:
     work = relay_home("bench-suite-", paragraphs=4, guides=True)
     print("measuring...")
-    await fan_out()  # first: later runs leave the process busier (see the README)
+    await fan_out()  # first: later runs leave the process busier (docs/benchmarks.md)
     await overhead(work)
     await checkpoints()
     corpus(work, passages)

@@ -83,7 +83,7 @@ ReviewFlag = Annotated[bool, typer.Option("--review", help="Stop after each plan
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", metavar="KEY=VALUE", show_default=False,
     help="A run setting, repeatable, e.g. --set pages_per_round=2. KEY is one of: " + ", ".join(RUN_SETTINGS)
-    + " (defaults and meanings: README, Configuration).")]
+    + " (defaults and meanings: docs/configuration.md, Run settings).")]
 
 
 def settings(create_home: bool = True) -> Settings:
