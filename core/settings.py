@@ -26,6 +26,9 @@ from core.vocabulary import StructuredSetting
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 DEFAULT_MODEL = "Alibaba-NLP/Tongyi-DeepResearch-30B-A3B"
 USER_AGENT = "deepresearch/0.1 (research agent; +https://github.com/Alibaba-NLP/DeepResearch)"
+NO_KEY = "EMPTY"  # the model key sent where none may go: what a vLLM started without --api-key accepts
+BYTES_PER_MB = 1_000_000
+SECONDS_PER_HOUR = 3600
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class WebSettings:
     read_timeout: float = 20.0
     fetch_timeout: float = 45.0  # one page, redirects and retries included
     max_redirects: int = 5
-    page_ttl: float = 7 * 24 * 3600.0
+    page_ttl: float = 7 * 24 * float(SECONDS_PER_HOUR)
     max_connections: int = 16
     per_host: int = 4
     user_agent: str = USER_AGENT
@@ -85,7 +88,10 @@ def _postgres_url(value: str) -> str:
 
 
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+# finite numbers, each named for its unit: the variable's name says the unit, the type says it again
 Seconds = Annotated[float, AfterValidator(_finite)]
+Megabytes = Annotated[float, AfterValidator(_finite)]
+Hours = Annotated[float, AfterValidator(_finite)]
 
 
 class Settings(BaseSettings):
@@ -96,7 +102,7 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=lambda: Path.home() / ".deepresearch", validation_alias="DEEPRESEARCH_HOME")
     base_url: HttpUrl = Field(DEFAULT_BASE_URL, validation_alias="DEEPRESEARCH_BASE_URL")
     model: str = Field(DEFAULT_MODEL, validation_alias="DEEPRESEARCH_MODEL")
-    api_key: SecretStr = Field(SecretStr("EMPTY"), validation_alias="DEEPRESEARCH_API_KEY")
+    api_key: SecretStr = Field(SecretStr(NO_KEY), validation_alias="DEEPRESEARCH_API_KEY")
     api_key_origins: Annotated[str, AfterValidator(origins)] = Field(
         "", validation_alias="DEEPRESEARCH_API_KEY_ORIGINS")
     structured_output: StructuredSetting = Field("auto", validation_alias="DEEPRESEARCH_STRUCTURED_OUTPUT")
@@ -119,15 +125,17 @@ class Settings(BaseSettings):
     jina_base_url: HttpUrl = Field(WebSettings.jina_base_url, validation_alias="JINA_BASE_URL")
     allow_private_network: Annotated[str, AfterValidator(_networks)] = Field(
         "", validation_alias="DEEPRESEARCH_ALLOW_PRIVATE_NETWORK")
-    respect_robots: bool = Field(True, validation_alias="DEEPRESEARCH_ROBOTS")
-    max_page_mb: Seconds = Field(10.0, ge=0.001, validation_alias="DEEPRESEARCH_MAX_PAGE_MB")
+    respect_robots: bool = Field(WebSettings.respect_robots, validation_alias="DEEPRESEARCH_ROBOTS")
+    max_page_mb: Megabytes = Field(WebSettings.max_page_bytes / BYTES_PER_MB, ge=0.001,
+                                   validation_alias="DEEPRESEARCH_MAX_PAGE_MB")
     fetch_timeout: Seconds = Field(WebSettings.fetch_timeout, ge=1, validation_alias="DEEPRESEARCH_FETCH_TIMEOUT")
-    page_ttl_hours: Seconds = Field(WebSettings.page_ttl / 3600, ge=0, validation_alias="DEEPRESEARCH_PAGE_TTL_HOURS")
+    page_ttl_hours: Hours = Field(WebSettings.page_ttl / SECONDS_PER_HOUR, ge=0,
+                                  validation_alias="DEEPRESEARCH_PAGE_TTL_HOURS")
     fetch_per_host: int = Field(WebSettings.per_host, ge=1, le=1000, validation_alias="DEEPRESEARCH_FETCH_PER_HOST")
     parse_timeout: Seconds = Field(ParseLimits.timeout, ge=1, validation_alias="DEEPRESEARCH_PARSE_TIMEOUT")
     parse_memory_mb: int = Field(ParseLimits.memory_mb, ge=256, validation_alias="DEEPRESEARCH_PARSE_MEMORY_MB")
-    max_document_mb: Seconds = Field(ParseLimits.max_document_bytes / 1e6, ge=0.001,
-                                     validation_alias="DEEPRESEARCH_MAX_DOCUMENT_MB")
+    max_document_mb: Megabytes = Field(ParseLimits.max_document_bytes / BYTES_PER_MB, ge=0.001,
+                                       validation_alias="DEEPRESEARCH_MAX_DOCUMENT_MB")
     max_document_chars: int = Field(ParseLimits.max_chars, ge=1000, validation_alias="DEEPRESEARCH_MAX_DOCUMENT_CHARS")
 
     @field_validator("model", mode="after")
@@ -144,7 +152,8 @@ class Settings(BaseSettings):
     def parsing(self) -> ParseLimits:
         """The limits of document parsing, as the readers, the parse tool and ingest take them."""
         return ParseLimits(timeout=self.parse_timeout, memory_mb=self.parse_memory_mb,
-                           max_chars=self.max_document_chars, max_document_bytes=int(self.max_document_mb * 1e6))
+                           max_chars=self.max_document_chars,
+                           max_document_bytes=int(self.max_document_mb * BYTES_PER_MB))
 
     @cached_property
     def web(self) -> WebSettings:
@@ -154,24 +163,25 @@ class Settings(BaseSettings):
             serper_base_url=self.serper_base_url, tavily_api_key=self.tavily_api_key.get_secret_value().strip(),
             tavily_base_url=self.tavily_base_url, jina_api_key=self.jina_api_key.get_secret_value().strip(),
             jina_base_url=self.jina_base_url, allow_private_network=self.allow_private_network.strip(),
-            respect_robots=self.respect_robots, max_page_bytes=int(self.max_page_mb * 1_000_000),
-            fetch_timeout=self.fetch_timeout, page_ttl=self.page_ttl_hours * 3600, per_host=self.fetch_per_host)
+            respect_robots=self.respect_robots, max_page_bytes=int(self.max_page_mb * BYTES_PER_MB),
+            fetch_timeout=self.fetch_timeout, page_ttl=self.page_ttl_hours * SECONDS_PER_HOUR,
+            per_host=self.fetch_per_host)
 
     def api_key_for(self, base_url: str) -> str:
         """The key to send to the model endpoint at ``base_url``.
 
         DEEPRESEARCH_API_KEY goes only to the origin (scheme, host, port) of DEEPRESEARCH_BASE_URL and to the
         origins in DEEPRESEARCH_API_KEY_ORIGINS; any other base URL (``--set base_url=...``, the context of a
-        Studio or API run) gets ``EMPTY``, what a vLLM started without ``--api-key`` accepts.
+        Studio or API run) gets ``NO_KEY``.
         """
         origin = url_origin(base_url)
         keyed = {url_origin(self.base_url), *self.api_key_origins.split(",")}
-        return self.api_key.get_secret_value() if origin is not None and origin in keyed else "EMPTY"
+        return self.api_key.get_secret_value() if origin is not None and origin in keyed else NO_KEY
 
     def judge(self) -> tuple[str, str, str]:
         """(base URL, model, key) of the LLM judge: its own endpoint and key, or the research endpoint's."""
         if self.judge_base_url:
-            return self.judge_base_url, self.judge_model or self.model, self.judge_api_key.get_secret_value() or "EMPTY"
+            return self.judge_base_url, self.judge_model or self.model, self.judge_api_key.get_secret_value() or NO_KEY
         return self.base_url, self.judge_model or self.model, self.api_key_for(self.base_url)
 
     @property

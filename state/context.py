@@ -15,18 +15,26 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from core.errors import ConfigError
-from core.settings import DEFAULT_BASE_URL, DEFAULT_MODEL, Settings, one_line
+from core.settings import Settings, one_line
 from core.urls import http_url
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredSetting
 
 MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
 MAX_REACT_CALLS = 300  # and for ReAct from this one
 MAX_QUESTION_CHARS = 100_000  # the longest question any run may be allowed (max_question_chars)
+# the fields whose defaults are the process settings of the same name (Context.bind), DEEPRESEARCH_* as the
+# CLI or server started
+FROM_SETTINGS = ("model", "base_url", "structured_output")
 # endpoint fields are kept with a thread only when given for the run: a resumed thread reads the rest afresh
-ENDPOINT_FIELDS = ("model", "base_url", "extraction_model", "structured_output")
+ENDPOINT_FIELDS = (*FROM_SETTINGS, "extraction_model")
 
 
 MAX_QUERIES_PER_ROUND = 20  # and so the most a reply schema lets a model list
+
+
+def _settings_default(name: str) -> Any:
+    """The default of the process setting ``name``: an unbound Context starts where the settings do."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
 
 
 class Context(BaseModel):
@@ -36,16 +44,16 @@ class Context(BaseModel):
     # refused value is not echoed to the client (a base URL may hold a password: one_line shows it redacted)
     model_config = ConfigDict(strict=True, extra="forbid", title="Context", hide_input_in_errors=True)
 
-    model: str = Field(DEFAULT_MODEL, min_length=1, description="Model name served by the endpoint "
+    model: str = Field(_settings_default("model"), min_length=1, description="Model name served by the endpoint "
                        "(default: DEEPRESEARCH_MODEL as the CLI or server started).")
-    base_url: str = Field(DEFAULT_BASE_URL, description="OpenAI-compatible base URL "
+    base_url: str = Field(_settings_default("base_url"), description="OpenAI-compatible base URL "
                           "(default: DEEPRESEARCH_BASE_URL as the CLI or server started). The API key goes only "
                           "to that URL's origin and those in DEEPRESEARCH_API_KEY_ORIGINS; any other gets none.")
     extraction_model: str = Field("", description="Model that reads pages and extracts evidence. "
                                   "Empty: the main model.")
     structured_output: StructuredSetting = Field(
-        "auto", description="How JSON replies are requested: json_schema, tool_calling or text, or auto (the "
-        "method the server was probed to support, remembered in the home) "
+        _settings_default("structured_output"), description="How JSON replies are requested: json_schema, "
+        "tool_calling or text, or auto (the method the server was probed to support, remembered in the home) "
         "(default: DEEPRESEARCH_STRUCTURED_OUTPUT as the CLI or server started).")
     search: SearchBackendName = Field(
         "local", description="Search backend: local (the ingested corpus), duckduckgo (no key), searxng "
@@ -133,8 +141,7 @@ class Context(BaseModel):
     def bind(cls, settings: Settings) -> type[Context]:
         """A Context class whose endpoint defaults are these settings', and which hands them to the nodes."""
         fields = cls.model_fields
-        defaults = {"model": settings.model, "base_url": settings.base_url,
-                    "structured_output": settings.structured_output}
+        defaults = {name: getattr(settings, name) for name in FROM_SETTINGS}
         overrides: dict[str, Any] = {
             name: (fields[name].annotation, Field(value, description=fields[name].description))
             for name, value in defaults.items()}
@@ -143,9 +150,14 @@ class Context(BaseModel):
         return bound
 
     @classmethod
+    def run_settings(cls) -> list[str]:
+        """The fields a run may set (`--set`, a saved thread, an API client): all but those kept out of forms."""
+        return [name for name, info in cls.model_fields.items() if not info.exclude]
+
+    @classmethod
     def build(cls, data: dict[str, Any] | None = None, **overrides: Any) -> Context:
         """Validate settings saved with a thread (unknown keys ignored) plus non-None overrides."""
-        known = set(cls.model_fields) - {"started_at"}
+        known = set(cls.run_settings())
         given = {**(data or {}), **{k: v for k, v in overrides.items() if v is not None}}
         try:
             return cls(**{k: v for k, v in given.items() if k in known and v is not None})
@@ -155,7 +167,7 @@ class Context(BaseModel):
     @classmethod
     def parse_assignments(cls, items: list[str]) -> dict[str, Any]:
         """Turn ``KEY=VALUE`` strings into typed field values (for `--set` on the command line)."""
-        names = [n for n in cls.model_fields if n != "started_at"]
+        names = cls.run_settings()
         raw: dict[str, str] = {}
         for item in items:
             key, sep, value = item.partition("=")

@@ -109,10 +109,11 @@ def test_the_readme_keeps_the_checks_ci_runs() -> None:
 def test_every_setting_is_documented() -> None:
     """Every environment variable the settings read and every run setting `--set` takes has its row."""
     from core.settings import Settings
-    from deepresearch.cli.common import RUN_SETTINGS
+    from state.context import Context
 
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     variables = [str(field.validation_alias) for field in Settings.model_fields.values()]
-    assert len(variables) > 20 and len(RUN_SETTINGS) > 20  # the names were found at all
-    missing = [name for name in [*variables, *RUN_SETTINGS] if f"`{name}`" not in page]
+    run_settings = Context.run_settings()
+    assert len(variables) > 20 and len(run_settings) > 20  # the names were found at all
+    missing = [name for name in [*variables, *run_settings] if f"`{name}`" not in page]
     assert not missing, f"docs/configuration.md does not name: {missing}"

@@ -66,16 +66,16 @@ def test_bad_origins_are_refused_naming_the_variable(home: Path, monkeypatch: py
 
 def test_a_runs_own_base_url_gets_no_key(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """What a Studio or API run builds from its context (the server binds Context to its settings as here)."""
-    from tools.toolbox import build
+    from tools.toolbox import ToolboxSpec, build
 
     monkeypatch.setenv("DEEPRESEARCH_BASE_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("DEEPRESEARCH_API_KEY", SECRET)
     settings = load_settings()
     bound = Context.bind(settings)
-    own = build(bound.build(), settings)
+    own = build(ToolboxSpec.of(bound.build()))
     assert own.endpoint.api_key == own.extraction.api_key == SECRET
-    other = build(bound.build({"base_url": "http://elsewhere.example:8000/v1", "extraction_model": "reader"}),
-                  settings)
+    other = build(ToolboxSpec.of(bound.build({"base_url": "http://elsewhere.example:8000/v1",
+                                              "extraction_model": "reader"})))
     assert other.endpoint.api_key == other.extraction.api_key == "EMPTY"
 
 

@@ -11,11 +11,11 @@ import weakref
 from dataclasses import dataclass, field, replace
 
 from core.settings import Settings
-from core.vocabulary import StructuredMethod
+from core.vocabulary import SearchBackendName, StructuredMethod, StructuredSetting
 from state.context import Context
 from tools.corpus.store import Corpus
 from tools.model.capability_store import Asking, structured_method
-from tools.model.llm import Endpoint, close_models
+from tools.model.llm import FIRST_METHOD, Endpoint, close_models
 from tools.net.http import Clients, make_clients, tls
 from tools.net.netsafety import AddressPolicy
 from tools.quorum import Quorums
@@ -52,22 +52,59 @@ def web_reader(settings: Settings, clients: Clients, pages: PageStore, fetcher: 
     return WebReader(fetcher, pages, web.page_ttl, settings.parsing, loads)
 
 
-def build(ctx: Context, settings: Settings, asking: dict[str, Asking] | None = None) -> Toolbox:
-    """Everything a run needs, from its context, the process settings and each model's structured-output method.
+@dataclass(frozen=True)
+class ToolboxSpec:
+    """Everything a toolbox is built from, and so the key toolboxes are kept by: nothing it uses can be left out.
 
-    The environment's model key goes only where ``Settings.api_key_for`` allows: a base URL given for one run
-    (``--set base_url=...``, a Studio or API run's context) gets none. A model not in ``asking`` asks as the
-    context says, and with json_schema for auto (which falls back at the first refusal).
+    The endpoints ask with FIRST_METHOD for ``structured_output=auto`` until each model's method is known.
     """
-    api_key = settings.api_key_for(ctx.base_url)
-    forced: StructuredMethod = "json_schema" if ctx.structured_output == "auto" else ctx.structured_output
 
-    def endpoint(model: str) -> Endpoint:  # the main model and the extraction model share the base URL and its key
-        how = (asking or {}).get(model, Asking(forced))
-        return Endpoint(ctx.base_url, model, api_key, how.method, ctx.temperature, ctx.max_output_tokens,
-                        settings.request_timeout, settings.max_retries, capabilities_file=settings.capabilities_file,
-                        output_limit=how.output_limit)
+    main: Endpoint
+    extraction: Endpoint
+    agent: Endpoint  # ReAct's: the main model with the model card's sampling
+    structured: StructuredSetting  # how each model's method is found: forced, or remembered or probed (auto)
+    search: SearchBackendName
+    settings: Settings
 
+    @classmethod
+    def of(cls, ctx: Context) -> ToolboxSpec:
+        """The spec of this run's context and the settings it is bound to.
+
+        The environment's model key goes only where ``Settings.api_key_for`` allows: a base URL given for one
+        run (``--set base_url=...``, a Studio or API run's context) gets none.
+        """
+        settings = ctx.settings
+        api_key = settings.api_key_for(ctx.base_url)
+        method: StructuredMethod = FIRST_METHOD if ctx.structured_output == "auto" else ctx.structured_output
+
+        def endpoint(model: str) -> Endpoint:  # the main and extraction models share the base URL and its key
+            return Endpoint(ctx.base_url, model, api_key, method, ctx.temperature, ctx.max_output_tokens,
+                            settings.request_timeout, settings.max_retries,
+                            capabilities_file=settings.capabilities_file)
+
+        main = endpoint(ctx.model)
+        agent = replace(main, temperature=ctx.react_temperature, presence_penalty=ctx.presence_penalty)
+        return cls(main, endpoint(ctx.extraction_model), agent, ctx.structured_output, ctx.search, settings)
+
+    @property
+    def models(self) -> list[str]:
+        """The models this run calls, each once."""
+        return list(dict.fromkeys((self.main.model, self.extraction.model)))
+
+
+def asked(endpoint: Endpoint, asking: dict[str, Asking]) -> Endpoint:
+    """The endpoint with how its model is asked (method, output-limit name), when that is known."""
+    how = asking.get(endpoint.model)
+    return endpoint if how is None else replace(endpoint, structured_output=how.method,
+                                                output_limit=how.output_limit)
+
+
+def build(spec: ToolboxSpec, asking: dict[str, Asking] | None = None) -> Toolbox:
+    """Everything a run needs, from its spec and each model's structured-output method.
+
+    A model not in ``asking`` asks as the spec says (for auto, FIRST_METHOD: it falls back at the first refusal).
+    """
+    settings, asking = spec.settings, asking or {}
     settings.ensure_home()
     clients = make_clients(settings.web)
     pages = PageStore(settings.pages_db)
@@ -76,13 +113,12 @@ def build(ctx: Context, settings: Settings, asking: dict[str, Asking] | None = N
     loads = PageLoads(per_host=settings.web.per_host, most=settings.web.max_connections // 2)
     web = web_reader(settings, clients, pages, fetcher, loads)
     reader = RoutingReader(CorpusReader(Corpus(settings.corpus_db)), web)
-    search = make_backend(ctx.search, settings, clients.api)
-    main = endpoint(ctx.model)
-    agent = replace(main, temperature=ctx.react_temperature, presence_penalty=ctx.presence_penalty)
-    return Toolbox(main, endpoint(ctx.extraction_model), agent, search, reader, pages, clients, fetcher, loads)
+    search = make_backend(spec.search, settings, clients.api)
+    return Toolbox(asked(spec.main, asking), asked(spec.extraction, asking), asked(spec.agent, asking), search,
+                   reader, pages, clients, fetcher, loads)
 
 
-_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[object, ...], Toolbox]] = (
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ToolboxSpec, Toolbox]] = (
     weakref.WeakKeyDictionary()
 )
 # one toolbox built at a time per loop: parallel branches (Heavy's agents) wait for it rather than probe alike
@@ -96,21 +132,20 @@ async def toolbox(ctx: Context) -> Toolbox:
     not block the event loop (`langgraph dev` refuses blocking calls). With ``structured_output=auto``, each
     model's method is the one remembered for it in the home, or probed from the server now and remembered.
     """
-    settings = ctx.settings
-    key = (ctx.base_url, ctx.model, ctx.extraction_model, ctx.structured_output, ctx.temperature,
-           ctx.max_output_tokens, ctx.search, ctx.react_temperature, ctx.presence_penalty, settings)
+    spec = ToolboxSpec.of(ctx)
+    settings = spec.settings
     loop = asyncio.get_running_loop()
     per_loop = _BY_LOOP.setdefault(loop, {})
     async with _BUILDING.setdefault(loop, asyncio.Lock()):
-        if key not in per_loop:
+        if spec not in per_loop:
             # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
             await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
-            api_key = settings.api_key_for(ctx.base_url)
-            asking = {model: await structured_method(ctx.structured_output, ctx.base_url, model, api_key,
-                                                      settings.capabilities_file, min(settings.request_timeout, 60))
-                       for model in dict.fromkeys((ctx.model, ctx.extraction_model))}
-            per_loop[key] = await asyncio.to_thread(build, ctx, settings, asking)
-    return per_loop[key]
+            main = spec.main
+            asking = {model: await structured_method(spec.structured, main.base_url, model, main.api_key,
+                                                      settings.capabilities_file, min(main.timeout, 60))
+                       for model in spec.models}
+            per_loop[spec] = await asyncio.to_thread(build, spec, asking)
+    return per_loop[spec]
 
 
 async def close_toolboxes() -> None:

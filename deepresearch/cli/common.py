@@ -10,11 +10,13 @@ import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from string import Template
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperCommand, TyperOption
 
 from core.errors import (
     DamagedDatabase,
@@ -61,18 +63,12 @@ def main_options(
 
 ThreadArg = Annotated[str, typer.Argument(help="Thread id, its name, or a unique start or end of the id.",
                                           show_default=False)]
-# the run settings `--set` takes (state.context.Context's fields; tests/test_cli.py keeps the two in step)
-RUN_SETTINGS = ("model", "base_url", "extraction_model", "structured_output", "search", "max_rounds",
-                "max_question_chars", "queries_per_round", "results_per_query", "pages_per_round", "max_stalls",
-                "max_llm_calls", "max_tokens", "deadline_seconds", "read_deadline_seconds", "max_page_chars",
-                "report_max_words", "temperature", "max_output_tokens", "review_plan", "report_length",
-                "prompt_format", "react_max_calls", "react_context_tokens", "react_tool_format", "react_temperature",
-                "presence_penalty", "heavy_agents", "heavy_concurrency")
 ModeOpt = Annotated[ModeName, typer.Option("--mode", help="Research mode.")]
 SearchOpt = Annotated[SearchBackendName | None, typer.Option(
-    "--search", show_default=False, help="Search backend (default: local, the ingested corpus).")]
+    "--search", show_default=False, help="Search backend (default: $search, the ingested corpus).")]
 MaxRounds = Annotated[int | None, typer.Option(
-    "--max-rounds", min=1, show_default=False, help="Rounds before a forced answer (default 8, at most 50).")]
+    "--max-rounds", min=1, show_default=False,
+    help="Rounds before a forced answer (default $max_rounds, at most $most_max_rounds).")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the report.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the report to FILE.", dir_okay=False)]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
@@ -81,9 +77,40 @@ ReportOpt = Annotated[ReportLength | None, typer.Option(
     "with no further model call; long: one more call writes it at length.")]
 ReviewFlag = Annotated[bool, typer.Option("--review", help="Stop after each plan to edit or approve its queries.")]
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", metavar="KEY=VALUE", show_default=False,
-    help="A run setting, repeatable, e.g. --set pages_per_round=2. KEY is one of: " + ", ".join(RUN_SETTINGS)
-    + " (defaults and meanings: docs/configuration.md, Run settings).")]
+    "--set", metavar="KEY=VALUE", show_default=False, help="A run setting, repeatable, e.g. --set "
+    "pages_per_round=2. KEY is one of: $run_settings (defaults and meanings: docs/configuration.md, Run settings).")]
+
+
+def context_help() -> dict[str, str]:
+    """What an option's help may name of the run context.
+
+    ``$run_settings``: the fields `--set` takes; for each field, ``$field``: its default, and ``$most_field``:
+    its upper bound, if any.
+    """
+    from state.context import Context
+
+    values = {"run_settings": ", ".join(Context.run_settings())}
+    for name in Context.run_settings():
+        info = Context.model_fields[name]
+        values[name] = str(info.get_default(call_default_factory=True))
+        values.update({f"most_{name}": str(m.le) for m in info.metadata if getattr(m, "le", None) is not None})
+    return values
+
+
+class TakesRunSettings(TyperCommand):
+    """A command that sets the run context: its options' help says the context's fields, defaults and bounds.
+
+    Filled in from the context (``context_help``) only when the help is shown: its module (pydantic) stays out
+    of every other start, and no default is written twice.
+    """
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:  # click's context and formatter, as typer vendors it
+        """The help, with the run context's values filled in."""
+        values = context_help()
+        for param in self.params:
+            if isinstance(param, TyperOption) and param.help:
+                param.help = Template(param.help).safe_substitute(values)
+        super().format_help(ctx, formatter)
 
 
 def settings(create_home: bool = True) -> Settings:

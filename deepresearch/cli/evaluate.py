@@ -19,7 +19,7 @@ from core.errors import (
     StorageError,
     UserInputError,
 )
-from deepresearch.cli.common import ModeOpt, SearchOpt, SetOpt, app, err, settings
+from deepresearch.cli.common import ModeOpt, SearchOpt, SetOpt, TakesRunSettings, app, err, settings
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from state.context import Context
 
 
-@app.command("eval")
+@app.command("eval", cls=TakesRunSettings)
 def evaluate(
     file: Annotated[Path | None, typer.Argument(help="JSONL or a JSON list of {question, answer} (public "
                                                  "benchmark field names work: problem, Prompt, query; Answer, "

@@ -22,6 +22,7 @@ from deepresearch.cli.common import (
     ReviewFlag,
     SearchOpt,
     SetOpt,
+    TakesRunSettings,
     ThreadArg,
     app,
     check_out,
@@ -82,7 +83,7 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
                                 "DEEPRESEARCH_MODEL or --set model=...")
 
 
-@app.command()
+@app.command(cls=TakesRunSettings)
 def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
     mode: ModeOpt = "iter",
@@ -96,7 +97,8 @@ def run(
     review: ReviewFlag = False,
     report: ReportOpt = None,
     agents: Annotated[int | None, typer.Option(
-        "--agents", min=1, max=16, show_default=False, help="Heavy mode: agents in parallel (default 3).")] = None,
+        "--agents", min=1, max=16, show_default=False,
+        help="Heavy mode: agents in parallel (default $heavy_agents).")] = None,
     settings_: SetOpt = None,
 ) -> None:
     """Research QUESTION and print a cited markdown report.
@@ -132,7 +134,7 @@ def run(
     emit(result, out, as_json)
 
 
-@app.command()
+@app.command(cls=TakesRunSettings)
 def resume(
     thread: ThreadArg,
     max_rounds: MaxRounds = None,

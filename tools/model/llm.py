@@ -26,7 +26,9 @@ from core.errors import (
     ModelCallError,
     StructuredOutputError,
 )
+from core.settings import NO_KEY, Settings
 from core.vocabulary import OutputLimit, StructuredMethod
+from state.context import Context
 from tools.model.endpoint import UnusableResponse, check_completion, status_error
 from tools.model.structured import strip_think
 from tools.net.http import tls
@@ -38,20 +40,26 @@ log = logging.getLogger(__name__)
 # model replies are the agent's own working (JSON, thinking, tags): LangGraph's `messages` stream leaves
 # calls tagged so out; what a user is shown is the report, which the answer step streams as it is written
 INTERNAL = "nostream"
+FIRST_METHOD: StructuredMethod = "json_schema"  # how JSON is asked for until the server is known (auto)
+
+
+def _default(declared: type[BaseModel], name: str) -> Any:
+    """The default a field of the run context or the process settings declares: an endpoint repeats none."""
+    return declared.model_fields[name].get_default(call_default_factory=True)
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where and how to call the model."""
+    """Where and how to call the model; unless given, as the run context's and the process settings' defaults."""
 
     base_url: str
     model: str
-    api_key: str = "EMPTY"
-    structured_output: StructuredMethod = "json_schema"
-    temperature: float = 0.6
-    max_output_tokens: int = 8192
-    timeout: float = 300.0
-    max_retries: int = 4
+    api_key: str = NO_KEY
+    structured_output: StructuredMethod = FIRST_METHOD
+    temperature: float = _default(Context, "temperature")
+    max_output_tokens: int = _default(Context, "max_output_tokens")
+    timeout: float = _default(Settings, "request_timeout")
+    max_retries: int = _default(Settings, "max_retries")
     presence_penalty: float = 0.0  # sent only when set (ReAct, as the model card advises)
     capabilities_file: Path | None = None  # where a switch of method is remembered for the next run
     output_limit: OutputLimit = "max_completion_tokens"  # the name the server honours for a reply's token limit
