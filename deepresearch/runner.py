@@ -25,16 +25,13 @@ from core.redact import MASK
 from core.settings import Settings
 from deepresearch.progress import Progress
 from deepresearch.results import RunResult, result_from_state
-from graphs.registry import GRAPHS, MODES, step_limit
-from state.budget import budget_reason
+from graphs.registry import GRAPHS, MODES, SPECS, step_limit
+from graphs.spec import Reopen
 from state.context import Context
 from state.queries import question_problem
 from tools.toolbox import close_toolboxes
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
-# how a graph stopped between two steps goes on: the update, and the node it is written as
-RESTART: dict[str, tuple[dict[str, Any], str]] = {"iterresearch": ({"decision": "plan"}, "decide"),
-                                                  "react": ({}, "tools"), "heavy": ({}, "agent")}
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
 Reviewer = Callable[[dict[str, Any]], Any]
 
@@ -173,18 +170,19 @@ async def resume(settings: Settings, ref: str, progress: Progress, reviewer: Rev
         check_question(thread_id, snapshot.values, ctx.max_question_chars, "resumed",
                        "start a new thread with `deepresearch run QUESTION`")
         config = _config(thread_id, graph_id, ctx, str(metadata.get("thread_name", "")))
+        spec = SPECS[graph_id]  # what this graph says of restarting and reopening its threads
         if snapshot.values.get("done"):
-            if graph_id != "iterresearch":  # only IterResearch's budgets can be raised to research on
+            if spec.reopen is None:  # its graph takes no finished thread further, whatever the budgets
                 progress.line(f"thread {thread_id} is done; nothing to resume")
                 return result_from_state(thread_id, snapshot)
-            if not await _reopen(graph, thread_id, snapshot, ctx, progress):
+            if not await _reopen(graph, spec.reopen, thread_id, snapshot, ctx, progress):
                 return result_from_state(thread_id, snapshot)
         elif not snapshot.next and not snapshot.interrupts and not all_done(snapshot):
             # the graph ended without an answer (stopped between steps), or its last step failed after its
             # results were saved (its routing raised): on with the next step. Not when that step's results
             # were saved but the checkpoint after it was not (a kill, a full disk): its tasks are listed, all
             # done, and LangGraph carries on from their saved writes
-            await graph.aupdate_state(here, *RESTART[graph_id])
+            await graph.aupdate_state(here, spec.restart.values(), as_node=spec.restart.as_node)
         snapshot = await graph.aget_state(here)
         steps = ", ".join(snapshot.next) or "after " + ", ".join(task.name for task in snapshot.tasks)
         progress.line(f"resuming thread {thread_id} at round {snapshot.values.get('round', 0)} (next: {steps})")
@@ -202,29 +200,31 @@ def all_done(snapshot: StateSnapshot) -> bool:
     return bool(snapshot.tasks) and not any(task.error for task in snapshot.tasks)
 
 
-async def _reopen(graph: Graph, thread_id: str, snapshot: StateSnapshot, ctx: Context, progress: Progress) -> bool:
+async def _reopen(graph: Graph, reopen: Reopen, thread_id: str, snapshot: StateSnapshot, ctx: Context,
+                  progress: Progress) -> bool:
     """Let a thread that ended on a budget or without progress research on, if the new settings allow it.
 
-    The thread forks from the step before its answer (LangGraph keeps every step), so research picks up
-    the evolving report, not the final one. A thread that answered its question has nothing to resume.
+    The thread forks from the step before its answer, as its graph's ``reopen`` names it (LangGraph keeps
+    every step), so research picks up the evolving report, not the final one. A thread that answered its
+    question has nothing to resume.
     """
     stop = str(snapshot.values.get("stop_reason", ""))
-    if snapshot.values.get("answered"):
+    if reopen.settled(snapshot.values):
         progress.line(f"thread {thread_id} is done ({stop or 'answered'}); nothing to resume")
         return False
     before = None
     async for past in graph.aget_state_history({"configurable": {"thread_id": thread_id}}):
-        if past.next == ("answer",):
+        if past.next == (reopen.before,):
             before = past
             break
     if before is None:
         progress.line(f"thread {thread_id} is done; nothing to resume")
         return False
-    still = budget_reason(before.values, ctx)
+    still = reopen.still(before.values, ctx)
     if still:
         raise UserInputError(f"thread {thread_id} ended on {stop}; with these settings {still} again: raise the "
                              f"budget to continue it, e.g. `deepresearch resume {thread_id} --max-rounds N`")
-    await graph.aupdate_state(before.config, {"decision": "plan", "stalls": 0, "stop_reason": ""}, as_node="decide")
+    await graph.aupdate_state(before.config, reopen.restart.values(), as_node=reopen.restart.as_node)
     progress.line(f"thread {thread_id} ended on {stop}; researching on")
     return True
 

@@ -1,10 +1,16 @@
-"""Heavy: N IterResearch agents launched with Send (each a checkpointed subgraph), then Research-Synthesis."""
+"""Heavy: N IterResearch agents launched with Send (each a checkpointed subgraph), then Research-Synthesis.
+
+A thread stopped between two steps goes on after the agents (``SPEC``): the synthesis reads the reports
+they handed back. A finished one stays finished. The agents run IterResearch under the run's step limit.
+"""
 
 from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
 from graphs.iterresearch import build_graph as build_iterresearch
+from graphs.iterresearch import step_limit
+from graphs.spec import GraphSpec, Restart
 from nodes.heavy import launch, make_agent, synthesize
 from state.context import Context
 from state.graph_state import InputState, OutputState
@@ -22,3 +28,7 @@ def build_graph(context_schema: type[Context] = Context) -> StateGraph[HeavyStat
     builder.add_edge("agent", "synthesize")
     builder.add_edge("synthesize", END)
     return builder
+
+
+# the agents' subgraphs get the run's config, so its limit is theirs; Heavy's own few steps are well within it
+SPEC = GraphSpec(build_graph, restart=Restart("agent"), step_limit=step_limit)

@@ -82,9 +82,14 @@ def supported(final: Composed, question: str, sources: list[Source], why: str, e
 
 @dataclass(frozen=True)
 class Composed:
-    """The final markdown, what was cited, and what had to be removed."""
+    """The final markdown, its parts as fields, what was cited, and what had to be removed.
+
+    ``body`` is the report between its answer line and its sources, as checked: what a Heavy synthesis
+    reads of an agent (it never cuts the markdown apart).
+    """
 
     report: str
+    body: str
     answer: str
     cited: tuple[int, ...]
     invented_citations: int
@@ -92,7 +97,7 @@ class Composed:
 
     def finished(self) -> dict[str, Any]:
         """The state update that ends a run with this report (every mode's last step)."""
-        return {"answer": self.answer or "not determined", "report": self.report, "done": True,
+        return {"answer": self.answer or "not determined", "report": self.report, "body": self.body, "done": True,
                 "invented_citations": self.invented_citations, "shown": AIMessage(self.report)}
 
 
@@ -109,9 +114,9 @@ def compose(question: str, answer: str, body: str, sources: list[Source]) -> Com
     short, answer_links = keep_source_links(answer_checked.text, retrieved)
     short = short.strip()
     cited = tuple(dict.fromkeys(answer_checked.cited + checked.cited))
-    parts = [f"# {question.strip()}", f"**Answer:** {short or 'not determined'}",
-             body.strip(), sources_section(sources, cited)]
-    return Composed("\n\n".join(p for p in parts if p) + "\n", short, cited,
+    body = body.strip()
+    parts = [f"# {question.strip()}", f"**Answer:** {short or 'not determined'}", body, sources_section(sources, cited)]
+    return Composed("\n\n".join(p for p in parts if p) + "\n", body, short, cited,
                     checked.removed + answer_checked.removed, answer_links + body_links)
 
 

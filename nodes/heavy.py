@@ -128,6 +128,7 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
             out = await subgraph.ainvoke(task, config, context=runtime.context)
         report = AgentReport(agent=int(task["agent"]), angle=str(task.get("angle", "")),
                              answer=str(out.get("answer", "")), report=str(out.get("report", "")),
+                             body=str(out.get("body", "")),
                              sources=list(out.get("sources", [])),
                              llm_calls=int(out.get("llm_calls", 0)), tokens=int(out.get("tokens", 0)),
                              rounds=int(out.get("round", 0)))
@@ -137,8 +138,11 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
     return agent
 
 
-def union_sources(reports: list[AgentReport], question: str) -> tuple[list[Source], list[tuple[AgentReport, str]]]:
-    """Every agent's cited sources numbered once over the union, and each report's body renumbered to it."""
+def union_sources(reports: list[AgentReport]) -> tuple[list[Source], list[tuple[AgentReport, str]]]:
+    """Every agent's cited sources numbered once over the union, and each report's body renumbered to it.
+
+    The body is the field the agent handed back (its report's markdown is never cut apart).
+    """
     ordered = sorted(reports, key=lambda r: r["agent"])
     union = merge_sources([], [[Source(**{**s, "n": 0}) for r in ordered for s in sorted(
         (s for s in r["sources"] if s["n"] is not None), key=lambda s: s["n"] or 0)]])
@@ -146,7 +150,7 @@ def union_sources(reports: list[AgentReport], question: str) -> tuple[list[Sourc
     bodies = []
     for r in ordered:
         local = {s["n"]: global_n[s["url"]] for s in r["sources"] if s["n"] is not None}
-        bodies.append((r, _renumber(_body(r["report"], question, r["answer"]), local)))
+        bodies.append((r, _renumber(r["body"], local)))
     return union, bodies
 
 
@@ -161,22 +165,11 @@ def _renumber(text: str, numbers: dict[int, int | None]) -> str:
     return _CITATION.sub(swap, text)
 
 
-def _body(report: str, question: str, answer: str) -> str:
-    """An agent's final report without its title, answer line and sources (the union's list replaces them).
-
-    The report is what ``compose`` wrote for this question and answer, so those lines are cut as written.
-    """
-    rest = report.removeprefix(f"# {question.strip()}\n\n**Answer:** {answer}\n\n")
-    if rest.startswith("## Sources"):
-        return ""
-    return rest.rpartition("\n\n## Sources")[0].strip() if "\n\n## Sources" in rest else rest.strip()
-
-
 async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Research-Synthesis: one call over the agents' reports; the final report cites the union of their sources."""
     ctx = runtime.context
     reports = state.get("agent_reports", [])
-    union, bodies = union_sources(reports, state["question"])
+    union, bodies = union_sources(reports)
     texts = [f'<report agent="{r["agent"]}" answer="{attribute(r["answer"])}">\n{fence(body)}\n</report>'
              for r, body in bodies]
     listing = "\n".join(f"[{s['n']}] {s['title']} — {s['url']}" for s in union)

@@ -19,7 +19,7 @@ from core.settings import Settings, one_line
 from core.urls import http_url
 from core.vocabulary import PromptFormat, ReactToolFormat, ReportLength, SearchBackendName, StructuredSetting
 
-MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.registry.recursion_limit)
+MAX_ROUNDS = 50  # the recursion limit is derived from this bound (graphs.iterresearch.recursion_limit)
 MAX_REACT_CALLS = 300  # and for ReAct from this one
 MAX_QUESTION_CHARS = 100_000  # the longest question any run may be allowed (max_question_chars)
 # the fields whose defaults are the process settings of the same name (Context.bind), DEEPRESEARCH_* as the

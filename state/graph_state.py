@@ -44,8 +44,9 @@ class OutputState(TypedDict):
 
 
 class AgentOutput(OutputState):
-    """What one agent of a Heavy run hands back: its result, and what it spent."""
+    """What one agent of a Heavy run hands back: its result (the report's body apart), and what it spent."""
 
+    body: str
     llm_calls: int
     tokens: int
     round: int
@@ -58,6 +59,7 @@ class Spending(TypedDict, total=False):
     tokens: Annotated[int, operator.add]
     invented_citations: Annotated[int, operator.add]
     answer: str
+    body: str  # the final report's body: without its title, answer line and sources
     done: bool
     # the final report as shown, for LangGraph's `messages` stream (never stored in checkpoints)
     shown: Annotated[AIMessage, UntrackedValue(AIMessage)]

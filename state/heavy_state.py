@@ -12,12 +12,16 @@ from state.records import Source
 
 
 class AgentReport(TypedDict):
-    """One agent's compressed result: its answer, final report and cited sources (never its trajectory)."""
+    """One agent's compressed result: its answer, final report and cited sources (never its trajectory).
+
+    ``body`` is the report without its title, answer line and sources: what the synthesis reads.
+    """
 
     agent: int
     angle: str
     answer: str
     report: str
+    body: str
     sources: list[Source]
     llm_calls: int
     tokens: int

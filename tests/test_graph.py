@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from deepresearch.server import iterresearch as graph
-from graphs.iterresearch import build_graph
-from graphs.registry import recursion_limit
+from graphs.iterresearch import build_graph, recursion_limit
 from state.context import MAX_ROUNDS
 from tests.cli_helpers import InProcess, cli_env
 

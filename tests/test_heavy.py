@@ -51,6 +51,8 @@ async def test_three_agents_and_a_synthesis_that_follows_the_evidence(home: Path
     # one synthesis call, over the agents' reports only (no trajectories), citations over the union
     assert len(synthesis) == 1 and synthesis[0].user.count("<report agent=") == 3
     assert "<findings" not in synthesis[0].user and "<last_round>" not in synthesis[0].user
+    # each agent hands back its report's body as a field: no title, answer line or source list reaches the synthesis
+    assert all(marker not in synthesis[0].user for marker in ("# " + QUESTION, "**Answer:**", "## Sources"))
     cited = {Path(s["url"]).name: s["n"] for s in result.sources}
     assert set(cited) == {"glass_harbor.md", "velmora_town_guide.pdf", "ilse_marrow.html"}
     body = result.report.split("## Sources")[0]
@@ -109,12 +111,12 @@ def test_agent_reports_keep_their_text_when_renumbered() -> None:
     pages = [Source(url=f"https://example.org/{i}", title=f"Page {i}", page_hash="", n=n, round=1)
              for i, n in ((1, 1), (2, 2))]
     other = [Source(url="https://example.org/2", title="Page 2", page_hash="", n=1, round=1)]
-    reports = [AgentReport(agent=agent, angle="", answer=answer, report=compose(question, answer, body, srcs).report,
-                           sources=srcs, llm_calls=1, tokens=1, rounds=1)
-               for agent, answer, body, srcs in (
-                   (1, "Ilse Marrow", "Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].", pages),
-                   (2, "Ilse Marrow", "Ilse Marrow designed it [1].", other))]
-    union, bodies = union_sources(reports, question)
+    runs = ((1, "Ilse Marrow", "Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].", pages),
+            (2, "Ilse Marrow", "Ilse Marrow designed it [1].", other))
+    finals = [(agent, answer, compose(question, answer, body, srcs), srcs) for agent, answer, body, srcs in runs]
+    reports = [AgentReport(agent=agent, angle="", answer=answer, report=final.report, body=final.body, sources=srcs,
+                           llm_calls=1, tokens=1, rounds=1) for agent, answer, final, srcs in finals]
+    union, bodies = union_sources(reports)
     assert [s["url"] for s in union] == ["https://example.org/1", "https://example.org/2"]
     assert [body for _, body in bodies] == ["Built in [1962] by Ilse Marrow [1], who was born in 1921 [2].",
                                             "Ilse Marrow designed it [2]."]
@@ -157,3 +159,15 @@ async def test_the_synthesis_is_within_max_llm_calls(home: Path, corpus: Path,  
     found = {e["answer"] for e in kinds(rec, "agent_done")} - {"", "unknown", "not determined"}
     assert result.answer in (found or {"unknown", "not determined"})
     assert all(e["llm_calls"] <= 10 for e in kinds(rec, "agent_done"))  # (33 - 3 kept for the synthesis) / 3
+
+
+def test_the_final_report_is_built_from_the_fields_it_hands_back() -> None:
+    """compose's body field is the report's text between its answer line and its sources, as checked."""
+    from nodes.answer import compose
+    from state.records import Source
+
+    page = Source(url="https://example.org/1", title="Page 1", page_hash="", n=1, round=1)
+    final = compose("Who?\nWhich one?", "Ilse Marrow", "  Ilse Marrow [1], not [7].\n\n## Sources\n[1] x  ", [page])
+    assert final.body == "Ilse Marrow [1], not."  # the model's own source list and the invented [7] go
+    assert final.report.startswith(f"# Who?\nWhich one?\n\n**Answer:** Ilse Marrow\n\n{final.body}\n\n## Sources")
+    assert final.finished()["body"] == final.body
