@@ -2,12 +2,12 @@
 
 `deepresearch threads` must answer at once, and importing LangGraph takes longer than the whole listing.
 The newest checkpoint of each thread is read with sqlite3 and its plain channels (question, round, done,
-answer) decoded with ormsgpack, the format LangGraph's serializer writes. A thread this cannot judge
-(another serializer, an edited or forked checkpoint, a plan review being resumed) is left to the caller,
-who asks LangGraph itself.
+answer) decoded as LangGraph's serializer writes them (``checkpoints.langgraph_private``, the one place that
+knows its tables and format). A thread this cannot judge (another serializer, an edited or forked checkpoint,
+a plan review being resumed) is left to the caller, who asks LangGraph itself.
 
-The status rule matches ``checkpoints.threads.status_of`` for the project's graphs, which only end after
-their answer step has set ``done``: done; review (an interrupt is waiting); else unfinished.
+``thread_status`` is the one status rule, here and in ``checkpoints.threads.status_of``; it holds for the
+project's graphs, which only end after their answer step has set ``done``.
 """
 
 from __future__ import annotations
@@ -18,21 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checkpoints.langgraph_private import (
+    INTERRUPT,
+    LATEST_CHECKPOINTS,
+    PENDING_SIGNALS,
+    RESUME,
+    checkpoint_values,
+)
 from core.sqlite import read_only, tables
-
-INTERRUPT = "__interrupt__"
-RESUME = "__resume__"
-_LATEST = """
-    SELECT c.thread_id, c.checkpoint_id, c.type, c.checkpoint, c.metadata
-    FROM checkpoints c JOIN (SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints
-                             WHERE checkpoint_ns = '' GROUP BY thread_id) m
-      ON c.thread_id = m.thread_id AND c.checkpoint_id = m.latest AND c.checkpoint_ns = ''
-    ORDER BY c.checkpoint_id DESC
-"""
-_SIGNALS = f"""
-    SELECT thread_id, checkpoint_id, channel FROM writes
-    WHERE checkpoint_ns = '' AND channel IN ('{INTERRUPT}', '{RESUME}')
-"""
 
 
 @dataclass(frozen=True)
@@ -64,20 +57,14 @@ def parse_metadata(raw: bytes | str | dict[str, Any] | None) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _channel_values(kind: str, blob: bytes) -> dict[str, Any] | None:
-    """The checkpoint's channel values, with everything but plain values as None; None if not msgpack."""
-    if kind != "msgpack":
-        return None
-    import ormsgpack
+def thread_status(done: bool, waiting: bool) -> str:
+    """done; review (an interrupt waits for a person); else unfinished (resumable, whatever step it stopped at).
 
-    try:
-        checkpoint = ormsgpack.unpackb(blob, ext_hook=lambda _code, _data: None)
-    except (ormsgpack.MsgpackDecodeError, ValueError):
-        return None
-    values = checkpoint.get("channel_values") if isinstance(checkpoint, dict) else None
-    if not isinstance(values, dict) or not isinstance(checkpoint.get("ts"), str):
-        return None
-    return {**values, "__ts__": checkpoint["ts"]}
+    The one rule, for the quick listing and for LangGraph's own view of a thread (``checkpoints.threads.status_of``).
+    """
+    if done:
+        return "done"
+    return "review" if waiting else "unfinished"
 
 
 def quick_summaries(db: Path) -> list[ThreadSummary | str]:
@@ -87,20 +74,20 @@ def quick_summaries(db: Path) -> list[ThreadSummary | str]:
     with read_only(db) as conn:
         if not {"checkpoints", "writes"} <= tables(conn):
             return []
-        latest = conn.execute(_LATEST).fetchall()
-        signals = conn.execute(_SIGNALS).fetchall()
+        latest = conn.execute(LATEST_CHECKPOINTS).fetchall()
+        signals = conn.execute(PENDING_SIGNALS).fetchall()
     waiting: dict[tuple[str, str], set[str]] = {}
     for thread_id, checkpoint_id, channel in signals:
         waiting.setdefault((thread_id, checkpoint_id), set()).add(channel)
     out: list[ThreadSummary | str] = []
     for thread_id, checkpoint_id, kind, blob, meta in latest:
         metadata = parse_metadata(meta)
-        values = _channel_values(kind, blob)
+        values = checkpoint_values(kind, blob)
         marks = waiting.get((thread_id, checkpoint_id), set())
         if values is None or metadata.get("source") not in ("input", "loop") or RESUME in marks:
             out.append(thread_id)
             continue
-        status = "done" if values.get("done") else "review" if INTERRUPT in marks else "unfinished"
+        status = thread_status(bool(values.get("done")), INTERRUPT in marks)
         rounds = values.get("round")
         out.append(ThreadSummary(
             thread_id, str(metadata.get("thread_name", "")), str(values.get("question") or ""), status,

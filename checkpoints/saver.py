@@ -1,7 +1,8 @@
 """The SQLite checkpointer shared by the CLI and `langgraph dev`.
 
 LangGraph's async SQLite saver (WAL mode, busy timeout), plus the maintenance operations the server
-expects and the CLI uses: delete a run's checkpoints, copy a thread, and prune old checkpoints. Pruning
+expects and the CLI uses: delete a run's checkpoints, copy a thread, and prune old checkpoints (LangGraph's
+saver has none of them: they rewrite its tables, whose layout ``checkpoints.langgraph_private`` holds). Pruning
 is DeltaChannel-aware: before older checkpoints go, the oldest one kept gets a full snapshot of every
 delta channel, so the thread still reconstructs and resumes. Which channels of a thread are delta channels
 is the graphs' business: whoever opens the saver (the CLI's runner, the server's checkpointer factory)
@@ -25,8 +26,23 @@ from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import ChannelVersions, Checkpoint, CheckpointMetadata, get_checkpoint_metadata
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+from checkpoints.langgraph_private import (
+    CHAIN,
+    DELETE_CHECKPOINT,
+    DELETE_WRITES_OF,
+    DROP_CHECKPOINTS,
+    DROP_WRITES,
+    INSERT_CHECKPOINT,
+    INSERT_WRITE,
+    MAKE_ROOT,
+    REWRITE_CHECKPOINT,
+    RUN_CHECKPOINTS,
+    SINCE_SNAPSHOT,
+    THREAD_CHECKPOINTS,
+    THREAD_WRITES,
+    delta_snapshot,
+)
 from core.errors import StorageError
-from core.private_api import delta_snapshot
 from core.redact import redact_text
 from core.sqlite import (
     BUSY_TIMEOUT_S,
@@ -87,30 +103,18 @@ class DeepResearchSaver(AsyncSqliteSaver):
         """Delete the checkpoints (and their writes) that the given runs wrote."""
         if not run_ids:
             return
-        marks = ",".join("?" * len(run_ids))
-        rows = await self.rows(
-            f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints "
-            f"WHERE json_extract(CAST(metadata AS TEXT), '$.run_id') IN ({marks})", list(run_ids))
-        await self._exec([(sql, row) for row in rows for sql in (
-            "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?",
-            "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?")])
+        rows = await self.rows(RUN_CHECKPOINTS.format(marks=",".join("?" * len(run_ids))), list(run_ids))
+        await self._exec([(sql, row) for row in rows for sql in (DELETE_WRITES_OF, DELETE_CHECKPOINT)])
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint and write of a thread (the whole chain, so delta channels rebuild)."""
-        checkpoints = await self.rows(
-            "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
-            "WHERE thread_id = ?", [source_thread_id])
-        writes = await self.rows(
-            "SELECT checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value FROM writes "
-            "WHERE thread_id = ?", [source_thread_id])
+        checkpoints = await self.rows(THREAD_CHECKPOINTS, [source_thread_id])
+        writes = await self.rows(THREAD_WRITES, [source_thread_id])
         statements: list[tuple[str, Sequence[Any]]] = []
         for ns, cid, parent, kind, blob, meta in checkpoints:
-            statements.append(("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?)",
+            statements.append((INSERT_CHECKPOINT,
                                (target_thread_id, ns, cid, parent, kind, blob, _retag(meta, target_thread_id))))
-        for row in writes:
-            statements.append(("INSERT OR REPLACE INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, "
-                               "task_path, idx, channel, type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               (target_thread_id, *row)))
+        statements.extend((INSERT_WRITE, (target_thread_id, *row)) for row in writes)
         await self._exec(statements)
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
@@ -127,9 +131,7 @@ class DeepResearchSaver(AsyncSqliteSaver):
         The history is the parent chain of the newest checkpoint, so branches left by edits at older
         checkpoints go too. The oldest checkpoint kept gets a snapshot of every delta channel first.
         """
-        rows = await self.rows(
-            "SELECT checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata FROM checkpoints "
-            "WHERE thread_id = ? AND checkpoint_ns = ''", [thread_id])
+        rows = await self.rows(CHAIN, [thread_id])
         by_id = {row[0]: row for row in rows}
         chain: list[str] = []
         current: str | None = max(by_id, default=None)
@@ -144,12 +146,9 @@ class DeepResearchSaver(AsyncSqliteSaver):
             await self._snapshot_deltas(thread_id, oldest)
         marks = ",".join("?" * len(dropped))
         await self._exec([
-            (f"DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id IN ({marks})",
-             [thread_id, *dropped]),
-            (f"DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' AND checkpoint_id IN ({marks})",
-             [thread_id, *dropped]),
-            ("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? AND checkpoint_ns = '' "
-             "AND checkpoint_id = ?", [thread_id, oldest[0]]),
+            (DROP_WRITES.format(marks=marks), [thread_id, *dropped]),
+            (DROP_CHECKPOINTS.format(marks=marks), [thread_id, *dropped]),
+            (MAKE_ROOT, [thread_id, oldest[0]]),
         ])
         return len(dropped)
 
@@ -176,11 +175,10 @@ class DeepResearchSaver(AsyncSqliteSaver):
             channel = spec.from_checkpoint(history[name].get("seed"))
             channel.replay_writes(history[name]["writes"])
             checkpoint["channel_values"][name] = delta_snapshot(channel.get())
-        counters = metadata.get("counters_since_delta_snapshot") or {}
-        metadata["counters_since_delta_snapshot"] = {k: v for k, v in counters.items() if k not in deltas}
+        counters = metadata.get(SINCE_SNAPSHOT) or {}
+        metadata[SINCE_SNAPSHOT] = {k: v for k, v in counters.items() if k not in deltas}
         new_kind, new_blob = self.serde.dumps_typed(checkpoint)
-        await self._exec([("UPDATE checkpoints SET type = ?, checkpoint = ?, metadata = ? WHERE thread_id = ? AND "
-                           "checkpoint_ns = '' AND checkpoint_id = ?",
+        await self._exec([(REWRITE_CHECKPOINT,
                            (new_kind, new_blob, json.dumps(metadata).encode(), thread_id, checkpoint_id))])
 
 

@@ -13,7 +13,8 @@ from typing import Any, Protocol
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import StateSnapshot
 
-from checkpoints.listing import ThreadSummary, local_time, parse_metadata
+from checkpoints.langgraph_private import LATEST_METADATA, THREAD_EXISTS, THREAD_IDS
+from checkpoints.listing import ThreadSummary, local_time, parse_metadata, thread_status
 from core.errors import UserInputError
 from state.context import Context
 
@@ -40,15 +41,13 @@ def thread_id_for(name: str) -> str:
 
 async def thread_ids(saver: ThreadStore) -> list[str]:
     """Every thread with checkpoints, most recently updated first."""
-    rows = await saver.rows("SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints "
-                            "WHERE checkpoint_ns = '' GROUP BY thread_id ORDER BY latest DESC", [])
+    rows = await saver.rows(THREAD_IDS, [])
     return [row[0] for row in rows]
 
 
 async def thread_exists(saver: ThreadStore, thread_id: str) -> bool:
     """Whether a thread has checkpoints (one index lookup, however many threads the store holds)."""
-    return bool(await saver.rows("SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' LIMIT 1",
-                                 [thread_id]))
+    return bool(await saver.rows(THREAD_EXISTS, [thread_id]))
 
 
 async def resolve_thread(saver: ThreadStore, ref: str, fragments: bool = True) -> str:
@@ -77,8 +76,7 @@ async def resolve_thread(saver: ThreadStore, ref: str, fragments: bool = True) -
 
 async def latest_metadata(saver: ThreadStore, thread_id: str) -> dict[str, Any]:
     """Metadata of a thread's newest checkpoint (run settings, graph id, thread name)."""
-    rows = await saver.rows("SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
-                            "ORDER BY checkpoint_id DESC LIMIT 1", [thread_id])
+    rows = await saver.rows(LATEST_METADATA, [thread_id])
     return parse_metadata(rows[0][0] if rows else None)
 
 
@@ -89,10 +87,8 @@ def run_settings(metadata: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_of(snapshot: StateSnapshot) -> str:
-    """done; review (waiting for plan approval); unfinished (resumable, whatever step it stopped at)."""
-    if snapshot.values.get("done"):
-        return "done"
-    return "review" if snapshot.interrupts else "unfinished"
+    """A thread's status as LangGraph sees it, by the listing's rule (``checkpoints.listing.thread_status``)."""
+    return thread_status(bool(snapshot.values.get("done")), bool(snapshot.interrupts))
 
 
 async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: str,

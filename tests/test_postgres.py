@@ -5,12 +5,16 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
+from langgraph.checkpoint.base import empty_checkpoint
 
+from checkpoints import langgraph_private as lg
 from checkpoints import postgres as store
-from checkpoints.postgres import open_postgres
+from checkpoints.listing import parse_metadata
+from checkpoints.postgres import open_postgres, postgres_sql
 from core.errors import StorageError
 from tests.cli_helpers import InProcess, cli_env
 from tests.conftest import QUESTION
@@ -18,11 +22,10 @@ from tests.fakes.model_server import ModelServer
 from tests.server_stack import command, serving
 from tools.corpus.store import Corpus
 
-pgserver = pytest.importorskip("pgserver")
-
 
 @pytest.fixture(scope="module")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    pgserver = pytest.importorskip("pgserver")
     server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
     yield server.get_uri()
 
@@ -120,3 +123,28 @@ async def test_a_setup_lock_held_too_long_is_one_clear_error(postgres: str, monk
             assert await saver.rows("SELECT 1", []) == [(1,)]
     async with open_postgres(fresh) as saver:  # the lock went with its session
         assert await saver.rows("SELECT count(*) FROM checkpoints", []) == [(0,)]
+
+
+def test_queries_written_for_sqlite_take_psycopgs_placeholders() -> None:
+    assert postgres_sql("SELECT 1 WHERE a = ? AND b IN (?, ?)") == "SELECT 1 WHERE a = %s AND b IN (%s, %s)"
+    assert postgres_sql("SELECT '?', \"a?\" FROM t WHERE c LIKE 'x%' AND d = ?") == (
+        "SELECT '?', \"a?\" FROM t WHERE c LIKE 'x%%' AND d = %s")
+    assert postgres_sql("SELECT 'it''s?' WHERE e = ?") == "SELECT 'it''s?' WHERE e = %s"
+
+
+async def test_the_thread_queries_and_langgraphs_tables_in_postgres(postgres: str) -> None:
+    """Pins what the store relies on in LangGraph's Postgres tables (checkpoints/langgraph_private.py)."""
+    async with open_postgres(postgres) as saver:
+        assert await saver.rows("SELECT '?' AS mark, ? AS arg, 'x%' AS pct", ["a"]) == [("?", "a", "x%")]
+        thread = "pinned-tables"
+        config: Any = {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}
+        await saver.aput(config, empty_checkpoint(), {"source": "input", "step": -1, "thread_name": "pin"}, {})
+        assert thread in {row[0] for row in await saver.rows(lg.THREAD_IDS, [])}
+        assert await saver.rows(lg.THREAD_EXISTS, [thread]) == [(1,)]
+        assert await saver.rows(lg.THREAD_EXISTS, ["nobody"]) == []
+        (metadata,), = await saver.rows(lg.LATEST_METADATA, [thread])
+        assert parse_metadata(metadata)["thread_name"] == "pin"
+        await saver.adelete_thread(thread)
+        (version,), = await saver.rows(lg.MIGRATION_VERSION, [])
+        assert lg.fully_migrated(version, saver.MIGRATIONS) and not lg.fully_migrated(None, saver.MIGRATIONS)
+        assert not lg.fully_migrated(version - 1, saver.MIGRATIONS)

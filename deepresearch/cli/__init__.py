@@ -9,10 +9,10 @@ import sys
 import typer
 
 from core.errors import DeepResearchError
-from core.private_api import click_exceptions
 from core.redact import redact_logs, redact_text
 from deepresearch.cli import corpus, data, evaluate, research, threads  # noqa: F401 - each module registers its commands
 from deepresearch.cli.common import app
+from deepresearch.cli.typer_private import NoArgsIsHelpError, UsageError
 
 __all__ = ["app", "main"]
 
@@ -39,16 +39,15 @@ def _error(text: str) -> None:
 
 
 def _run(argv: list[str] | None) -> int:
-    click_errors = click_exceptions()
     try:
         code = typer.main.get_command(app).main(args=argv, prog_name="deepresearch", standalone_mode=False)
-    except click_errors.NoArgsIsHelpError:
+    except NoArgsIsHelpError:
         code = 0
-    except click_errors.UsageError as exc:
+    except UsageError as exc:
         hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx and exc.ctx.parent else ""
         _error(f"error: {exc.format_message()}{hint}")
         code = 2
-    except click_errors.ClickException as exc:
+    except typer.TyperException as exc:  # click's exceptions (typer's public base of them)
         _error(f"error: {exc.format_message()}")
         code = exc.exit_code
     except typer.Abort:
