@@ -15,10 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage
 
-from core.errors import ModelCallError, ParseError, StructuredOutputError
-from tools.model.llm import Endpoint, Usage, complete_text
+from core.errors import ParseError
+from tools.model.llm import Endpoint, Usage
+from tools.model.repair import Repair, parsed_reply, text_reply
 from tools.model.structured import find_json
 
 Task = Literal["plan", "round"]
@@ -187,30 +188,11 @@ async def complete_native(endpoint: Endpoint, messages: list[BaseMessage], task:
                           max_tokens: int | None = None) -> tuple[NativeReply, Usage]:
     """Ask in the native format; a reply missing what the round needs is sent back with the problem.
 
-    Raises StructuredOutputError (with the usage spent) when no reply of ``attempts`` can be used.
+    Raises StructuredOutputError (with the usage spent) when no reply of ``attempts`` can be used; a reply
+    cut off at its output budget is never used (its tags, read tolerantly, would pass for a whole reply).
     """
     need = ("then one <tool_call> with the search." if task == "plan"
             else "<report>...</report>, then <answer>...</answer> or one <tool_call>.")
-    usage = Usage()
-    raw = ""
-    for attempt in range(attempts):
-        try:
-            raw, spent = await complete_text(endpoint, messages, deadline=deadline, max_tokens=max_tokens)
-        except StructuredOutputError as exc:  # cut off at its output budget: a retry would run on too
-            raise StructuredOutputError(f"native reply unusable: {exc}", exc.raw, usage.calls + exc.calls,
-                                        usage.tokens + exc.tokens) from exc
-        except ModelCallError as exc:
-            if not attempt:
-                raise
-            # a format retry failed as a call: the tries made before it were spent, and so was this one
-            raise StructuredOutputError(f"native reply unusable, and its retry call failed: {exc}", raw,
-                                        usage.calls + 1, usage.tokens) from exc
-        usage += spent
-        try:
-            return parse_native(raw, task), usage
-        except ParseError as exc:
-            if attempt == attempts - 1:
-                raise StructuredOutputError(f"native reply unusable after {attempts} tries: {exc}", raw,
-                                            usage.calls, usage.tokens) from exc
-            messages = [*messages, AIMessage(raw[-4000:]), HumanMessage(FORMAT_ERROR.format(error=exc, need=need))]
-    raise AssertionError("unreachable")
+    how = Repair("native", lambda raw: parse_native(raw, task), lambda exc: FORMAT_ERROR.format(error=exc, need=need),
+                 attempts=attempts, noun="retry", use_cut=False)
+    return await parsed_reply(text_reply(endpoint, deadline, max_tokens), messages, how)

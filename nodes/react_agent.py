@@ -11,7 +11,6 @@ the report is what the visited pages established, never the reply's raw text.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Literal
 
@@ -21,7 +20,8 @@ from langgraph.runtime import Runtime
 from core.errors import EndpointError
 from core.text import clip
 from nodes.answer import compose, supported
-from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments, tool_schemas
+from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments
+from nodes.react_tools import tool_kit
 from state.answer_line import strip_answer_label
 from state.budget import spent
 from state.context import Context
@@ -30,6 +30,7 @@ from state.events import emit
 from state.queries import require_question
 from state.react_state import ReactState, Turn
 from state.records import Finding, Source, failure
+from tools.agent import registry
 from tools.model.endpoint import list_models
 from tools.model.llm import complete_message, guarded
 from tools.prompts import today
@@ -113,16 +114,16 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     limit = await _context_limit(state, ctx, box.agent.api_key)
     asked = int(state.get("forced_asks", 0))  # forced-answer prompts the model did not answer
     forced = _limit_reached(state, ctx, limit) or (state.get("stop_reason", "") if asked else "")
-    schemas = tool_schemas(bool(ctx.settings.sandbox_url))
-    messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(
-        tools="\n".join(json.dumps(t, ensure_ascii=False) for t in schemas), date=today()))]
+    tools = registry.REGISTRY
+    kit = tool_kit(state, runtime, box)
+    messages: list[BaseMessage] = [SystemMessage(SYSTEM.format(tools=tools.native_list(kit), date=today()))]
     messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in turns]
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
         new.append(Turn(speaker="user", text=(STRICT if asked else FORCED).format(why=forced)))
         messages = fit_to_context([*messages, HumanMessage(new[-1]["text"])], state, limit)
-    tools = schemas if ctx.react_tool_format == "openai" else None
-    outcome = await guarded(lambda: complete_message(box.agent, messages, tools=tools, deadline=ctx.deadline_at),
+    offered = tools.openai_tools(kit) if ctx.react_tool_format == "openai" else None
+    outcome = await guarded(lambda: complete_message(box.agent, messages, tools=offered, deadline=ctx.deadline_at),
                             attempts=2)
     step = int(state.get("round", 0)) + 1
     update: dict[str, Any] = {"round": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
@@ -133,8 +134,8 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
                 "stop_reason": f"the model call failed: {clip(outcome.error, 200)}"}
     call, answer, text = read_reply(outcome.value)
     update["prompt_tokens"] = outcome.usage.tokens  # the one call that answered (failed tries count none)
-    stored, shown = bound(call) if call else ({}, None)
-    new.append(Turn(speaker="assistant", text=text if answer is not None else kept_text(text, shown)))
+    stored, shown = bound(call, tools) if call else ({}, None)
+    new.append(Turn(speaker="assistant", text=text if answer is not None else kept_text(text, shown, tools)))
     said = forced_answer(call, answer, text) if forced else answer
     if said is not None:
         emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens)

@@ -2,13 +2,12 @@
 
 from pathlib import Path
 
-from core.settings import ParseLimits, WebSettings
+from core.settings import WebSettings
+from tests.agent_kit import kit_for
 from tests.cli_helpers import InProcess, cli_env
 from tests.fakes.pdf import make_pdf
 from tests.fakes.web_server import WebServer
-from tools.net.http import make_clients
-from tools.parse import parse_file_tool
-from tools.web.fetch import Fetcher
+from tools.agent.registry import REGISTRY
 
 LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4)
 
@@ -16,18 +15,21 @@ LOCAL = WebSettings(allow_private_network="127.0.0.1", fetch_timeout=4)
 async def test_parse_file_tool_on_files_and_urls(web: WebServer, tmp_path: Path) -> None:
     (tmp_path / "notes.csv").write_text("name,born\nIlse Marrow,1921\n")
     (tmp_path / "paper.pdf").write_bytes(make_pdf([["A paper about lighthouses."]], "Lighthouses"))
-    tool = parse_file_tool(Fetcher(make_clients(LOCAL).pages, LOCAL), ParseLimits(), roots=[tmp_path])
-    assert tool.name == "parse_file" and tool.args_schema is not None
-    out = await tool.ainvoke({"files": [str(tmp_path / "notes.csv"), str(tmp_path / "paper.pdf"),
-                                        web.url("/guide.pdf"), str(tmp_path / "missing.docx"),
-                                        "http://10.0.0.1/secret.pdf"]})
+    kit = kit_for(tmp_path / "home", LOCAL, roots=[tmp_path])
+    tool = REGISTRY.named("parse_file")
+    assert tool is not None and tool.args_schema is not None
+    ran = await REGISTRY.run("parse_file", {"files": [str(tmp_path / "notes.csv"), str(tmp_path / "paper.pdf"),
+                                                      web.url("/guide.pdf"), str(tmp_path / "missing.docx"),
+                                                      "http://10.0.0.1/secret.pdf"]}, kit)
+    assert ran is not None
+    out = ran.text
     assert "| Ilse Marrow | 1921 |" in out
     assert 'title="Lighthouses"' in out and "lighthouses" in out
     assert "designed by Ilse Marrow" in out
     assert 'missing.docx" title="">\ncould not be parsed: no such file' in out
     assert "10.0.0.1 is a private address" in out
-    outside = await tool.ainvoke({"files": ["/etc/hostname"]})
-    assert "only files under" in outside
+    outside = await REGISTRY.run("parse_file", {"files": ["/etc/hostname"]}, kit)
+    assert outside is not None and "only files under" in outside.text
 
 
 def test_parse_command(web: WebServer, home: Path, tmp_path: Path, run_cli: InProcess) -> None:

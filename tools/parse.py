@@ -1,4 +1,4 @@
-"""Document parsing as a tool, the role of the original's file-parsing service.
+"""Document parsing, the role of the original's file-parsing service (the agent's parse_file tool runs it).
 
 Local files or URLs in (PDF, DOCX, HTML, TXT, MD, CSV), text out; tables become markdown.
 """
@@ -8,9 +8,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
-
-from langchain_core.tools import StructuredTool
-from pydantic import BaseModel, Field
 
 from core.errors import DocumentError, ReadError
 from core.limits import ParseLimits
@@ -75,22 +72,3 @@ def format_parsed(results: list[Parsed]) -> str:
         body = f"could not be parsed: {r.error}" if r.error else r.text
         blocks.append(f'<file source="{attribute(r.source)}" title="{attribute(r.title)}">\n{fence(body)}\n</file>')
     return "\n\n".join(blocks)
-
-
-class ParseFileArgs(BaseModel):
-    """Arguments of the parse_file tool, as Tongyi DeepResearch was trained to call it."""
-
-    files: list[str] = Field(min_length=1, description="Local file paths or http(s) URLs of documents to read.")
-
-
-def parse_file_tool(fetcher: Fetcher, limits: ParseLimits, roots: list[Path],
-                    max_chars: int = PER_FILE_CHARS) -> StructuredTool:
-    """The `parse_file` tool for agents: parses URLs, and local files under ``roots`` (the user's files)."""
-
-    async def run(files: list[str]) -> str:
-        return format_parsed(await parse_many(files, fetcher, limits, max_chars, roots))
-
-    return StructuredTool.from_function(
-        coroutine=run, name="parse_file", args_schema=ParseFileArgs,
-        description="Parse user-provided documents (PDF, DOCX, HTML, TXT, MD, CSV; local paths or URLs) into text.",
-    )

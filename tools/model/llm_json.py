@@ -1,28 +1,25 @@
 """Structured replies: a model call whose reply is parsed into a pydantic model.
 
 Asked by the method the endpoint's server supports (json_schema, tool_calling or text; a method the server
-refuses falls to the next, tools/model/capability_store.py), with one repair retry that shows the model its error.
+refuses falls to the next, tools/model/capability_store.py), with one repair retry that shows the model its error
+(tools/model/repair.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Any, TypeVar
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from pydantic import BaseModel
 
-from core.errors import (
-    ModelCallError,
-    ParseError,
-    ResponseFormatUnsupported,
-    StructuredOutputError,
-    ToolsUnsupported,
-)
+from core.errors import ResponseFormatUnsupported, ToolsUnsupported
 from core.vocabulary import StructuredMethod
 from tools.model.capability_store import refused, usable
 from tools.model.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
+from tools.model.repair import Repair, Reply, parsed_reply
 from tools.model.structured import json_schema, parse_reply, schema_hint
 
 M = TypeVar("M", bound=BaseModel)
@@ -93,35 +90,17 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     method = usable(endpoint.structured_output, endpoint.base_url)
     if method == "text":
         messages = _with_text_instruction(messages, schema)
-    usage = Usage()
-    raw = ""
-    attempts = 2 if repair else 1
-    for attempt in range(attempts):
-        try:
-            reply, method, messages = await _ask(endpoint, method, messages, schema, deadline, max_tokens)
-        except ModelCallError as exc:
-            if not attempt:
-                raise
-            # the repair failed as a call: the first call was made and counts, as does this one
-            raise StructuredOutputError(f"{schema.__name__} reply unusable, and its repair call failed: {exc}",
-                                        raw, usage.calls + 1, usage.tokens) from exc
-        usage += usage_of(reply, messages)
-        raw = _reply_text(reply)
+
+    async def ask(prompt: list[BaseMessage]) -> Reply:
+        nonlocal method
+        reply, method, prompt = await _ask(endpoint, method, prompt, schema, deadline, max_tokens)
         if method == "tool_calling" and not reply.tool_calls and endpoint.base_url not in _NAMED_CHOICE_IGNORED:
             log.warning("%s answered a forced call of %s without calling it; asking with tool_choice=required",
                         endpoint.base_url, schema.__name__)
             _NAMED_CHOICE_IGNORED.add(endpoint.base_url)
-        try:
-            return parse_reply(raw, schema), usage
-        except ParseError as exc:
-            cut = cut_off(reply)
-            if cut or attempt == attempts - 1:
-                # a reply cut at its output budget is the model running on: repeating the call would too
-                why = f"it {ran_on(endpoint, max_tokens)}" if cut else exc
-                after = " after a repair retry" if attempt else ""
-                raise StructuredOutputError(
-                    f"{schema.__name__} reply unusable{after}: {why}", raw, usage.calls, usage.tokens
-                ) from exc
-            messages = [*messages, AIMessage(raw[-4000:]),
-                        HumanMessage(REPAIR.format(error=exc, schema=schema_hint(schema)))]
-    raise AssertionError("unreachable")
+        return Reply(_reply_text(reply), usage_of(reply, prompt), prompt,
+                     ran_on(endpoint, max_tokens) if cut_off(reply) else "")
+
+    how = Repair(schema.__name__, partial(parse_reply, schema=schema),
+                 lambda exc: REPAIR.format(error=exc, schema=schema_hint(schema)), attempts=2 if repair else 1)
+    return await parsed_reply(ask, messages, how)

@@ -1,0 +1,1 @@
+"""The agent's tools (ReAct's), each defined once as a LangChain tool; the tool lists and the dispatch follow."""
