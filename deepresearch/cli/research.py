@@ -25,7 +25,7 @@ from deepresearch.cli.common import (
     ThreadArg,
     app,
     check_out,
-    emit,
+    deliver,
     err,
     run_guarded,
     say,
@@ -129,7 +129,7 @@ def run(
     progress = Progress(err, enabled=not quiet)
     result = run_guarded(name or thread_id, loaded, lambda: runner.start(
         loaded, thread_id, question, mode, ctx, progress, name=name, reviewer=terminal_reviewer))
-    emit(result, out, as_json)
+    deliver(result, out, as_json)
 
 
 @app.command()
@@ -161,7 +161,7 @@ def resume(
     check_stores(loaded)
     result = run_guarded(thread, loaded, lambda: runner.resume(loaded, thread, progress, terminal_reviewer,
                                                                **overrides))
-    emit(result, out, as_json)
+    deliver(result, out, as_json)
 
 
 @app.command()
