@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from langgraph.runtime import Runtime
+if TYPE_CHECKING:  # the CLI renders events in commands that never load LangGraph (`deepresearch threads`)
+    from langgraph.runtime import Runtime
 
 KIND = "event"  # the key of an event's kind in its JSON form
 EVENTS: dict[str, type[Event]] = {}  # kind -> class, every event class there is
