@@ -21,7 +21,7 @@ from state.budget import calls_left, past_deadline, spent
 from state.citations import check_citations, numbered, sources_section, strip_model_sources
 from state.context import Context
 from state.echo import echo_problem
-from state.events import emit
+from state.events import Answered, emit
 from state.graph_state import State
 from state.links import keep_source_links
 from state.records import Failure, Source, failure
@@ -154,6 +154,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = supported(compose(state["question"], short, body, sources), state["question"], sources,
                       state.get("stop_reason") or "no page gave usable evidence", report)
-    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
-         invented_citations=final.invented_citations, foreign_links=final.foreign_links, call_tokens=usage.tokens)
+    emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
+                           invented_citations=final.invented_citations, foreign_links=final.foreign_links,
+                           call_tokens=usage.tokens), state)
     return {**final.finished(), "failures": failures, **spent(usage)}

@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from core.vocabulary import StructuredMethod
 from state.budget import budget_reason
 from state.context import Context
-from state.events import emit
+from state.events import Decided, emit
 from state.graph_state import State
 from state.model_failures import Struggle, give_up, other_method, struggling
 from state.records import Failure
@@ -60,7 +60,7 @@ async def decide(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         decision, reason = "backtrack", state["backtrack"]
     else:
         decision, reason = "plan", state.get("missing") or "more to find"
-    emit(runtime, "decide", state, decision=decision, reason=reason)
+    emit(runtime, Decided(decision=decision, reason=reason), state)
     return {"decision": decision, "stop_reason": reason, "stalls": stalls}
 
 
@@ -77,7 +77,7 @@ def _model_failing(state: State, runtime: Runtime[Context], struggle: Struggle,
     else:
         reason = budget or give_up(struggle, method)
         update = {"decision": "answer", "stop_reason": reason, "gave_up": "" if budget else reason}
-    emit(runtime, "decide", state, decision=update["decision"], reason=reason, model_failed=struggle.step)
+    emit(runtime, Decided(decision=update["decision"], reason=reason, model_failed=struggle.step), state)
     return update
 
 

@@ -28,7 +28,7 @@ from state.budget import SYNTHESIS_CALLS, past_deadline, spent
 from state.citations import YEARLIKE
 from state.context import Context
 from state.echo import echo_problem
-from state.events import emit
+from state.events import AgentDone, Answered, emit
 from state.heavy_state import AgentReport, HeavyState
 from state.queries import require_question
 from state.records import Source
@@ -132,7 +132,7 @@ def make_agent(subgraph: Pregel[Any, Any, Any, Any]) -> Callable[..., Awaitable[
                              sources=list(out.get("sources", [])),
                              llm_calls=int(out.get("llm_calls", 0)), tokens=int(out.get("tokens", 0)),
                              rounds=int(out.get("round", 0)))
-        emit(runtime, "agent_done", agent=report["agent"], answer=report["answer"], llm_calls=report["llm_calls"])
+        emit(runtime, AgentDone(agent=report["agent"], answer=report["answer"], llm_calls=report["llm_calls"]))
         return {"agent_reports": [report], "llm_calls": report["llm_calls"], "tokens": report["tokens"]}
 
     return agent
@@ -196,8 +196,9 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
                       "no agent's report cites a source for it")
     failed = {"error": f"the synthesis gave nothing usable ({outcome.error}): the best agent report stands"
               } if outcome.value is None else {}
-    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), agents=len(reports),
-         invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens, **failed)
+    emit(runtime, Answered(answer=final.answer, cited=list(final.cited), agents=len(reports),
+                           invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens,
+                           error=failed.get("error", "")), state)
     return {**final.finished(), "sources": union, "round": max((r["rounds"] for r in reports), default=0),
             **spent(outcome.usage)}
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from nodes import native
 from state.budget import PLAN_TOKENS, calls_left, may_call, spent
 from state.context import Context
-from state.events import emit
+from state.events import Planned, emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries, require_question
 from state.records import Failure, failure
@@ -122,10 +122,11 @@ async def plan(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     if not queries and not seen:
         # nothing searched yet and no usable plan: the question itself is the first query
         queries = [state["question"]]
-    emit(runtime, "plan", state, round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
-         llm_calls=int(state.get("llm_calls", 0)) + usage.calls, review=ctx.review_plan and bool(queries),
-         proposed=bool(proposed), failed=failures[0]["error"] if failures else "",
-         model=any(f.get("model") for f in failures))
+    emit(runtime, Planned(round=round_no, goal=goal, queries=queries, call_tokens=usage.tokens,
+                          llm_calls=int(state.get("llm_calls", 0)) + usage.calls,
+                          review=ctx.review_plan and bool(queries), proposed=bool(proposed),
+                          failed=failures[0]["error"] if failures else "",
+                          model=any(f.get("model") for f in failures)), state)
     return {"round": round_no, "goal": goal, "queries": queries, "hits": Overwrite([]),
             "findings": Overwrite([]), "selected": [], "failures": failures, "next_goal": "", "next_queries": [],
             "backtrack": "", "reviewing": ctx.review_plan, **spent(usage)}

@@ -26,7 +26,7 @@ from state.answer_line import strip_answer_label
 from state.budget import spent
 from state.context import Context
 from state.echo import echo_problem
-from state.events import emit
+from state.events import Answered, ReactStep, emit
 from state.queries import require_question
 from state.react_state import ReactState, Turn
 from state.records import Finding, Source, failure
@@ -129,7 +129,7 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     update: dict[str, Any] = {"round": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
     if outcome.value is None:
         record = failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
-        emit(runtime, "react", state, round=step, action="failed", detail=outcome.error)
+        emit(runtime, ReactStep(round=step, action="failed", detail=outcome.error), state)
         return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [record],
                 "stop_reason": f"the model call failed: {clip(outcome.error, 200)}"}
     call, answer, text = read_reply(outcome.value)
@@ -138,17 +138,17 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     new.append(Turn(speaker="assistant", text=text if answer is not None else kept_text(text, shown, tools)))
     said = forced_answer(call, answer, text) if forced else answer
     if said is not None:
-        emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens)
+        emit(runtime, ReactStep(round=step, action="answer", call_tokens=outcome.usage.tokens), state)
         return {**update, "turns": new, "call": {}, "answer": said, "answered": answer is not None,
                 "stop_reason": forced or "answered"}
     if forced:  # a tool call (or nothing) where the answer was asked for
         again = not asked and _room_for_one_more(state, ctx, limit, step, outcome.usage.tokens)
-        emit(runtime, "react", state, round=step, action="answer", call_tokens=outcome.usage.tokens,
-             detail="no answer given: " + ("asking once more" if again else "answering from the evidence"))
+        detail = "no answer given: " + ("asking once more" if again else "answering from the evidence")
+        emit(runtime, ReactStep(round=step, action="answer", call_tokens=outcome.usage.tokens, detail=detail), state)
         return {**update, "turns": new, "call": {}, "forced_asks": asked + 1, "ask_again": again,
                 "stop_reason": forced, **({} if again else {"answer": "", "answered": False})}
-    emit(runtime, "react", state, round=step, action=str(stored.get("name") or "malformed call"),
-         detail=shown_arguments(shown or stored), call_tokens=outcome.usage.tokens)
+    emit(runtime, ReactStep(round=step, action=str(stored.get("name") or "malformed call"),
+                            detail=shown_arguments(shown or stored), call_tokens=outcome.usage.tokens), state)
     unusable = int(state.get("unusable", 0)) + 1 if "error" in stored else 0
     return {**update, "turns": new, "call": stored, "unusable": unusable}
 
@@ -215,8 +215,8 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     final = supported(compose(state["question"], first[:300], rest, state.get("sources", [])), state["question"],
                       state.get("sources", []), why,
                       from_evidence(state.get("findings", []), state.get("sources", []), why))
-    emit(runtime, "answer", state, answer=final.answer, cited=list(final.cited), written=bool(answer),
-         invented_citations=final.invented_citations, foreign_links=final.foreign_links)
+    emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(answer),
+                           invented_citations=final.invented_citations, foreign_links=final.foreign_links), state)
     return final.finished()
 
 

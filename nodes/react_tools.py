@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from nodes.react_calls import malformed
 from nodes.read import ReadTask, read_one
 from state.context import Context
-from state.events import emit
+from state.events import ToolAnswered, emit
 from state.react_state import ReactState, Turn
 from state.records import Hit
 from tools.agent import registry
@@ -64,6 +64,6 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
         response = "\n".join([f"Note: {note}." for note in notes] + ([response] if response else []))
     if len(response) > RESPONSE_CHARS:
         response = response[:RESPONSE_CHARS] + "\n[cut]"
-    emit(runtime, "tool", state, tool=name or "malformed call", chars=len(response))
+    emit(runtime, ToolAnswered(tool=name or "malformed call", chars=len(response)), state)
     turn = Turn(speaker="user", text=f"<tool_response>\n{response}\n</tool_response>")
     return {**update, "turns": [turn], "call": {}}

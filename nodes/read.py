@@ -15,7 +15,7 @@ from core.errors import ReadError
 from core.text import squash
 from state.budget import READ_TOKENS, spent
 from state.context import Context
-from state.events import emit, step_key
+from state.events import PageRead, ReadFailed, emit, step_key
 from state.records import Finding, Hit, Source, failure
 from tools.model.llm import Usage, guarded, with_method
 from tools.model.llm_json import complete_json
@@ -92,7 +92,7 @@ def _failed(runtime: Runtime[Context], task: ReadTask, error: str, *, transient:
     ``model``: the reader model's reply was unusable (the model's failure, not the page's or the call's).
     """
     url = task["hit"]["url"]
-    emit(runtime, "read_failed", round=task["round"], url=url, error=error, model=model)
+    emit(runtime, ReadFailed(round=task["round"], url=url, error=error, model=model))
     record = failure(round=task["round"], action="read", target=url, error=error, transient=transient, model=model)
     return {"failures": [record], **spent(usage or Usage())}
 
@@ -144,8 +144,8 @@ async def read_one(task: ReadTask, runtime: Runtime[Context], box: Toolbox) -> d
         await asyncio.to_thread(box.pages.remember_reading, key, result.model_dump_json())
     evidence = result.evidence.strip()
     relevant = result.relevant and bool(evidence)
-    emit(runtime, "read", round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,
-         call_tokens=usage.tokens)
+    emit(runtime, PageRead(round=task["round"], url=hit["url"], title=source["title"], relevant=relevant,
+                           call_tokens=usage.tokens))
     if not relevant:
         return {"sources": [source], **spent(usage)}
     finding = Finding(url=hit["url"], title=source["title"], evidence=evidence,

@@ -14,7 +14,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from state.context import Context
-from state.events import emit
+from state.events import Reviewed, emit
 from state.graph_state import State
 from state.queries import already_searched, fresh_queries
 
@@ -44,6 +44,6 @@ def review(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     answer = interrupt({"round": state.get("round", 0), "goal": goal, "queries": queries,
                         "how": "resume with {'approve': true}, or {'queries': [...], 'goal': '...'} to edit"})
     new_goal, new_queries = edited_plan(answer, goal, queries, already_searched(state))
-    emit(runtime, "review", state, goal=new_goal, queries=new_queries,
-         edited=new_queries != queries or new_goal != goal)
+    edited = new_queries != queries or new_goal != goal
+    emit(runtime, Reviewed(goal=new_goal, queries=new_queries, edited=edited), state)
     return {"goal": new_goal, "queries": new_queries}

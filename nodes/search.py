@@ -9,7 +9,7 @@ from typing_extensions import TypedDict
 
 from core.errors import SearchError
 from state.context import Context
-from state.events import emit, step_key
+from state.events import Searched, SearchFailed, emit, step_key
 from state.records import failure
 from tools.quorum import Late
 from tools.toolbox import toolbox
@@ -41,12 +41,12 @@ async def search(task: SearchTask, runtime: Runtime[Context]) -> dict[str, Any]:
         return _search_failed(runtime, task, str(exc), transient=True)
     except SearchError as exc:  # (a backend out of reach, SearchUnavailable, is not caught: it ends the run)
         return _search_failed(runtime, task, str(exc), transient=exc.transient)
-    emit(runtime, "search", round=task["round"], query=query, hits=len(hits))
+    emit(runtime, Searched(round=task["round"], query=query, hits=len(hits)))
     return {"hits": hits, "queries_run": [query]}
 
 
 def _search_failed(runtime: Runtime[Context], task: SearchTask, error: str, *, transient: bool) -> dict[str, Any]:
     """Not counted as run: a later round may try the query again, if it may pass."""
-    emit(runtime, "search_failed", round=task["round"], query=task["query"], error=error)
+    emit(runtime, SearchFailed(round=task["round"], query=task["query"], error=error))
     return {"failures": [failure(round=task["round"], action="search", target=task["query"], error=error,
                                  transient=transient)]}

@@ -13,7 +13,7 @@ from langgraph.types import Send
 
 from state.budget import calls_left, may_call
 from state.context import Context
-from state.events import emit
+from state.events import PageRef, Selected, emit
 from state.graph_state import State
 from state.records import Hit
 from tools.toolbox import toolbox
@@ -73,8 +73,8 @@ async def select(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     skip = done_with(state) | (await toolbox(ctx)).loads.left_behind()
     chosen = pick([*to_retry(state, skip), *state.get("hits", [])], skip, min(ctx.pages_per_round, max(0, left - 1)))
     allowance = 2 if left >= 2 * len(chosen) + 1 else 1
-    emit(runtime, "select", state, pages=[{"title": h["title"], "url": h["url"]} for h in chosen],
-         hits=len(state.get("hits", [])))
+    emit(runtime, Selected(pages=[PageRef(title=h["title"], url=h["url"]) for h in chosen],
+                           hits=len(state.get("hits", []))), state)
     return {"selected": chosen, "read_allowance": allowance}
 
 

@@ -19,7 +19,7 @@ from state.budget import REPORT_TOKENS, calls_left, may_call, spent
 from state.citations import check_citations, numbered
 from state.context import Context
 from state.echo import echo_problem
-from state.events import emit
+from state.events import Synthesized, emit
 from state.graph_state import State
 from state.records import Failure, Finding, failure
 from state.workspace import dead_ends, last_call, last_round
@@ -180,7 +180,8 @@ async def synthesize(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                       **next_round(result, answered)}
     checked = check_citations(report, numbered(state.get("sources", [])))
     report = cap_words(checked.text.strip(), ctx.report_max_words) or old
-    emit(runtime, "synthesize", state, answered=update.get("answered", False), report_chars=len(report),
-         call_tokens=usage.tokens, invented_citations=checked.removed, next_queries=update.get("next_queries", []),
-         backtrack=update.get("backtrack", ""))
+    emit(runtime, Synthesized(answered=update.get("answered", False), report_chars=len(report),
+                              call_tokens=usage.tokens, invented_citations=checked.removed,
+                              next_queries=update.get("next_queries", []),
+                              backtrack=update.get("backtrack", "")), state)
     return {"report": report, "invented_citations": checked.removed, **update, **spent(usage)}

@@ -153,7 +153,7 @@ def check_out(out: Path | None) -> None:
         raise UserInputError(f"cannot write --out {out}: its folder does not exist")
 
 
-def emit(result: RunResult, out: Path | None, as_json: bool) -> None:
+def deliver(result: RunResult, out: Path | None, as_json: bool) -> None:
     """Report to stdout (or --out), JSON if asked, and a one-line summary on stderr."""
     if out is not None:
         try:

@@ -26,7 +26,7 @@ from deepresearch.cli.common import (
     ThreadArg,
     app,
     check_out,
-    emit,
+    deliver,
     err,
     run_guarded,
     say,
@@ -131,7 +131,7 @@ def run(
     progress = Progress(err, enabled=not quiet)
     result = run_guarded(name or thread_id, loaded, lambda: runner.start(
         loaded, thread_id, question, mode, ctx, progress, name=name, reviewer=terminal_reviewer))
-    emit(result, out, as_json)
+    deliver(result, out, as_json)
 
 
 @app.command(cls=TakesRunSettings)
@@ -163,7 +163,7 @@ def resume(
     check_stores(loaded)
     result = run_guarded(thread, loaded, lambda: runner.resume(loaded, thread, progress, terminal_reviewer,
                                                                **overrides))
-    emit(result, out, as_json)
+    deliver(result, out, as_json)
 
 
 @app.command()
