@@ -26,3 +26,13 @@ def click_exceptions() -> ModuleType:
     from typer._click import exceptions
 
     return exceptions
+
+
+def run_exit_handlers() -> None:
+    """Run every ``atexit`` handler now, last registered first, as the interpreter does at exit (then none is left).
+
+    ``atexit._run_exitfuncs``: for a process that ends itself with ``os._exit`` after its handlers ran.
+    """
+    import atexit
+
+    atexit._run_exitfuncs()  # type: ignore[attr-defined]
