@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from functools import cache
 from typing import Any
 
@@ -29,7 +28,7 @@ from graphs.registry import GRAPHS, MODES, SPECS, step_limit
 from graphs.spec import Reopen
 from state.context import Context
 from state.queries import question_problem
-from tools.toolbox import close_toolboxes
+from tools.toolbox import Toolboxes, owned
 
 Graph = CompiledStateGraph[Any, Context, Any, Any]
 # answers a plan-review interrupt: gets the interrupt's payload, returns the resume value (None: leave it waiting)
@@ -94,6 +93,13 @@ def _config(thread_id: str, graph_id: str, ctx: Context, name: str = "") -> Runn
 
 async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context, progress: Progress,
                  reviewer: Reviewer | None) -> RunResult:
+    """Run the graph with clients of its own, closed as it ends, or inside an eval's (``shared_clients``)."""
+    async with owned(share=True):
+        return await _steps(graph, inputs, config, ctx, progress, reviewer)
+
+
+async def _steps(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context, progress: Progress,
+                 reviewer: Reviewer | None) -> RunResult:
     """Stream the run (progress events), answer plan reviews, and collect the result."""
     thread_id = str(config["configurable"]["thread_id"])
     ask = progress.paused(reviewer) if reviewer else None
@@ -118,22 +124,11 @@ async def _drive(graph: Graph, inputs: Any, config: RunnableConfig, ctx: Context
             inputs = Command(resume=answer)
     finally:
         progress.stop()
-        if not _SHARED_CLIENTS.get():
-            await close_toolboxes()
 
 
-_SHARED_CLIENTS: ContextVar[bool] = ContextVar("shared_clients", default=False)
-
-
-@asynccontextmanager
-async def shared_clients() -> AsyncIterator[None]:
-    """Runs inside share this event loop's clients (several at once, as an eval runs them) and close them at the end."""
-    token = _SHARED_CLIENTS.set(True)
-    try:
-        yield
-    finally:
-        _SHARED_CLIENTS.reset(token)
-        await close_toolboxes()
+def shared_clients() -> AbstractAsyncContextManager[Toolboxes]:
+    """Runs inside share one owner's clients (several at once, as an eval runs them), closed at the end."""
+    return owned()
 
 
 async def start(settings: Settings, thread_id: str, question: str, mode: str, ctx: Context, progress: Progress,

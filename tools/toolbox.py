@@ -1,13 +1,16 @@
 """What a run talks to: model endpoints, search backend, page readers and stores.
 
-Built from the run's context and the settings it was bound to, once per event loop and configuration
-(HTTP clients and semaphores belong to one loop), and closed when the run ends.
+Built from the run's context and the settings it was bound to, once per owner and configuration (``Toolboxes``:
+a run, the runs of an eval, a server), and closed when the owner ends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
 from core.settings import Settings
@@ -16,6 +19,8 @@ from state.context import Context
 from tools.corpus.store import Corpus
 from tools.model.capability_store import Asking, structured_method
 from tools.model.llm import FIRST_METHOD, Endpoint, close_models
+from tools.model.session import ModelSession, using
+from tools.model.session import current as current_session
 from tools.net.http import Clients, make_clients, tls
 from tools.net.netsafety import AddressPolicy
 from tools.quorum import Quorums
@@ -118,40 +123,88 @@ def build(spec: ToolboxSpec, asking: dict[str, Asking] | None = None) -> Toolbox
                    reader, pages, clients, fetcher, loads)
 
 
-_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[ToolboxSpec, Toolbox]] = (
-    weakref.WeakKeyDictionary()
-)
-# one toolbox built at a time per loop: parallel branches (Heavy's agents) wait for it rather than probe alike
-_BUILDING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+class Toolboxes:
+    """The toolboxes one owner built (a run, the runs of an eval, a server) and the model session they share.
+
+    Built from each run context's settings once (HTTP clients and semaphores belong to the owner's event loop),
+    and closed together when the owner ends: another owner's runs in the same process are not touched.
+    """
+
+    def __init__(self, models: ModelSession | None = None) -> None:
+        self.models = models or ModelSession()
+        self._boxes: dict[ToolboxSpec, Toolbox] = {}
+        # one toolbox built at a time: parallel branches (Heavy's agents) wait for it rather than probe alike
+        self._building = asyncio.Lock()
+
+    async def get(self, ctx: Context) -> Toolbox:
+        """The toolbox for this run context and the settings it is bound to.
+
+        Built in a worker thread: creating the home folder and TLS contexts touches the disk, which must
+        not block the event loop (`langgraph dev` refuses blocking calls). With ``structured_output=auto``, each
+        model's method is the one remembered for it in the home, or probed from the server now and remembered.
+        """
+        spec = ToolboxSpec.of(ctx)
+        settings, main = spec.settings, spec.main
+        async with self._building:
+            if spec not in self._boxes:
+                # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
+                await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
+                with using(self.models):
+                    asking = {model: await structured_method(spec.structured, main.base_url, model, main.api_key,
+                                                              settings.capabilities_file, min(main.timeout, 60))
+                              for model in spec.models}
+                self._boxes[spec] = await asyncio.to_thread(build, spec, asking)
+        return self._boxes[spec]
+
+    async def close(self) -> None:
+        """End the page loads still running, then close the HTTP clients (the model clients' too)."""
+        boxes, self._boxes = list(self._boxes.values()), {}
+        for box in boxes:
+            await box.loads.close()
+            await box.clients.pages.aclose()
+            await box.clients.api.aclose()
+        await self.models.aclose()
+
+
+_OWNER: ContextVar[Toolboxes | None] = ContextVar("toolboxes", default=None)
+# the toolboxes of code run by no owner (the graphs `langgraph dev` serves), one per event loop: the server's
+_BY_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Toolboxes] = weakref.WeakKeyDictionary()
+
+
+def owner() -> Toolboxes:
+    """The owner of the code running now, else the event loop's (which shares the loop's model session)."""
+    return _OWNER.get() or _BY_LOOP.setdefault(asyncio.get_running_loop(), Toolboxes(current_session()))
 
 
 async def toolbox(ctx: Context) -> Toolbox:
-    """The toolbox for this run's context, the settings it is bound to, and the running event loop.
+    """The toolbox for this run's context, of the owner running it (see ``owned``)."""
+    return await owner().get(ctx)
 
-    Built in a worker thread: creating the home folder and TLS contexts touches the disk, which must
-    not block the event loop (`langgraph dev` refuses blocking calls). With ``structured_output=auto``, each
-    model's method is the one remembered for it in the home, or probed from the server now and remembered.
+
+@asynccontextmanager
+async def owned(share: bool = False) -> AsyncIterator[Toolboxes]:
+    """A new owner for the code run inside (the graph's tasks inherit it), closed when the block ends.
+
+    With ``share``, an owner already running this code is used instead, and left open: a run inside an eval
+    shares the eval's clients, which the eval closes.
     """
-    spec = ToolboxSpec.of(ctx)
-    settings = spec.settings
-    loop = asyncio.get_running_loop()
-    per_loop = _BY_LOOP.setdefault(loop, {})
-    async with _BUILDING.setdefault(loop, asyncio.Lock()):
-        if spec not in per_loop:
-            # the home holds the probe's findings; the TLS context (it reads the CA bundle) is built off the loop
-            await asyncio.to_thread(lambda: (settings.ensure_home(), tls()))
-            main = spec.main
-            asking = {model: await structured_method(spec.structured, main.base_url, model, main.api_key,
-                                                      settings.capabilities_file, min(main.timeout, 60))
-                       for model in spec.models}
-            per_loop[spec] = await asyncio.to_thread(build, spec, asking)
-    return per_loop[spec]
+    present = _OWNER.get()
+    if share and present is not None:
+        yield present
+        return
+    boxes = Toolboxes()
+    token = _OWNER.set(boxes)
+    try:
+        with using(boxes.models):
+            yield boxes
+    finally:
+        _OWNER.reset(token)
+        await boxes.close()
 
 
 async def close_toolboxes() -> None:
-    """End the page loads still running on this event loop, then close the HTTP clients it opened."""
-    for box in _BY_LOOP.pop(asyncio.get_running_loop(), {}).values():
-        await box.loads.close()
-        await box.clients.pages.aclose()
-        await box.clients.api.aclose()
+    """Close the toolboxes that this event loop's code built under no owner."""
+    boxes = _BY_LOOP.pop(asyncio.get_running_loop(), None)
+    if boxes is not None:
+        await boxes.close()
     await close_models()

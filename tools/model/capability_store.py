@@ -20,13 +20,11 @@ from typing import Any, get_args
 from core.errors import ModelCallError
 from core.redact import redact_url
 from core.vocabulary import OutputLimit, StructuredMethod, StructuredSetting
+from tools.model import session
 from tools.model.capabilities import Capabilities, probe, probe_output_limit
 
 log = logging.getLogger(__name__)
 VERSION = 1
-# base URLs whose server refused response_format=json_schema, or a forced tool call, in this process
-_NO_JSON_SCHEMA: set[str] = set()
-_NO_TOOLS: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -114,7 +112,7 @@ async def structured_method(setting: StructuredSetting, base_url: str, model: st
     A probe the server could not finish (busy, too slow) leaves nothing remembered: this run asks with
     json_schema, which falls back at the first refusal, and the next run probes again. A forced method still
     learns how the server bounds a reply: from what is remembered, else from one small request (kept for the
-    process).
+    owner: the run, the eval).
     """
     known = await asyncio.to_thread(recall, path, base_url, model)
     limit = known.found.output_limit if known is not None and known.found is not None else None
@@ -137,24 +135,24 @@ async def structured_method(setting: StructuredSetting, base_url: str, model: st
     return Asking(chosen, found.output_limit)
 
 
-_LIMITS: dict[tuple[str, str], OutputLimit] = {}  # per base URL and model, learnt in this process
-
-
 async def _output_limit(base_url: str, model: str, api_key: str, timeout: float) -> OutputLimit:
-    if (base_url, model) not in _LIMITS:
+    """How the server bounds a reply, asked once per owner (tools/model/session.py)."""
+    limits = session.current().output_limits
+    if (base_url, model) not in limits:
         try:
-            _LIMITS[base_url, model] = await probe_output_limit(base_url, model, api_key, timeout)
+            limits[base_url, model] = await probe_output_limit(base_url, model, api_key, timeout)
         except ModelCallError as exc:
             log.warning("could not ask %s how it bounds a reply (%s); sending max_completion_tokens", base_url, exc)
             return "max_completion_tokens"
-    return _LIMITS[base_url, model]
+    return limits[base_url, model]
 
 
 def usable(method: StructuredMethod, base_url: str) -> StructuredMethod:
-    """``method``, or the next one if the server at ``base_url`` refused it in this process."""
-    if method == "tool_calling" and base_url in _NO_TOOLS:
+    """``method``, or the next one if the server at ``base_url`` refused it to this owner (a run, an eval)."""
+    learnt = session.current()
+    if method == "tool_calling" and base_url in learnt.no_tools:
         method = "json_schema"
-    if method == "json_schema" and base_url in _NO_JSON_SCHEMA:
+    if method == "json_schema" and base_url in learnt.no_json_schema:
         method = "text"
     return method
 
@@ -163,9 +161,11 @@ async def refused(method: StructuredMethod, base_url: str, model: str, why: str,
                   path: Path | None) -> StructuredMethod:
     """The method to ask with after the server refused ``method``'s parameter: tool_calling -> json_schema -> text.
 
-    Said in one line (a warning), kept for this process, and remembered in ``path`` so the next run starts there.
+    Said in one line (a warning), kept for this owner (a run, an eval), and remembered in ``path`` so the next
+    run starts there.
     """
-    (_NO_JSON_SCHEMA if method == "json_schema" else _NO_TOOLS).add(base_url)
+    learnt = session.current()
+    (learnt.no_json_schema if method == "json_schema" else learnt.no_tools).add(base_url)
     after = usable(method, base_url) if method == "tool_calling" else "text"
     what = "response_format=json_schema" if method == "json_schema" else "a forced tool call"
     log.warning("endpoint rejected %s (%s); using %s from now on", what, why, after)

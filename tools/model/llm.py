@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ from core.errors import (
 from core.settings import NO_KEY, Settings
 from core.vocabulary import OutputLimit, StructuredMethod
 from state.context import Context
+from tools.model import session
 from tools.model.endpoint import UnusableResponse, check_completion, status_error
 from tools.model.structured import strip_think
 from tools.net.http import tls
@@ -83,26 +83,14 @@ class Usage:
         return Usage(self.calls + other.calls, self.tokens + other.tokens)
 
 
-_MODELS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Endpoint, ChatOpenAI]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 def chat_model(endpoint: Endpoint) -> ChatOpenAI:
-    """One client per endpoint and event loop (connection reuse); the SDK retries 429, 5xx and timeouts."""
-    per_loop = _MODELS.setdefault(asyncio.get_running_loop(), {})
-    if endpoint not in per_loop:
-        per_loop[endpoint] = _new_chat_model(endpoint)
-    return per_loop[endpoint]
+    """The current owner's client for this endpoint (tools/model/session.py); the SDK retries 429, 5xx and timeouts."""
+    return session.current().client(endpoint, _new_chat_model)
 
 
 async def close_models() -> None:
-    """Close the HTTP clients of this event loop's models."""
-    for model in _MODELS.pop(asyncio.get_running_loop(), {}).values():
-        if model.http_async_client is not None:
-            await model.http_async_client.aclose()
-        if model.http_client is not None:
-            model.http_client.close()
+    """Close the HTTP clients of the models this event loop used under no owner (an owner closes its own)."""
+    await session.close_loop_session()
 
 
 def _new_chat_model(endpoint: Endpoint) -> ChatOpenAI:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from core.errors import ResponseFormatUnsupported, ToolsUnsupported
 from core.vocabulary import StructuredMethod
+from tools.model import session
 from tools.model.capability_store import refused, usable
 from tools.model.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
 from tools.model.repair import Repair, Reply, parsed_reply
@@ -32,7 +33,9 @@ REPAIR = (
 
 TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
 
-_NAMED_CHOICE_IGNORED: set[str] = set()  # base URLs whose server answered a forced named tool call without one
+def ignored_named_choice() -> set[str]:
+    """Base URLs whose server answered a forced named tool call without one, as this owner found (a run, an eval)."""
+    return session.current().named_choice_ignored
 
 
 def _request(method: StructuredMethod, schema: type[BaseModel], base_url: str = "") -> dict[str, Any]:
@@ -47,7 +50,7 @@ def _request(method: StructuredMethod, schema: type[BaseModel], base_url: str = 
         # a server that ignores a named choice (llama.cpp: "Wrong type supplied for parameter 'tool_choice'", and
         # then auto) is asked for "required": with one tool offered, that forces the same call
         named = {"type": "function", "function": {"name": name}}
-        return {"tools": [tool], "tool_choice": "required" if base_url in _NAMED_CHOICE_IGNORED else named}
+        return {"tools": [tool], "tool_choice": "required" if base_url in ignored_named_choice() else named}
     return {}
 
 
@@ -94,10 +97,10 @@ async def complete_json(endpoint: Endpoint, messages: list[BaseMessage], schema:
     async def ask(prompt: list[BaseMessage]) -> Reply:
         nonlocal method
         reply, method, prompt = await _ask(endpoint, method, prompt, schema, deadline, max_tokens)
-        if method == "tool_calling" and not reply.tool_calls and endpoint.base_url not in _NAMED_CHOICE_IGNORED:
+        if method == "tool_calling" and not reply.tool_calls and endpoint.base_url not in ignored_named_choice():
             log.warning("%s answered a forced call of %s without calling it; asking with tool_choice=required",
                         endpoint.base_url, schema.__name__)
-            _NAMED_CHOICE_IGNORED.add(endpoint.base_url)
+            ignored_named_choice().add(endpoint.base_url)
         return Reply(_reply_text(reply), usage_of(reply, prompt), prompt,
                      ran_on(endpoint, max_tokens) if cut_off(reply) else "")
 
