@@ -41,6 +41,7 @@ def test_the_commands_status_is_the_processs(tmp_path: Path) -> None:
 def test_exit_handlers_run_now_are_not_run_again_at_exit() -> None:
     """What deepresearch.atexit_private.run_exit_handlers relies on (``atexit._run_exitfuncs``)."""
     script = ("import atexit\nfrom deepresearch.atexit_private import run_exit_handlers\n"
-              "atexit.register(print, 'first')\natexit.register(print, 'second')\nrun_exit_handlers()\nprint('after')\n")
+              "atexit.register(print, 'first')\natexit.register(print, 'second')\n"
+              "run_exit_handlers()\nprint('after')\n")
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["second", "first", "after"]
