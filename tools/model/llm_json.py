@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from core.errors import ResponseFormatUnsupported, ToolsUnsupported
 from core.vocabulary import StructuredMethod
+from prompts.model import REPAIR, TEXT_INSTRUCTION
 from tools.model.capability_store import refused, usable
 from tools.model.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
 from tools.model.repair import Repair, Reply, parsed_reply
@@ -24,13 +25,6 @@ from tools.model.structured import json_schema, parse_reply, schema_hint
 
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
-
-REPAIR = (
-    "Your previous reply could not be used: {error}. Reply again with only the JSON object, "
-    "matching this schema exactly: {schema}"
-)
-
-TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
 
 _NAMED_CHOICE_IGNORED: set[str] = set()  # base URLs whose server answered a forced named tool call without one
 
