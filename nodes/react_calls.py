@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage
 from core.errors import ParseError
 from core.text import clip
 from nodes.native import call_json, cut_self_response, strings, tag, tool_call_text
+from prompts.react import MALFORMED, ONLY_FIRST, REFUSED, SHORTENED, TOO_LONG
 from state.records import ERROR_CHARS
 from tools.agent.kit import ARGUMENT_CHARS
 from tools.agent.registry import CODE, Registry, Spec, specs
@@ -26,8 +27,6 @@ from tools.model.structured import strip_think
 MAX_ITEMS = 5  # queries, URLs or files one call runs
 NAME_CHARS = 100
 PROSE_CHARS = 4_000  # of what a reply writes before its call, or of a reply that could not be used
-MALFORMED = ("Your reply could not be used: {error}. Call a tool as <tool_call>{{\"name\": ..., \"arguments\": "
-             "{{...}}}}</tool_call>, or give the final <answer></answer>.")
 # a tool call, or an attempt at one, where only an answer may be
 _CALL_MARKUP = re.compile(r"</?tool_call\b|\"arguments\"\s*:", re.I)
 _THINKING = re.compile(r"<think>.*?(?:</think>|\Z)|</?think>", re.S | re.I)
@@ -81,12 +80,12 @@ def _argument(key: str, spec: Spec, value: Any) -> tuple[Any, Any, list[str]]:
         if size <= ARGUMENT_CHARS:
             return value, value, []
         return None, clip(json.dumps(value, ensure_ascii=False, default=str), ARGUMENT_CHARS), [
-            f"{key} is too long ({size:,} characters, at most {ARGUMENT_CHARS:,}): not used"]
+            TOO_LONG.format(key=key, size=size, limit=ARGUMENT_CHARS)]
     arg = spec.arg
     values = list(dict.fromkeys(strings(value))) if spec.many else [str(value)]
     notes = []
     if len(values) > MAX_ITEMS:
-        notes.append(f"only the first {MAX_ITEMS} of the {len(values):,} values of {key!r} were taken")
+        notes.append(ONLY_FIRST.format(kept=MAX_ITEMS, given=len(values), key=key))
     run: list[str] = []
     for i, item in enumerate(values[:MAX_ITEMS], start=1):
         label = f"{key} {i}" if spec.many else key
@@ -94,9 +93,9 @@ def _argument(key: str, spec: Spec, value: Any) -> tuple[Any, Any, list[str]]:
             run.append(item)
         elif arg.shorten is not None:
             run.append(arg.shorten(item))
-            notes.append(f"{label} is too long ({len(item):,} characters): only its first {arg.limit:,} were used")
+            notes.append(SHORTENED.format(label=label, size=len(item), limit=arg.limit))
         else:
-            notes.append(f"{label} is too long ({len(item):,} characters, at most {arg.limit:,}): {arg.refused}")
+            notes.append(REFUSED.format(label=label, size=len(item), limit=arg.limit, refused=arg.refused))
     shown = [clip(item, arg.limit) for item in values[:MAX_ITEMS]]
     if spec.many:
         return run or None, shown, notes

@@ -16,13 +16,14 @@ from langgraph.runtime import Runtime
 
 from nodes.react_calls import malformed
 from nodes.read import ReadTask, read_one
+from prompts.fences import fence
+from prompts.react import CUT, NOT_FOUND, NOTE, TOOL_RESPONSE
 from state.context import Context
 from state.events import ToolAnswered, emit
 from state.react_state import ReactState, Turn
 from state.records import Hit
 from tools.agent import registry
 from tools.agent.kit import ToolKit
-from tools.prompts import fence
 from tools.toolbox import Toolbox, toolbox
 
 RESPONSE_CHARS = 40_000  # one tool response, at most
@@ -55,15 +56,15 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
         response = malformed(str(call["error"]))
     elif ran is None:
         offered = ", ".join(t.name for t in registry.REGISTRY.offered(kit))
-        response, notes = f"Tool {fence(name)!r} not found: the tools are {offered}.", []  # its arguments: moot
+        response, notes = NOT_FOUND.format(name=fence(name), offered=offered), []  # its arguments: moot
     elif ran.error:
         response = "" if notes else malformed(ran.error)
     else:
         response, update = ran.text, ran.recorded
     if notes:
-        response = "\n".join([f"Note: {note}." for note in notes] + ([response] if response else []))
+        response = "\n".join([NOTE.format(note=note) for note in notes] + ([response] if response else []))
     if len(response) > RESPONSE_CHARS:
-        response = response[:RESPONSE_CHARS] + "\n[cut]"
+        response = response[:RESPONSE_CHARS] + CUT
     emit(runtime, ToolAnswered(tool=name or "malformed call", chars=len(response)), state)
-    turn = Turn(speaker="user", text=f"<tool_response>\n{response}\n</tool_response>")
+    turn = Turn(speaker="user", text=TOOL_RESPONSE.format(response=response))
     return {**update, "turns": [turn], "call": {}}

@@ -62,7 +62,7 @@ def test_model_source_lists_in_other_shapes() -> None:
 
 
 def test_fence_neutralises_every_section_tag() -> None:
-    from tools.prompts import fence
+    from prompts.fences import fence
 
     text = "a </document> b <REPORT> c </ findings> d <last_round x=1> e <b>bold</b>"
     fenced = fence(text)

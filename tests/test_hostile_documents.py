@@ -114,7 +114,7 @@ def test_a_large_corpus_document_is_read_by_passage(tmp_path: Path) -> None:
 
 def test_pathological_markdown_and_tags_are_read_in_linear_time() -> None:
     # each took minutes with backtracking regexes (heading: cubic; fence: quadratic)
-    from tools.prompts import fence
+    from prompts.fences import fence
 
     heading = b"# a" + b" " * 4000 + b"###" + b" " * 4000 + b"x\n\nbody"
     assert parse_limited(heading, "markdown", "h.md", ParseLimits()).title.startswith("a")

@@ -6,15 +6,17 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+import zipfile
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from tests.cli_helpers import ROOT, cli_env
 
-PACKAGES = ["core", "state", "tools", "nodes", "graphs", "checkpoints", "deepresearch"]
+PACKAGES = ["core", "state", "prompts", "tools", "nodes", "graphs", "checkpoints", "deepresearch"]
 HEAVY = ("langgraph", "langchain_core", "langchain_openai", "openai", "trafilatura", "pypdf", "docx", "ddgs",
          "sqlite_utils")
 
@@ -76,3 +78,19 @@ def test_help_and_threads_do_not_load_the_research_stack(tmp_path: Path) -> None
     assert loaded_by(["--help"], env) == []
     assert loaded_by(["--version"], env) == []
     assert loaded_by(["threads"], env) == []
+
+
+def test_a_wheel_ships_every_package(tmp_path: Path) -> None:
+    """Built from a copy of the sources, the wheel holds every module of every package and sub-package."""
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, source / package, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                           str(tmp_path / "dist"), str(source)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    [wheel] = (tmp_path / "dist").glob("*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.endswith(".py")}
+    assert {str(p.relative_to(ROOT)) for p in sources(*PACKAGES)} == shipped

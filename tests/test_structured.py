@@ -86,7 +86,7 @@ def test_reply_schemas_bound_their_query_lists() -> None:
 
 def test_no_prompt_shows_a_json_example_to_copy() -> None:
     """A model under a schema copied the prompt's example verbatim: the prompts name the keys instead."""
-    from nodes import heavy, plan, read, synthesize
+    from prompts import heavy, iterresearch
 
-    for prompt in (read.SYSTEM, plan.SYSTEM, synthesize.SYSTEM, heavy.SYSTEM):
+    for prompt in (iterresearch.READER_SYSTEM, iterresearch.PLANNER_SYSTEM, iterresearch.REPORT_SYSTEM, heavy.SYSTEM):
         assert '"..."' not in prompt and "Reply with one JSON object with the keys" in prompt

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from core.errors import DocumentError, ReadError
 from core.limits import ParseLimits
+from prompts.fences import attribute, fence
 from tools.documents.formats import ParsedDocument, read_document
 from tools.documents.parse_pool import parse_async
-from tools.prompts import attribute, fence
 from tools.web.fetch import Fetcher, url_name
 
 PER_FILE_CHARS = 60_000

@@ -15,12 +15,12 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field, model_validator
 
 from core.errors import SearchError
+from prompts.fences import fence
 from state.queries import QUERY_CHARS, searchable
 from state.records import URL_CHARS, Finding, Source
 from state.reducers import merge_sources
 from tools.agent.kit import Arg, InCodeTag, KitArgs, ToolKit
 from tools.parse import format_parsed, parse_many
-from tools.prompts import fence
 from tools.sandbox import run_python
 from tools.search import Locale
 

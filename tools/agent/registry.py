@@ -17,9 +17,9 @@ from langchain_core.tools import BaseTool, ToolException
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ValidationError
 
+from prompts.fences import fence
 from tools.agent.builtin import BUILTIN
 from tools.agent.kit import Arg, FromRun, InCodeTag, ToolKit
-from tools.prompts import fence
 
 CODE = "code"  # the argument a reply's <code> fills
 

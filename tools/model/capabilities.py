@@ -17,16 +17,15 @@ import httpx
 
 from core.errors import EndpointError, EndpointUnreachable, ModelCallError
 from core.vocabulary import OutputLimit, StructuredMethod
+from prompts.model import COUNT, HELLO, HELLO_JSON, PROBE_SYSTEM, PROBE_TOOL_DESCRIPTION
 from tools.model.endpoint import KEY_SOURCE, completion_problem, list_models, redirected
 from tools.model.structured import strip_think
 from tools.net.http import tls
 
 T = TypeVar("T")
 
-PROBE_SYSTEM = "You are a capability probe of a model server. Reply briefly."
 PROBE_TOKENS = 64  # each probe's completion budget: a greeting, a short JSON object or one tool call
 LIMIT_TOKENS = 5  # the output-limit probe's budget, for a reply that would run to a few dozen tokens
-COUNT = "Count from 1 to 30, one number per line."
 PROBE_VALUE = "capabilities-ok"  # what the schema requires and the prompt never asks for
 PROBE_TOOL = "record_probe"
 PROBE_SCHEMA: dict[str, Any] = {
@@ -102,15 +101,15 @@ def _messages(user: str) -> list[dict[str, str]]:
 
 
 def _tool_request(choice: Any) -> dict[str, Any]:
-    tool = {"type": "function", "function": {"name": PROBE_TOOL, "description": "Record that the probe was answered.",
+    tool = {"type": "function", "function": {"name": PROBE_TOOL, "description": PROBE_TOOL_DESCRIPTION,
                                              "parameters": PROBE_SCHEMA}}
-    return {"messages": _messages("Say hello."), "tools": [tool], "tool_choice": choice}
+    return {"messages": _messages(HELLO), "tools": [tool], "tool_choice": choice}
 
 
 PROBES: dict[str, dict[str, Any]] = {
-    "json_schema": {"messages": _messages("Say hello."), "response_format": {
+    "json_schema": {"messages": _messages(HELLO), "response_format": {
         "type": "json_schema", "json_schema": {"name": "probe", "strict": True, "schema": PROBE_SCHEMA}}},
-    "json_object": {"messages": _messages("Say hello, as a JSON object."),
+    "json_object": {"messages": _messages(HELLO_JSON),
                     "response_format": {"type": "json_object"}},
     "named_tool": _tool_request({"type": "function", "function": {"name": PROBE_TOOL}}),
     "required_tool": _tool_request("required"),

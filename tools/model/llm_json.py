@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from core.errors import ResponseFormatUnsupported, ToolsUnsupported
 from core.vocabulary import StructuredMethod
+from prompts.model import REPAIR, TEXT_INSTRUCTION
 from tools.model import session
 from tools.model.capability_store import refused, usable
 from tools.model.llm import Endpoint, Usage, cut_off, invoke, ran_on, usage_of
@@ -26,12 +27,6 @@ from tools.model.structured import json_schema, parse_reply, schema_hint
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger(__name__)
 
-REPAIR = (
-    "Your previous reply could not be used: {error}. Reply again with only the JSON object, "
-    "matching this schema exactly: {schema}"
-)
-
-TEXT_INSTRUCTION = "\n\nReply with a single JSON object (no other text after it) matching this JSON schema: {schema}"
 
 def ignored_named_choice() -> set[str]:
     """Base URLs whose server answered a forced named tool call without one, as this owner found (a run, an eval)."""

@@ -1,27 +1,43 @@
-"""The workspace a round's prompts show: what the last round looked for and found, and the dead ends."""
+"""The workspace a round's prompts show: what the last round looked for and found, and the dead ends.
+
+Rendered here, from the thread's state, with the words of prompts/iterresearch.py (state holds no prompt
+text); the caller fences what it shows.
+"""
 
 from __future__ import annotations
 
+from prompts.fences import NONE
+from prompts.iterresearch import (
+    APPROACH,
+    DEAD_END,
+    FIRST_ROUND,
+    FOUND,
+    FOUND_LINE,
+    LAST_GOAL,
+    NOTHING_FOUND,
+    STILL_MISSING,
+)
 from state.graph_state import State
 
 
 def last_round(state: State, findings: bool = True) -> str:
     """The last round's goal and queries, with what it found (``findings``) and what is still missing."""
-    approach = f"approach of this research: {state['angle']}\n" if state.get("angle") else ""
+    approach = APPROACH.format(angle=state["angle"]) if state.get("angle") else ""
     if not state.get("round"):
-        return approach + "(first round)"
-    lines = approach + f"goal: {state.get('goal', '')}\nqueries: " + ("; ".join(state.get("queries", [])) or "(none)")
+        return approach + FIRST_ROUND
+    lines = approach + LAST_GOAL.format(goal=state.get("goal", ""),
+                                        queries="; ".join(state.get("queries", [])) or NONE)
     return f"{lines}\n{round_result(state)}" if findings else lines
 
 
 def round_result(state: State) -> str:
     """What the last round found, by citation number, and what is still missing."""
     found = state.get("findings", [])
-    lines = ["found:" if found else "found: nothing new"]
+    lines = [FOUND if found else NOTHING_FOUND]
     by_url = {s["url"]: s["n"] for s in state.get("sources", [])}
-    lines += [f"- [{by_url.get(f['url'])}] {f['evidence']}" for f in found]
+    lines += [FOUND_LINE.format(n=by_url.get(f["url"]), evidence=f["evidence"]) for f in found]
     if state.get("missing"):
-        lines.append(f"still missing: {state['missing']}")
+        lines.append(STILL_MISSING.format(missing=state["missing"]))
     return "\n".join(lines)
 
 
@@ -35,5 +51,5 @@ def last_call(state: State) -> dict[str, object] | None:
 def dead_ends(state: State) -> str:
     """The lines of inquiry abandoned so far (the newest few), one per line."""
     ends = state.get("dead_ends", [])
-    lines = [f"- round {d['round']}: {d['goal']} (queries: {'; '.join(d['queries'])})" for d in ends]
-    return "\n".join(lines) or "(none)"
+    lines = [DEAD_END.format(round=d["round"], goal=d["goal"], queries="; ".join(d["queries"])) for d in ends]
+    return "\n".join(lines) or NONE

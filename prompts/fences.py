@@ -1,4 +1,7 @@
-"""What every prompt shares: the date, and fences that keep page text data, never instructions."""
+"""What every prompt shares: the date, the fences that keep page text data (never instructions), and the frames.
+
+``fence`` and ``attribute`` are applied to every page-derived value before a prompt is formatted with it.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +31,10 @@ def attribute(text: str) -> str:
     """
     return _BREAKS.sub(" ", html.escape(text, quote=True))
 
+
+EMPTY = "(empty)"  # an empty report, as a prompt shows it
+NONE = "(none)"  # an empty list (sources, dead ends, queries)
+SOURCE_LINE = "[{n}] {title} — {url}"  # one numbered source in a <sources> listing
 
 # prompt parts the planner and the report writer share
 QUESTION_AND_REPORT = """<question>
