@@ -60,7 +60,7 @@ async def measure(rounds: int) -> tuple[Any, dict[int, list[Call]], dict[int, in
         settings = load_settings()
         ctx = Context.bind(settings)(max_rounds=rounds, pages_per_round=2, max_llm_calls=1000, max_stalls=rounds)
         result = await runner.start(settings, BENCH_THREAD, "Where does the parcel that leaves Arnholt end up?",
-                                    "iter", ctx, clock)
+                                    "iterresearch", ctx, clock)
     return result, by_round(brain.calls, clock.round_ends()), checkpoint_bytes_by_round(
         work / "home" / "checkpoints.db", BENCH_THREAD)
 

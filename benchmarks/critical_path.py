@@ -40,8 +40,8 @@ async def one(hops: int, latency: float, home: Path, prompt_format: str = "json"
         ctx = Context.bind(settings)(max_rounds=hops + 4, pages_per_round=3, queries_per_round=1,
                                      results_per_query=2, max_llm_calls=1000, prompt_format=prompt_format)
         started = time.perf_counter()
-        result = await runner.start(settings, f"bench-{hops}-{latency}-{time.time_ns()}", question(hops), "iter",
-                                    ctx, clock)
+        result = await runner.start(settings, f"bench-{hops}-{latency}-{time.time_ns()}", question(hops),
+                                    "iterresearch", ctx, clock)
         wall = time.perf_counter() - started
     calls = server.calls
     return {"calls": len(calls), "waves": waves(calls), "rounds": result.rounds, "wall": wall,

@@ -41,7 +41,7 @@ async def run_mode(mode: str, hops: int, latency: float, **settings: Any) -> tup
 async def run(steps: int, latency: float) -> None:
     relay_home("bench-modes-", paragraphs=4, guides=True)
 
-    iter_calls, _, _ = await run_mode("iter", 40, 0.0, max_rounds=steps, max_stalls=steps)
+    iter_calls, _, _ = await run_mode("iterresearch", 40, 0.0, max_rounds=steps, max_stalls=steps)
     react_calls, _, _ = await run_mode("react", 40, 0.0, react_max_calls=2 * steps)
     iter_main = [c.prompt_chars for c in iter_calls if c.role in ("planner", "writer")]
     react_main = [c.prompt_chars for c in react_calls if c.role == "react"]

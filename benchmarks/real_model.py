@@ -116,7 +116,7 @@ def busy_seconds(calls: list[Timed]) -> float:
 
 
 MODES = {
-    "iter": ["--max-rounds", "2", "--set", "max_llm_calls=14"],
+    "iterresearch": ["--max-rounds", "2", "--set", "max_llm_calls=14"],
     "react": ["--mode", "react", "--set", "react_max_calls=6"],
     "heavy": ["--mode", "heavy", "--agents", "2", "--max-rounds", "1", "--set", "max_llm_calls=16"],
 }
@@ -144,7 +144,7 @@ def run_mode(mode: str, flags: list[str], env: dict[str, str], relay: Relay, out
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modes", default="iter,react,heavy")
+    parser.add_argument("--modes", default="iterresearch,react,heavy")
     parser.add_argument("--output-tokens", type=int, default=256, help="max_output_tokens of every run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="real-model-bench-"))

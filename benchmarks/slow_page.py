@@ -72,7 +72,7 @@ async def one(hops: int, slow: float, latency: float, work: Path) -> Run:
         ctx = Context.bind(settings)(search="searxng", max_rounds=hops + 4, pages_per_round=4, queries_per_round=1,
                                      results_per_query=4, max_llm_calls=1000)
         started = time.perf_counter()
-        result = await runner.start(settings, f"slow-{slow:g}-{time.time_ns()}", question(hops), "iter", ctx,
+        result = await runner.start(settings, f"slow-{slow:g}-{time.time_ns()}", question(hops), "iterresearch", ctx,
                                     Progress(enabled=False))
         wall = time.perf_counter() - started
         slow_requests = sum(web.hits(f"/news/{town.lower()}") for town in NAMES[:hops + 1])

@@ -115,7 +115,8 @@ async def eval_throughput(work: Path) -> None:
                 research = RemoteResearch(url, "iterresearch", ctx) if url else None
                 for concurrency in (1, 4, 16):
                     started = time.perf_counter()
-                    await run_eval(loaded, items, mode="iter", ctx=ctx, k=1, concurrency=concurrency, judge="exact",
+                    await run_eval(loaded, items, mode="iterresearch", ctx=ctx, k=1, concurrency=concurrency,
+                                   judge="exact",
                                    out=work / f"eval-{where[:2]}-{concurrency}", on_result=lambda _: None,
                                    research=research)
                     rates.append(len(items) / (time.perf_counter() - started) * 60)

@@ -15,10 +15,9 @@ StructuredSetting = Literal["auto", "json_schema", "tool_calling", "text"]
 OutputLimit = Literal["max_completion_tokens", "max_tokens"]
 SearchBackendName = Literal["local", "duckduckgo", "searxng", "serper", "tavily", "auto"]
 SEARCH_BACKENDS: tuple[str, ...] = get_args(SearchBackendName)
-ModeName = Literal["iter", "react", "heavy"]
+ModeName = Literal["iterresearch", "react", "heavy"]  # each the id of its graph (langgraph.json)
 JudgeName = Literal["exact", "browsecomp", "gaia", "xbench", "auto"]  # eval --judge
 ReactToolFormat = Literal["auto", "tags", "openai"]
 PromptFormat = Literal["json", "native"]  # JSON per node, or the round's call as IterResearch was trained
 ReportLength = Literal["short", "long"]  # the final report: built from the evolving one, or written at length
-# research mode (CLI --mode) -> the graph that runs it (its id in langgraph.json)
-MODES: dict[ModeName, str] = {"iter": "iterresearch", "react": "react", "heavy": "heavy"}
+MODES: tuple[ModeName, ...] = get_args(ModeName)

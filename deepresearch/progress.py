@@ -101,7 +101,7 @@ _NEXT: dict[type[Event], Callable[[Activity, Any], None]] = {
     Decided: lambda a, ev: a.now("writing the answer" if ev.decision == "answer" else _next_round(ev)),
     Backtracked: lambda a, ev: a.now(_next_round(ev)),
     ReactStep: lambda a, ev: a.now("writing the answer" if ev.action == "answer" else f"running {ev.action}"),
-    ToolAnswered: lambda a, ev: a.now(f"thinking (step {(ev.round or 0) + 1})"),
+    ToolAnswered: lambda a, ev: a.now(f"thinking (step {ev.step + 1})"),
     AgentDone: lambda a, ev: a.now("researching"),
 }
 
@@ -213,7 +213,7 @@ def _backtrack(p: Progress, ev: Backtracked) -> None:
 
 def _react(p: Progress, ev: ReactStep) -> None:
     detail = f": {_short(ev.detail, 80)}" if ev.detail else ""
-    p.line(f"[bold]step {ev.round}[/] · [cyan]{_short(ev.action, 30)}[/]{detail}{_tok(ev)}")
+    p.line(f"[bold]step {ev.step}[/] · [cyan]{_short(ev.action, 30)}[/]{detail}{_tok(ev)}")
 
 
 def _tool(p: Progress, ev: ToolAnswered) -> None:

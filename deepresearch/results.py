@@ -51,7 +51,8 @@ def result_from_values(thread_id: str, status: str, values: dict[str, Any]) -> R
     sources = [{"n": n, "title": src["title"], "url": src["url"]}
                for n, src in sorted(numbered(values.get("sources", [])).items()) if f"[{n}]" in report]
     return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")),
-                     report, sources, int(values.get("round", 0)), int(values.get("llm_calls", 0)),
+                     report, sources, int(values.get("round", values.get("step", 0))),  # ReAct counts steps
+                     int(values.get("llm_calls", 0)),
                      int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
                      list(values.get("failures", [])), str(values.get("stop_reason", "")),
                      str(values.get("gave_up", "")))

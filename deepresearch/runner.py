@@ -39,7 +39,7 @@ def graph_id_for_mode(mode: str) -> str:
     """The graph that implements a CLI mode."""
     if mode not in MODES:
         raise UserInputError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
-    return MODES[mode]
+    return mode
 
 
 def compile_graph(graph_id: str, saver: Any) -> Graph:

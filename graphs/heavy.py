@@ -11,7 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from graphs.iterresearch import build_graph as build_iterresearch
 from graphs.iterresearch import step_limit
 from graphs.spec import GraphSpec, Restart
-from nodes.heavy import launch, make_agent, synthesize
+from nodes.heavy import combine, launch, make_agent
 from state.context import Context
 from state.graph_state import InputState, OutputState
 from state.heavy_state import HeavyState
@@ -23,10 +23,10 @@ def build_graph(context_schema: type[Context] = Context) -> StateGraph[HeavyStat
     builder = StateGraph(HeavyState, context_schema=context_schema, input_schema=InputState,
                          output_schema=OutputState)
     builder.add_node("agent", make_agent(agents))
-    builder.add_node("synthesize", synthesize)
+    builder.add_node("combine", combine)
     builder.add_conditional_edges(START, launch, ["agent"])
-    builder.add_edge("agent", "synthesize")
-    builder.add_edge("synthesize", END)
+    builder.add_edge("agent", "combine")
+    builder.add_edge("combine", END)
     return builder
 
 

@@ -43,8 +43,8 @@ _CITATION = re.compile(r"\[(\d+)\]")
 UNDETERMINED = frozenset({"", "unknown", "not determined"})  # an agent's answer that is none
 
 
-class Synthesis(BaseModel):
-    """The Research-Synthesis call's reply."""
+class Combined(BaseModel):
+    """The Research-Synthesis call's reply (the agents' reports combined)."""
 
     reasoning: str = Field(default="", description="How the reports were weighed.")
     answer: str = Field(description="The short final answer.")
@@ -144,7 +144,7 @@ def synthesis_messages(question: str, union: list[Source],
             HumanMessage(USER.format(question=question, reports="\n\n".join(texts), sources=fence(listing or NONE)))]
 
 
-async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def combine(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Research-Synthesis: one call over the agents' reports; the final report cites the union of their sources."""
     ctx = runtime.context
     reports = state.get("agent_reports", [])
@@ -152,9 +152,9 @@ async def synthesize(state: HeavyState, runtime: Runtime[Context]) -> dict[str, 
     messages = synthesis_messages(state["question"], union, bodies)
     # the synthesis's calls are kept out of the agents' shares; what is left of max_llm_calls bounds them too
     left = min(SYNTHESIS_CALLS, ctx.max_llm_calls - int(state.get("llm_calls", 0)))
-    outcome: Outcome[Synthesis] = Outcome(None, Usage(), "no model call left in max_llm_calls for the synthesis")
+    outcome: Outcome[Combined] = Outcome(None, Usage(), "no model call left in max_llm_calls for the synthesis")
     if left > 0 and not past_deadline(ctx):
-        outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Synthesis,
+        outcome = await guarded(partial(complete_json, (await toolbox(ctx)).endpoint, messages, Combined,
                                         repair=left >= 2, deadline=ctx.deadline_at), attempts=2 if left >= 3 else 1)
     echoed = echo_problem(outcome.value.report) if outcome.value is not None else None
     if echoed:  # a weak model's echo of its prompt: no synthesis

@@ -79,7 +79,7 @@ def cut_self_response(text: str) -> str:
     return _SELF_RESPONSE.split(text, maxsplit=1)[0]
 
 
-def call_json(body: str) -> dict[str, Any]:
+def tool_call_json(body: str) -> dict[str, Any]:
     """The JSON object of a ``<tool_call>``'s content; ParseError says why there is none."""
     try:
         return find_json(body)
@@ -110,7 +110,7 @@ def parse_native(text: str, task: Task) -> NativeReply:
     goal = ""
     call = tag("tool_call", text)
     if call is not None:
-        data = call_json(call)
+        data = tool_call_json(call)
         arguments = data.get("arguments", data)
         arguments = arguments if isinstance(arguments, dict) else {}
         queries = strings(arguments.get("query") or arguments.get("queries"))

@@ -61,7 +61,7 @@ async def _context_limit(state: ReactState, ctx: Context, api_key: str) -> int:
 
 def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
     """Why the agent must answer now, or '' if it may go on."""
-    steps = int(state.get("round", 0))
+    steps = int(state.get("step", 0))
     if int(state.get("unusable", 0)) >= MAX_UNUSABLE:
         return f"{MAX_UNUSABLE} replies in a row without a usable tool call"
     if steps + 1 >= ctx.react_max_calls:
@@ -100,11 +100,11 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     offered = tools.openai_tools(kit) if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=offered, deadline=ctx.deadline_at),
                             attempts=2)
-    step = int(state.get("round", 0)) + 1
-    update: dict[str, Any] = {"round": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
+    step = int(state.get("step", 0)) + 1
+    update: dict[str, Any] = {"step": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
     if outcome.value is None:
         record = failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
-        emit(runtime, ReactStep(round=step, action="failed", detail=outcome.error), state)
+        emit(runtime, ReactStep(step=step, action="failed", detail=outcome.error), state)
         return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [record],
                 "stop_reason": f"the model call failed: {clip(outcome.error, 200)}"}
     call, answer, text = read_reply(outcome.value)
@@ -113,16 +113,16 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     new.append(Turn(speaker="assistant", text=text if answer is not None else kept_text(text, shown, tools)))
     said = forced_answer(call, answer, text) if forced else answer
     if said is not None:
-        emit(runtime, ReactStep(round=step, action="answer", call_tokens=outcome.usage.tokens), state)
+        emit(runtime, ReactStep(step=step, action="answer", call_tokens=outcome.usage.tokens), state)
         return {**update, "turns": new, "call": {}, "answer": said, "answered": answer is not None,
                 "stop_reason": forced or "answered"}
     if forced:  # a tool call (or nothing) where the answer was asked for
         again = not asked and _room_for_one_more(state, ctx, limit, step, outcome.usage.tokens)
         detail = "no answer given: " + ("asking once more" if again else "answering from the evidence")
-        emit(runtime, ReactStep(round=step, action="answer", call_tokens=outcome.usage.tokens, detail=detail), state)
+        emit(runtime, ReactStep(step=step, action="answer", call_tokens=outcome.usage.tokens, detail=detail), state)
         return {**update, "turns": new, "call": {}, "forced_asks": asked + 1, "ask_again": again,
                 "stop_reason": forced, **({} if again else {"answer": "", "answered": False})}
-    emit(runtime, ReactStep(round=step, action=str(stored.get("name") or "malformed call"),
+    emit(runtime, ReactStep(step=step, action=str(stored.get("name") or "malformed call"),
                             detail=shown_arguments(shown or stored), call_tokens=outcome.usage.tokens), state)
     unusable = int(state.get("unusable", 0)) + 1 if "error" in stored else 0
     return {**update, "turns": new, "call": stored, "unusable": unusable}
@@ -161,14 +161,14 @@ def _room_for_one_more(state: ReactState, ctx: Context, context_limit: int, step
             and tokens < context_limit and time.time() < ctx.deadline_at)
 
 
-def after_agent(state: ReactState) -> Literal["tools", "agent", "finish"]:
+def after_agent(state: ReactState) -> Literal["act", "agent", "finish"]:
     """To the tools when the reply made a call (a malformed one gets an error back), else to finish.
 
     Back to the agent when a forced answer was not given and may be asked for once more.
     """
     call = state.get("call") or {}
     if call and not call.get("fatal"):
-        return "tools"
+        return "act"
     return "agent" if state.get("ask_again") else "finish"
 
 

@@ -17,7 +17,7 @@ from langchain_core.messages import AIMessage
 
 from core.errors import ParseError
 from core.text import clip
-from nodes.native import call_json, cut_self_response, strings, tag, tool_call_text
+from nodes.native import cut_self_response, strings, tag, tool_call_json, tool_call_text
 from prompts.react import MALFORMED, ONLY_FIRST, REFUSED, SHORTENED, TOO_LONG
 from state.records import ERROR_CHARS
 from tools.agent.kit import ARGUMENT_CHARS
@@ -54,7 +54,7 @@ def read_reply(reply: AIMessage) -> tuple[dict[str, Any] | None, str | None, str
     if body is None:
         return {"error": "it has neither a <tool_call> nor an <answer>"}, None, text
     try:
-        data = call_json(body)
+        data = tool_call_json(body)
     except ParseError as exc:
         return {"error": str(exc)}, None, text
     arguments = data.get("arguments", {})

@@ -34,7 +34,7 @@ def tool_kit(state: ReactState, runtime: Runtime[Context], box: Toolbox) -> Tool
     ctx = runtime.context
 
     async def read(urls: list[str], goal: str) -> list[dict[str, Any]]:
-        step = int(state.get("round", 0))
+        step = int(state.get("step", 0))
         tasks = [ReadTask(hit=Hit(title=url, url=url, snippet="", rank=i + 1, backend="visit", query=""),
                           question=state["question"], goal=goal, round=step, calls=2) for i, url in enumerate(urls)]
         return list(await asyncio.gather(*(read_one(task, runtime, box) for task in tasks)))
@@ -44,7 +44,7 @@ def tool_kit(state: ReactState, runtime: Runtime[Context], box: Toolbox) -> Tool
                    sandbox_url=ctx.settings.sandbox_url, sources=state.get("sources", []))
 
 
-async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
+async def act(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     """Run the agent's tool call and append its response."""
     call = state.get("call") or {}
     name, arguments = str(call.get("name", "")), call.get("arguments") or {}
@@ -65,6 +65,7 @@ async def tools(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
         response = "\n".join([NOTE.format(note=note) for note in notes] + ([response] if response else []))
     if len(response) > RESPONSE_CHARS:
         response = response[:RESPONSE_CHARS] + CUT
-    emit(runtime, ToolAnswered(tool=name or "malformed call", chars=len(response)), state)
+    step = int(state.get("step", 0))
+    emit(runtime, ToolAnswered(step=step, tool=name or "malformed call", chars=len(response)), state)
     turn = Turn(speaker="user", text=TOOL_RESPONSE.format(response=response))
     return {**update, "turns": [turn], "call": {}}

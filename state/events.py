@@ -54,7 +54,9 @@ class Event:
 
     def so_far(self, state: Mapping[str, Any]) -> Event:
         """The event with the agent, round, calls and tokens of ``state`` where it says none of its own."""
-        tally = {"agent": int(state["agent"]) if state.get("agent") else None, "round": int(state.get("round", 0)),
+        counts_steps = any(f.name == "step" for f in fields(self))  # ReAct's: a step, never a round
+        tally = {"agent": int(state["agent"]) if state.get("agent") else None,
+                 "round": None if counts_steps else int(state.get("round", 0)),
                  "llm_calls": int(state.get("llm_calls", 0)), "tokens": int(state.get("tokens", 0))}
         return replace(self, **{k: v for k, v in tally.items() if v is not None and getattr(self, k) is None})
 
@@ -187,6 +189,7 @@ class ReactStep(Event):
     """One ReAct step: the tool called (or the answer, or a failed call), and what it was asked."""
 
     kind = "react"
+    step: int  # ReAct counts steps (model calls), not rounds
     action: str
     detail: str = ""
     call_tokens: int = 0
@@ -197,6 +200,7 @@ class ToolAnswered(Event):
     """A ReAct tool's response."""
 
     kind = "tool"
+    step: int
     tool: str
     chars: int
 

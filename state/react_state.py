@@ -34,7 +34,7 @@ class ReactState(Spending, total=False):
     unusable: int  # replies in a row that made no usable call (three, and the model is told to answer)
     forced_asks: int  # forced-answer prompts the model answered without an answer
     ask_again: bool  # the last one may be asked once more (the budgets allow one more call)
-    round: int  # model calls the agent made (its steps)
+    step: int  # model calls the agent made
     context_limit: int  # tokens the served model takes, read from the endpoint once
     prompt_tokens: int  # the last call's prompt and reply, for the context budget
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]

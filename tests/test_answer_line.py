@@ -68,9 +68,9 @@ class Labelling(ToyModel):
 
 
 @pytest.mark.parametrize(("mode", "options", "label"), [
-    ("iter", {}, "**Answer:** **Answer:** "),
-    ("iter", {"prompt_format": "native"}, "答案："),
-    ("iter", {"report_length": "long"}, "**Final answer**: "),
+    ("iterresearch", {}, "**Answer:** **Answer:** "),
+    ("iterresearch", {"prompt_format": "native"}, "答案："),
+    ("iterresearch", {"report_length": "long"}, "**Final answer**: "),
     ("react", {}, "**Answer:** "),
     ("heavy", {"heavy_agents": 2}, "Answer: "),
 ])

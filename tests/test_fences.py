@@ -67,7 +67,7 @@ async def test_hostile_titles_paths_and_links_change_nothing(model_server: Model
     write_hostile_corpus(corpus_dir)
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])
-    result = await runner.start(load_settings(), thread_id_for("fences"), QUESTION, "iter",
+    result = await runner.start(load_settings(), thread_id_for("fences"), QUESTION, "iterresearch",
                                 run_context(pages_per_round=3), Progress(enabled=False))
     hostile = [c for c in model_server.calls("reader") if "IGNORE PREVIOUS" in c.user]
     assert hostile, "the hostile document was read"

@@ -26,5 +26,5 @@ def test_studio_graph_has_no_checkpointer_and_typed_schemas() -> None:
 
 
 def test_graph_command_prints_the_mermaid(tmp_path: Path, run_cli: InProcess) -> None:
-    done = run_cli(cli_env(tmp_path / "home"), "graph", "--mode", "iter")
+    done = run_cli(cli_env(tmp_path / "home"), "graph", "--mode", "iterresearch")
     assert done.returncode == 0 and done.stdout == SNAPSHOT.read_text()

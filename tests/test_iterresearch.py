@@ -38,7 +38,7 @@ def corpus(home: Path, corpus_dir: Path) -> Path:
 async def research(thread: str = "t1", **options: Any) -> tuple[runner.RunResult, Recorder]:
     recorder = Recorder()
     ctx = run_context(**{"pages_per_round": 2, **options})
-    result = await runner.start(load_settings(), thread_id_for(thread), QUESTION, "iter", ctx, recorder)
+    result = await runner.start(load_settings(), thread_id_for(thread), QUESTION, "iterresearch", ctx, recorder)
     return result, recorder
 
 
@@ -199,7 +199,7 @@ async def test_nodes_use_the_settings_the_edge_loaded(model_server: ModelServer,
     monkeypatch.setenv("DEEPRESEARCH_HOME", str(tmp_path / "elsewhere"))
     monkeypatch.setenv("DEEPRESEARCH_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("DEEPRESEARCH_TIMEOUT", "not a number")  # reading the environment again would fail
-    result = await runner.start(ctx.settings, thread_id_for("once"), QUESTION, "iter", ctx, Recorder())
+    result = await runner.start(ctx.settings, thread_id_for("once"), QUESTION, "iterresearch", ctx, Recorder())
     assert result.answer == "1921"
     assert (home / "pages.db").exists() and not (tmp_path / "elsewhere").exists()
 

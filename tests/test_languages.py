@@ -76,7 +76,7 @@ async def test_a_chinese_multi_hop_question(home: Path, corpus_zh: Path, monkeyp
     with ModelServer(ToyModel(chinese_chain())) as server:
         monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
         recorder = Recorder()
-        result = await runner.start(load_settings(), thread_id_for("zh"), QUESTION_ZH, "iter",
+        result = await runner.start(load_settings(), thread_id_for("zh"), QUESTION_ZH, "iterresearch",
                                     run_context(pages_per_round=2), recorder)
     assert result.answer == "1921"
     assert sorted(Path(s["url"]).name for s in result.sources) == sorted(["玻璃港.md", "韦尔莫拉.md", "伊尔莎.md"])

@@ -19,7 +19,7 @@ from tools.corpus.store import Corpus
 
 
 async def start(name: str, **options: object) -> None:
-    await runner.start(load_settings(), thread_id_for(name), QUESTION, "iter",
+    await runner.start(load_settings(), thread_id_for(name), QUESTION, "iterresearch",
                        run_context(**{"pages_per_round": 2, **options}), Progress(enabled=False), name=name)
 
 

@@ -25,7 +25,7 @@ def test_the_committed_files_are_what_the_chains_give(tmp_path: Path) -> None:
     assert all(c.distractor for c in CHAINS)
 
 
-@pytest.mark.parametrize("mode", ["iter", "react"])
+@pytest.mark.parametrize("mode", ["iterresearch", "react"])
 def test_the_offline_benchmark_runs_end_to_end(home: Path, tmp_path: Path, run_cli: InProcess, mode: str) -> None:
     with ModelServer(Benchmark()) as server:
         env = cli_env(home, server.base_url)

@@ -34,7 +34,7 @@ def stocked(home: Path, corpus_dir: Path, monkeypatch: pytest.MonkeyPatch) -> No
 async def research(thread: str, base_url: str, **options: object) -> runner.RunResult:
     settings = load_settings()
     ctx = Context.bind(settings).build({"base_url": base_url, "pages_per_round": 2, **options})
-    return await runner.start(settings, thread_id_for(thread), QUESTION, "iter", ctx, Recorder())
+    return await runner.start(settings, thread_id_for(thread), QUESTION, "iterresearch", ctx, Recorder())
 
 
 async def test_a_refusal_learnt_by_one_run_is_not_another_runs(tmp_path: Path, home: Path, corpus_dir: Path,

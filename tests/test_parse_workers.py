@@ -186,7 +186,7 @@ async def test_a_page_over_the_parse_limit_is_a_permanent_failure(model_server: 
         if path != HEAVY:
             web.routes[path] = dataclasses.replace(route, delay=3.0)
     ctx = run_context(search="searxng", pages_per_round=3)
-    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for("heavy"), QUESTION, "iter", ctx,
+    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for("heavy"), QUESTION, "iterresearch", ctx,
                                                  Progress(enabled=False)), HANG_S)
     assert result.answer == "1921"
     failed = [f for f in result.failures if f["target"].endswith(HEAVY)]

@@ -149,7 +149,7 @@ async def test_a_thread_stopped_between_steps_is_resumable(home: Path, model_ser
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])
     thread = thread_id_for("stopped")
-    await runner.start(load_settings(), thread, QUESTION, "iter", run_context(review_plan=True),
+    await runner.start(load_settings(), thread, QUESTION, "iterresearch", run_context(review_plan=True),
                        Progress(enabled=False))
     async with runner.saver_for(load_settings()) as saver:
         graph = runner.compile_graph("iterresearch", saver)
@@ -253,7 +253,7 @@ async def test_a_step_that_failed_after_its_results_were_saved_is_researched_on(
     runner._compiled.cache_clear()  # the graph is built again, with the failing route
     try:
         with pytest.raises(ValueError, match="a routing bug"):
-            await runner.start(load_settings(), thread_id_for("routed"), QUESTION, "iter", run_context(),
+            await runner.start(load_settings(), thread_id_for("routed"), QUESTION, "iterresearch", run_context(),
                                Progress(enabled=False), name="routed")
         result = await runner.resume(load_settings(), "routed", Progress(enabled=False))
     finally:

@@ -39,7 +39,7 @@ def held_digest(web: WebServer, status: int = 200) -> tuple[str, threading.Event
 async def research(thread: str) -> tuple[runner.RunResult, Recorder]:
     recorder = Recorder()
     ctx = run_context(search="searxng", pages_per_round=4, read_deadline_seconds=1)
-    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for(thread), QUESTION, "iter", ctx,
+    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for(thread), QUESTION, "iterresearch", ctx,
                                                  recorder), timeout=120)  # a hang bound, not a speed claim
     return result, recorder
 

@@ -19,7 +19,7 @@ async def test_web_research_answers_with_url_citations(model_server: ModelServer
     web.routes["/archive"] = Route(b"gone", status=404, title="Glass Harbor film premiere archive")
     recorder = Recorder()
     ctx = run_context(search="searxng", pages_per_round=2)
-    result = await runner.start(load_settings(), thread_id_for("w1"), QUESTION, "iter", ctx, recorder)
+    result = await runner.start(load_settings(), thread_id_for("w1"), QUESTION, "iterresearch", ctx, recorder)
     assert result.answer == "1921"
     assert [s["url"] for s in result.sources] == [web.url("/wiki/Glass_Harbor"), web.url("/guide.pdf"),
                                                   web.url("/people/ilse-marrow")]
@@ -96,7 +96,7 @@ async def test_one_slow_page_does_not_hold_the_round(model_server: ModelServer, 
                                          title="Glass Harbor film premiere night report")
     recorder = Recorder()
     ctx = run_context(search="searxng", pages_per_round=4, read_deadline_seconds=0.5)
-    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for("slow"), QUESTION, "iter", ctx,
+    result = await asyncio.wait_for(runner.start(load_settings(), thread_id_for("slow"), QUESTION, "iterresearch", ctx,
                                                  recorder), timeout=60)  # a hang bound: the slow page takes 5 min
     assert result.answer == "1921"
     late = [e for e in kinds(recorder, "read_failed") if e["url"].endswith("/slow-premiere")]

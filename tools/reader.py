@@ -24,7 +24,7 @@ from tools.documents.formats import clip, cut_note
 from tools.documents.parse_pool import parse_async
 from tools.documents.parse_process import ParserUnavailable, TimeLimit
 from tools.documents.passages import focus_text
-from tools.net.http import call_json
+from tools.net.http import request_json
 from tools.net.netsafety import AddressPolicy, check_url, resolve
 from tools.web.fetch import Fetcher, url_name
 from tools.web.loads import PageLoads
@@ -188,7 +188,7 @@ class JinaReader(_CachedWebReader):
         def fail(message: str, transient: bool) -> ReadError:
             return ReadError(f"{url}: {message}", transient=transient)
 
-        return await call_json(self.client, "POST", f"{self.base_url}/", service="the Jina reader", fail=fail,
+        return await request_json(self.client, "POST", f"{self.base_url}/", service="the Jina reader", fail=fail,
                                json={"url": url}, headers={"Authorization": f"Bearer {self.api_key}",
                                                            "Accept": "application/json"})
 

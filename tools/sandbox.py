@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 
 from core.errors import ReadError
-from tools.net.http import call_json
+from tools.net.http import request_json
 
 RUN_TIMEOUT_S = 50  # the original's limit for one run
 
@@ -20,7 +20,7 @@ async def run_python(client: httpx.AsyncClient, base_url: str, code: str) -> str
         return ReadError(message, transient=transient)
 
     try:
-        data = await call_json(client, "POST", f"{base_url}/run_code", service="the Python sandbox", fail=fail,
+        data = await request_json(client, "POST", f"{base_url}/run_code", service="the Python sandbox", fail=fail,
                                json={"code": code, "language": "python", "run_timeout": RUN_TIMEOUT_S})
     except ReadError as exc:
         return f"The code could not be run: {exc}"

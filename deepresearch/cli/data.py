@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from core.vocabulary import MODES, ModeName
+from core.vocabulary import ModeName
 from deepresearch.cli.common import app, err, settings
 
 if TYPE_CHECKING:
@@ -65,12 +65,12 @@ def doctor() -> None:
 
 
 @app.command()
-def graph(mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iter") -> None:
+def graph(mode: Annotated[ModeName, typer.Option("--mode", help="Research mode.")] = "iterresearch") -> None:
     """Print a mode's graph as Mermaid (paste into any Mermaid viewer, or see it live in LangGraph Studio).
 
-    Example: deepresearch graph --mode iter
+    Example: deepresearch graph --mode react
     """
     from graphs.registry import GRAPHS
     from state.context import Context
 
-    print(GRAPHS[MODES[mode]](Context).compile().get_graph().draw_mermaid(), end="")
+    print(GRAPHS[mode](Context).compile().get_graph().draw_mermaid(), end="")

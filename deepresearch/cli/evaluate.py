@@ -34,7 +34,7 @@ def evaluate(
     file: Annotated[Path | None, typer.Argument(help="JSONL or a JSON list of {question, answer} (public "
                                                  "benchmark field names work: problem, Prompt, query; Answer, "
                                                  "gold).", show_default=False)] = None,
-    mode: ModeOpt = "iter",
+    mode: ModeOpt = "iterresearch",
     search: SearchOpt = None,
     k: Annotated[int, typer.Option("--k", min=1, max=32, help="Rollouts per question.")] = 1,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=256, help="Rollouts at once.")] = 4,
@@ -80,10 +80,9 @@ def evaluate(
     ctx = bound.build(bound.parse_assignments(settings_ or []), search=search)
     research = None
     if server:
-        from core.vocabulary import MODES
         from deepresearch.evaluation.remote import RemoteResearch
 
-        research = RemoteResearch(server, MODES[mode], ctx, loaded.server_api_key.get_secret_value().strip())
+        research = RemoteResearch(server, mode, ctx, loaded.server_api_key.get_secret_value().strip())
     data = load_items(file, limit, ctx.max_question_chars)
     if research is None:  # as `run` checks before a thread exists: the endpoint serves the model, search can work
         from deepresearch.cli.research import check_search, preflight

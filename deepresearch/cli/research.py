@@ -86,7 +86,7 @@ async def preflight(ctx: Context, loaded: Settings) -> None:
 @app.command(cls=TakesRunSettings)
 def run(
     question: Annotated[str, typer.Argument(help="The research question.", show_default=False)],
-    mode: ModeOpt = "iter",
+    mode: ModeOpt = "iterresearch",
     search: SearchOpt = None,
     max_rounds: MaxRounds = None,
     thread: Annotated[str | None, typer.Option(

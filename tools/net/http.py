@@ -59,7 +59,7 @@ def make_clients(web: WebSettings) -> Clients:
     return Clients(pages, api)
 
 
-async def call_json(client: httpx.AsyncClient, method: str, url: str, *, service: str,
+async def request_json(client: httpx.AsyncClient, method: str, url: str, *, service: str,
                     fail: Callable[[str, bool], Exception], unreachable: Callable[[str], Exception] | None = None,
                     **kwargs: Any) -> Any:
     """One call to a JSON API (search backends, Jina), retrying 429, 5xx, timeouts and dropped connections.

@@ -16,7 +16,7 @@ import httpx
 from core.errors import SearchError, SearchUnavailable, Transient
 from core.text import clip
 from state.records import TITLE_CHARS, URL_CHARS, Hit
-from tools.net.http import call_json
+from tools.net.http import request_json
 from tools.net.retry import retrying
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -67,8 +67,8 @@ def _hits(items: list[dict[str, Any]], query: str, backend: str, k: int, title: 
     return hits
 
 
-async def _call_json(client: httpx.AsyncClient, backend: str, method: str, url: str, **kwargs: Any) -> Any:
-    return await call_json(client, method, url, service=backend, fail=SearchError,
+async def _request_json(client: httpx.AsyncClient, backend: str, method: str, url: str, **kwargs: Any) -> Any:
+    return await request_json(client, method, url, service=backend, fail=SearchError,
                            unreachable=lambda detail: SearchUnavailable(backend, detail), **kwargs)
 
 
@@ -86,7 +86,7 @@ class SearXNG:
         """GET /search?format=json."""
         params = {"q": query, "format": "json", "pageno": 1, "language": (locale or Locale.for_text(query)).searxng}
         try:
-            data = await _call_json(self.client, self.name, "GET", f"{self.base_url}/search", params=params)
+            data = await _request_json(self.client, self.name, "GET", f"{self.base_url}/search", params=params)
         except SearchError as exc:
             if "HTTP 403" in str(exc):
                 raise SearchError("SearXNG refused JSON output: add `json` to search.formats in settings.yml",
@@ -113,7 +113,7 @@ class Serper(_KeyedAPI):
     async def search(self, query: str, k: int, locale: Locale | None = None) -> list[Hit]:
         """POST /search with gl/hl from the question's language."""
         loc = locale or Locale.for_text(query)
-        data = await _call_json(self.client, self.name, "POST", f"{self.base_url}/search",
+        data = await _request_json(self.client, self.name, "POST", f"{self.base_url}/search",
                                 headers={"X-API-KEY": self.api_key},
                                 json={"q": query, "gl": loc.gl, "hl": loc.hl, "num": max(k, 10)})
         return _hits(_items(data, "organic"), query, self.name, k, "title", "link", "snippet")
@@ -127,7 +127,7 @@ class Tavily(_KeyedAPI):
 
     async def search(self, query: str, k: int, locale: Locale | None = None) -> list[Hit]:
         """POST /search."""
-        data = await _call_json(self.client, self.name, "POST", f"{self.base_url}/search",
+        data = await _request_json(self.client, self.name, "POST", f"{self.base_url}/search",
                                 headers={"Authorization": f"Bearer {self.api_key}"},
                                 json={"query": query, "max_results": k, "search_depth": "basic"})
         return _hits(_items(data, "results"), query, self.name, k, "title", "url", "content")
