@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from contextlib import suppress
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError, networks
@@ -70,10 +71,12 @@ def _origin(scheme: str, host: str, port: int | None) -> str:
     return f"{scheme}://{host}:{port or (443 if scheme == 'https' else 80)}"
 
 
+@lru_cache(maxsize=256)
 def url_origin(url: str) -> str | None:
     """The origin a request to ``url`` goes to, parsed as httpx (which sends it) parses it; None if it is no URL.
 
     Credentials in the URL are not part of it: ``http://localhost:8000@example.com`` goes to example.com.
+    Remembered: every step of a run asks it of the same few URLs (the key's origin, its toolbox's key).
     """
     import httpx  # loaded only by the commands that talk to an endpoint
 
