@@ -28,7 +28,7 @@ from tests.cli_helpers import ROOT
 from tests.conftest import run_context
 from tools.agent.kit import Arg
 from tools.agent.registry import Spec
-from tools.model import capabilities, llm_json
+from tools.model import llm_json, probe_requests
 
 GOLDEN: dict[str, Any] = json.loads((ROOT / "tests" / "data" / "prompts_golden.json").read_text())
 LAYERS = ["core", "state", "tools", "nodes", "graphs", "checkpoints", "deepresearch"]
@@ -110,8 +110,8 @@ def model_and_judge_prompts() -> dict[str, Any]:
         "model.repair": llm_json.REPAIR.format(error="it is not JSON", schema="{}"),
         "model.text_instruction": shown(llm_json._with_text_instruction([SystemMessage("sys"), HumanMessage("u")],
                                                                         Plan)),
-        "model.probes": capabilities.PROBES,
-        "model.count": capabilities._messages(capabilities.COUNT),
+        "model.probes": probe_requests.PROBES,
+        "model.count": probe_requests._messages(probe_requests.COUNT),
     }
     for name in ("browsecomp", "gaia", "xbench"):
         template = {"browsecomp": judges.BROWSECOMP, "gaia": judges.GAIA, "xbench": judges.XBENCH}[name]

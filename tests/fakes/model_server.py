@@ -21,7 +21,7 @@ from prompts.model import COUNT
 from tests.fakes.model_faults import Faults, Logged  # Logged: re-exported, tests import it from here
 from tests.fakes.model_grammar import instance
 from tests.fakes.model_probe import PROBE_REPLY, counted, read_limit
-from tools.model.capabilities import is_probe
+from tools.model.probe_requests import is_probe
 
 Brain = Callable[[list[dict[str, Any]]], tuple[str, Any]]  # messages -> (role, reply: dict | str)
 
