@@ -178,7 +178,9 @@ class ModelServer:
                     return
 
             def _send_json(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
+                self._send_body(status, json.dumps(payload).encode())
+
+            def _send_body(self, status: int, data: bytes) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -236,12 +238,7 @@ class ModelServer:
                     probe = is_probe(body.get("messages", []))
                     junk = server.faults.junk.pop(0) if server.faults.junk and not probe else None
                 if junk is not None:
-                    data = junk.encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
+                    self._send_body(200, junk.encode())
                     return
                 asked = sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 4
                 if server.flavour == "llamacpp" and asked > server.max_model_len:
