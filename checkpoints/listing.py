@@ -26,6 +26,7 @@ from checkpoints.langgraph_private import (
     checkpoint_values,
 )
 from core.sqlite import read_only, tables
+from state.progress_count import rounds_done
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,7 @@ def quick_summaries(db: Path) -> list[ThreadSummary | str]:
             out.append(thread_id)
             continue
         status = thread_status(bool(values.get("done")), INTERRUPT in marks)
-        rounds = values.get("round")
         out.append(ThreadSummary(
             thread_id, str(metadata.get("thread_name", "")), str(values.get("question") or ""), status,
-            rounds if isinstance(rounds, int) else 0, local_time(values["__ts__"]), str(values.get("answer") or "")))
+            rounds_done(values), local_time(values["__ts__"]), str(values.get("answer") or "")))
     return out

@@ -17,6 +17,7 @@ from checkpoints.langgraph_private import LATEST_METADATA, THREAD_EXISTS, THREAD
 from checkpoints.listing import ThreadSummary, local_time, parse_metadata, thread_status
 from core.errors import UserInputError
 from state.context import Context
+from state.progress_count import rounds_done
 
 # names given with --thread map to stable UUIDs (the langgraph API accepts only UUID thread ids)
 NAMESPACE = uuid.UUID("6d1f6c3e-2f4b-4f5e-9a57-2b1f0c4d8e11")
@@ -99,4 +100,4 @@ async def summarize(graph: CompiledStateGraph[Any, Any, Any, Any], thread_id: st
         return None
     values = snapshot.values
     return ThreadSummary(thread_id, name, str(values.get("question", "")), status_of(snapshot),
-                         int(values.get("round", 0)), local_time(snapshot.created_at), str(values.get("answer", "")))
+                         rounds_done(values), local_time(snapshot.created_at), str(values.get("answer", "")))

@@ -10,6 +10,7 @@ from langgraph.types import StateSnapshot
 from checkpoints.threads import status_of
 from state.citations import numbered
 from state.model_failures import model_failures
+from state.progress_count import rounds_done
 
 __all__ = ["RunResult", "result_from_state", "result_from_values"]
 
@@ -51,7 +52,7 @@ def result_from_values(thread_id: str, status: str, values: dict[str, Any]) -> R
     sources = [{"n": n, "title": src["title"], "url": src["url"]}
                for n, src in sorted(numbered(values.get("sources", [])).items()) if f"[{n}]" in report]
     return RunResult(thread_id, status, str(values.get("question", "")), str(values.get("answer", "")),
-                     report, sources, int(values.get("round", values.get("step", 0))),  # ReAct counts steps
+                     report, sources, rounds_done(values),
                      int(values.get("llm_calls", 0)),
                      int(values.get("tokens", 0)), int(values.get("invented_citations", 0)),
                      list(values.get("failures", [])), str(values.get("stop_reason", "")),

@@ -23,6 +23,20 @@ async def start(name: str, **options: object) -> None:
                        run_context(**{"pages_per_round": 2, **options}), Progress(enabled=False), name=name)
 
 
+async def test_a_react_thread_is_listed_with_its_steps(model_server: ModelServer, home: Path,
+                                                      corpus_dir: Path) -> None:
+    # found by running it: ReAct counts steps, not rounds, and `threads` listed its thread with 0 rounds
+    home.mkdir(parents=True, exist_ok=True)
+    Corpus(home / "corpus.db").ingest([corpus_dir])
+    result = await runner.start(load_settings(), thread_id_for("react"), QUESTION, "react", run_context(),
+                                Progress(enabled=False), name="react")
+    settings = load_settings()
+    quick = quick_summaries(settings.checkpoints_db)
+    assert result.rounds > 0
+    assert [row.rounds for row in quick if isinstance(row, ThreadSummary)] == [result.rounds]
+    assert quick == await catalog.summaries(settings, [thread_id_for("react")])
+
+
 async def test_quick_listing_matches_langgraph(model_server: ModelServer, home: Path, corpus_dir: Path) -> None:
     home.mkdir(parents=True, exist_ok=True)
     Corpus(home / "corpus.db").ingest([corpus_dir])
