@@ -31,6 +31,8 @@ THREAD_IDS = ("SELECT thread_id, max(checkpoint_id) AS latest FROM checkpoints "
 THREAD_EXISTS = "SELECT 1 FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' LIMIT 1"
 LATEST_METADATA = ("SELECT metadata FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = '' "
                    "ORDER BY checkpoint_id DESC LIMIT 1")
+CHECKPOINT_TABLE = "checkpoints"  # doctor counts its threads and rows
+COUNTS = "SELECT count(DISTINCT thread_id), count(*) FROM checkpoints"
 
 # The SQLite tables only: the quick listing's newest checkpoint of each thread, and the signals pending on them.
 LATEST_CHECKPOINTS = """

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from checkpoints.langgraph_private import CHECKPOINT_TABLE, COUNTS
 from core.errors import EndpointError, ModelCallError, StorageError
 from core.redact import redact_url
 from core.settings import Settings
@@ -26,9 +27,9 @@ def _checkpoint_stats(path: Path) -> str:
     if not path.exists():
         return "no checkpoints yet"
     with read_only(path) as conn:
-        if "checkpoints" not in tables(conn):
+        if CHECKPOINT_TABLE not in tables(conn):
             return "no checkpoints yet"
-        threads, rows = conn.execute("SELECT count(DISTINCT thread_id), count(*) FROM checkpoints").fetchone()
+        threads, rows = conn.execute(COUNTS).fetchone()
     with path.open("rb") as file:  # the header, not PRAGMA journal_mode: that says 'delete' for a file read immutable
         mode = "wal" if file.read(20)[18:20] == b"\x02\x02" else "rollback"
     return f"{threads} threads, {rows} checkpoints, {_mb(path.stat().st_size)}, journal {mode}"
