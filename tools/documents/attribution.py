@@ -63,7 +63,9 @@ def _edited(text: str, bad: set[int], replacement: str) -> str:
         if int(match.group(1)) not in bad:
             return match.group(0)
         lead = match.group(0)[: len(match.group(0)) - len(match.group(0).lstrip())]  # " " unless CJK
-        return f"{lead}{replacement}" if replacement and match.start() == last else ""
+        if replacement and match.start() == last:
+            return f"{lead}{replacement}"
+        return lead if text.startswith("[", match.end()) else ""  # "1921 [1][3]" keeps its space before [3]
 
     return CITATION.sub(swap, text)
 
