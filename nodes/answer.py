@@ -1,4 +1,7 @@
-"""The final cited report; citations to anything not retrieved in this thread are removed and counted.
+"""The final cited report: citations to sources not retrieved go, the rest are checked against their text.
+
+Citations to anything not retrieved in this thread are removed and counted, and every cited sentence is
+checked against its source's text (``grounded``, in every mode).
 
 When the research answered the question, the report is built from the evolving report, with no further
 model call (IterResearch's answer is the workspace's). A long report (``report_length="long"``), or a
@@ -8,7 +11,7 @@ research stopped before it was settled, gets one more call that writes it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -16,6 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 
 from core.text import clip
+from nodes.grounding import ground
 from prompts.fences import EMPTY, NONE, SOURCE_LINE, fence, today
 from prompts.iterresearch import FINAL_ANSWERED, FINAL_STOPPED, FINAL_SYSTEM, FINAL_USER
 from state.answer_line import answer_and_body
@@ -27,6 +31,7 @@ from state.events import Answered, emit
 from state.graph_state import State
 from state.links import keep_source_links
 from state.records import Failure, Source, failure
+from tools.documents.attribution import Grounded
 from tools.model.llm import Usage, complete_text, guarded
 from tools.toolbox import toolbox
 
@@ -70,11 +75,15 @@ class Composed:
     cited: tuple[int, ...]
     invented_citations: int
     foreign_links: int
+    grounding: Grounded | None = None  # how its citations held against their sources' text (``grounded``)
 
     def finished(self) -> dict[str, Any]:
         """The state update that ends a run with this report (every mode's last step)."""
+        checked = self.grounding or Grounded(self.body)
         return {"answer": self.answer or "not determined", "report": self.report, "body": self.body, "done": True,
-                "invented_citations": self.invented_citations, "shown": AIMessage(self.report)}
+                "invented_citations": self.invented_citations, "citations_checked": checked.checked,
+                "citations_reattributed": checked.reattributed, "claims_unsupported": checked.unsupported,
+                "shown": AIMessage(self.report)}
 
 
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
@@ -94,6 +103,20 @@ def compose(question: str, answer: str, body: str, sources: list[Source]) -> Com
     parts = [f"# {question.strip()}", f"**Answer:** {short or 'not determined'}", body, sources_section(sources, cited)]
     return Composed("\n\n".join(p for p in parts if p) + "\n", body, short, cited,
                     checked.removed + answer_checked.removed, answer_links + body_links)
+
+
+async def grounded(final: Composed, question: str, sources: list[Source], ctx: Context) -> Composed:
+    """``final`` with every cited sentence checked against its source's text (every mode's final report).
+
+    A citation its source does not bear out moves to the source that does, or goes and the sentence is
+    marked; the report is written again only when something changed.
+    """
+    checked = await ground(ctx, final.body, sources)
+    if checked.body == final.body:
+        return replace(final, grounding=checked)
+    again = compose(question, final.answer, checked.body, sources)
+    return replace(again, invented_citations=final.invented_citations, foreign_links=final.foreign_links,
+                   grounding=checked)
 
 
 def final_messages(state: State) -> list[BaseMessage]:
@@ -136,6 +159,7 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
     final = supported(compose(state["question"], short, body, sources), state["question"], sources,
                       state.get("stop_reason") or "no page gave usable evidence", report)
+    final = await grounded(final, state["question"], sources, ctx)
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
                            invented_citations=final.invented_citations, foreign_links=final.foreign_links,
                            call_tokens=usage.tokens), state)

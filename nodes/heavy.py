@@ -23,7 +23,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Send
 from pydantic import BaseModel, Field
 
-from nodes.answer import compose, supported
+from nodes.answer import compose, grounded, supported
 from prompts.fences import NONE, SOURCE_LINE, attribute, fence, today
 from prompts.heavy import AGENT_REPORT, ANGLES, SYSTEM, USER
 from state.budget import SYNTHESIS_CALLS, past_deadline, spent
@@ -168,6 +168,7 @@ async def combine(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any
             len(cited_numbers(pair[1]))))
     final = supported(compose(state["question"], short, body, union), state["question"], union,
                       "no agent's report cites a source for it")
+    final = await grounded(final, state["question"], union, ctx)
     failed = {"error": f"the synthesis gave nothing usable ({outcome.error}): the best agent report stands"
               } if outcome.value is None else {}
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), agents=len(reports),

@@ -19,7 +19,7 @@ from langgraph.runtime import Runtime
 
 from core.errors import EndpointError
 from core.text import clip
-from nodes.answer import compose, supported
+from nodes.answer import compose, grounded, supported
 from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments
 from nodes.react_tools import tool_kit
 from prompts.fences import today
@@ -190,6 +190,7 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     final = supported(compose(state["question"], first[:300], rest, state.get("sources", [])), state["question"],
                       state.get("sources", []), why,
                       from_evidence(state.get("findings", []), state.get("sources", []), why))
+    final = await grounded(final, state["question"], state.get("sources", []), runtime.context)
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(answer),
                            invented_citations=final.invented_citations, foreign_links=final.foreign_links), state)
     return final.finished()

@@ -90,6 +90,9 @@ class Context(BaseModel):
         "short", description="The final report: short is built from the evolving report when the research "
         "answered the question (no further model call); long is written at length by one more call "
         "(sections, comparisons, several pages).")
+    unverified_marker: str = Field(
+        "[unverified]", max_length=40, description="What marks a sentence of the final report whose cited source "
+        "does not say it and that no other retrieved source supports (its citation is removed); empty: no mark.")
     react_max_calls: int = Field(100, ge=2, le=MAX_REACT_CALLS, description="ReAct: the agent's model calls "
                                  "before a forced answer (page readers not counted), as the original's 100.")
     react_context_tokens: int = Field(110_000, ge=1000, description="ReAct: the model's context in tokens when "

@@ -58,6 +58,10 @@ class Spending(TypedDict, total=False):
     llm_calls: Annotated[int, operator.add]
     tokens: Annotated[int, operator.add]
     invented_citations: Annotated[int, operator.add]
+    # the final report's cited sentences checked against their sources' text (nodes/grounding.py)
+    citations_checked: Annotated[int, operator.add]
+    citations_reattributed: Annotated[int, operator.add]
+    claims_unsupported: Annotated[int, operator.add]
     answer: str
     body: str  # the final report's body: without its title, answer line and sources
     done: bool

@@ -22,7 +22,11 @@ def test_run_json_then_threads_and_show(env: dict[str, str], tmp_path: Path, run
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert set(data) == {"thread_id", "answer", "report", "sources", "rounds", "llm_calls", "tokens", "stop_reason",
-                         "gave_up", "model_failures"}
+                         "gave_up", "model_failures", "citations_checked", "citations_reattributed",
+                         "claims_unsupported"}
+    # every cited sentence was checked against its source's text, and each held
+    assert data["citations_checked"] >= 3 and data["citations_reattributed"] == data["claims_unsupported"] == 0
+    assert "citations checked" in done.stderr
     assert data["stop_reason"] == "the evidence answers the question" and data["gave_up"] == ""
     assert data["model_failures"] == {}
     assert data["thread_id"] == thread_id_for("t-json") and data["answer"] == "1921"

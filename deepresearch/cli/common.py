@@ -173,7 +173,16 @@ def deliver(result: RunResult, out: Path | None, as_json: bool) -> None:
         err.print(escape(result.gave_up))
     removed = f" · {result.invented_citations} invented citations removed" if result.invented_citations else ""
     err.print(f"[dim]thread {escape(result.thread_id)} · {result.status} · rounds {result.rounds} · "
-              f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}[/]")
+              f"llm calls {result.llm_calls} · tokens {result.tokens:,}{removed}{grounding_line(result)}[/]")
+
+
+def grounding_line(result: RunResult) -> str:
+    """" · citations checked N (R re-attributed, U sentences unverified)", or "" when none was checked."""
+    counts = result.grounding
+    if not counts.get("citations_checked"):
+        return ""
+    return (f" · citations checked {counts['citations_checked']} ({counts.get('citations_reattributed', 0)} "
+            f"re-attributed, {counts.get('claims_unsupported', 0)} sentences unverified)")
 
 
 def run_guarded(thread: str, loaded: Settings, work: Callable[[], Awaitable[T]]) -> T:

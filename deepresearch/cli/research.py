@@ -28,6 +28,7 @@ from deepresearch.cli.common import (
     check_out,
     deliver,
     err,
+    grounding_line,
     run_guarded,
     say,
     settings,
@@ -181,6 +182,8 @@ def show(thread: ThreadArg, as_json: JsonFlag = False) -> None:
         return
     if result.status == "done":
         say(result.report)
+        if checked := grounding_line(result):
+            err.print(f"[dim]{checked.removeprefix(' · ')}[/]")
     else:
         say(f"# {result.question}\n\n_status: {result.status}, round {result.rounds}, "
               f"{result.llm_calls} llm calls, {result.tokens:,} tokens_\n")
