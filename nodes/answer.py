@@ -31,7 +31,7 @@ from state.events import Answered, emit
 from state.graph_state import State
 from state.links import keep_source_links
 from state.records import Failure, Source, failure
-from tools.documents.attribution import Grounded
+from tools.grounding.attribution import Grounded
 from tools.model.llm import Usage, complete_text, guarded
 from tools.toolbox import toolbox
 

@@ -3,7 +3,7 @@
 What is checked is the stored text the run read (a web page from the page store, by its hash; a corpus
 document through the corpus reader, which reads only its passages that matter to the report), never a
 model's summary of it. A web page no longer stored is not fetched again: its citations stay unchecked.
-The check itself is pure (tools/documents/grounding.py, tools/documents/attribution.py).
+The check itself is pure (tools/grounding/check.py, tools/grounding/attribution.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from core.errors import ReadError
 from state.citations import numbered
 from state.context import Context
 from state.records import Source
-from tools.documents.attribution import Grounded, judge, rewrite
-from tools.documents.grounding import SourceText, claims, plain, source_text
+from tools.grounding.attribution import Grounded, judge, rewrite
+from tools.grounding.check import SourceText, claims, plain, source_text
 from tools.toolbox import Toolbox, toolbox
 
 GROUND_CHARS = 200_000  # of a corpus document read for the check (a longer one: its passages that match)

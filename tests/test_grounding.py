@@ -21,8 +21,8 @@ from tests.fakes.model_server import ModelServer
 from tests.fakes.toy_model import ToyModel
 from tests.test_iterresearch import Recorder, corpus  # noqa: F401 - the corpus fixture
 from tests.test_languages import QUESTION_ZH, chinese_chain, corpus_zh  # noqa: F401 - the Chinese corpus fixture
-from tools.documents.attribution import judge, rewrite
-from tools.documents.grounding import claims, source_text, verdict
+from tools.grounding.attribution import judge, rewrite
+from tools.grounding.check import claims, source_text, verdict
 
 FILM = ("Glass Harbor is a 1958 drama directed by Tomas Reyle. Glass Harbor premiered in Velmora, a small coastal "
         "town, at the Lantern Cinema on 14 March 1958.")

@@ -3,7 +3,7 @@
 A citation whose source does not say what its sentence says goes; a sentence left with no citation is
 cited to the retrieved source that does say it, if one does, else marked (``[unverified]``) and counted,
 never silently kept. A body whose every citation holds comes back unchanged. Pure: the sources' texts
-are given (nodes/grounding.py reads them; tools/documents/grounding.py is the cheap check).
+are given (nodes/grounding.py reads them; tools/grounding/check.py is the cheap check).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from tools.documents.grounding import CITATION, Claim, SourceText, Verdict, claims, coverage, verdict
+from tools.grounding.check import CITATION, Claim, SourceText, Verdict, claims, coverage, verdict
 
 
 @dataclass(frozen=True)
