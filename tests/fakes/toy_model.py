@@ -109,6 +109,7 @@ class ToyModel:
         # a summary, or its own notes)
         cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", "\n".join(str(t["content"]) for t in turns), re.M)
         evidence = "\n".join(sentence for _, sentence in cited)
+        said = "\n".join(str(t["content"]) + "\n" for t in turns if t["role"] == "assistant")
         known, hop = self._known(evidence)
         if hop is None or "reached the limit" in str(turns[-1]["content"]):
             answer = self.s.answer.format(**known) if hop is None else "unknown"
@@ -121,19 +122,19 @@ class ToyModel:
             found = re.findall(r"^\d+\. \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
             fresh = [u for u in found if u not in visited][:3]
             if fresh:
-                return self._call("visit", {"url": fresh, "goal": goal}, self._noted(cited))
+                return self._call("visit", {"url": fresh, "goal": goal}, self._noted(cited, said))
         searched = {q for c in calls if c["name"] == "search" for q in c["arguments"]["query"]}
         query = hop.query.format(**known)
         if query in searched and hop.alt_query:
             query = hop.alt_query.format(**known)
         if query in searched:
             return "<think>Nothing more to search.</think>\n<answer>unknown</answer>"
-        return self._call("search", {"query": [query]}, self._noted(cited))
+        return self._call("search", {"query": [query]}, self._noted(cited, said))
 
-    def _noted(self, cited: list[tuple[str, str]]) -> str:
-        """The notes a note-taking model writes before its call: each supporting evidence line, once."""
+    def _noted(self, cited: list[tuple[str, str]], said: str) -> str:
+        """The notes a note-taking model writes before its call: each supporting evidence line not yet noted."""
         lines = dict.fromkeys(f"[{n}] noted\nEvidence: {e}\n" for n, e in cited if self._supports(e))
-        return "".join(lines) if self.s.notes else ""
+        return "".join(line for line in lines if line not in said) if self.s.notes else ""
 
     def summarize(self, user: str) -> str:
         """A state summary of the trajectory: the evidence lines that support a hop, with their numbers."""
