@@ -75,8 +75,8 @@ def question(hops: int) -> str:
     return f"After {hops} handovers, in which town is the sealed parcel that leaves {NAMES[0]}?"
 
 
-def scenario(hops: int = len(NAMES) - 1):  # type: ignore[no-untyped-def]
-    """The toy model's chain for ``hops`` handovers (the answer is the last town)."""
+def scenario(hops: int = len(NAMES) - 1, notes: bool = False):  # type: ignore[no-untyped-def]
+    """The toy model's chain for ``hops`` handovers (the answer is the last town); ``notes``: ReAct notes."""
     from tests.fakes.toy_model import Hop, Scenario
 
     chain = []
@@ -84,7 +84,7 @@ def scenario(hops: int = len(NAMES) - 1):  # type: ignore[no-untyped-def]
         prev = NAMES[0] if i == 1 else f"{{s{i - 1}}}"
         fact = prev + rf" hands the sealed parcel to the relay at (?P<s{i}>[A-Z][a-z]+)"
         chain.append(Hop(f"relay {i}", fact, prev + " courier relay parcel"))
-    return Scenario(hops=chain, answer=f"{{s{hops}}}", max_report_lines=1000)
+    return Scenario(hops=chain, answer=f"{{s{hops}}}", max_report_lines=1000, notes=notes)
 
 
 @dataclass
@@ -150,12 +150,12 @@ def by_round(calls: list[Call], ends: list[float]) -> dict[int, list[Call]]:
     return grouped
 
 
-def _serve(conn: Any, hops: int, latency: float) -> None:
+def _serve(conn: Any, hops: int, latency: float, notes: bool, context: int) -> None:
     from tests.fakes.model_server import ModelServer
     from tests.fakes.toy_model import ToyModel
 
-    brain = TimedBrain(ToyModel(scenario(hops)), latency)
-    with ModelServer(brain) as server:
+    brain = TimedBrain(ToyModel(scenario(hops, notes)), latency)
+    with ModelServer(brain, max_model_len=context) as server:
         conn.send(server.base_url)
         conn.recv()  # until the run is over
     conn.send(brain.calls)
@@ -165,14 +165,15 @@ class RemoteModel:
     """The toy model served from a process of its own, as a real endpoint is: its work is not ours.
 
     ``with RemoteModel(hops, latency) as model: model.base_url``; ``model.calls`` once it is closed.
+    ``notes``: the model writes what it found before each ReAct call; ``context``: the tokens it serves.
     """
 
-    def __init__(self, hops: int, latency: float) -> None:
+    def __init__(self, hops: int, latency: float, notes: bool = False, context: int = 131072) -> None:
         import multiprocessing
 
         self._conn, child = multiprocessing.Pipe()
-        self._process = multiprocessing.get_context("spawn").Process(target=_serve, args=(child, hops, latency),
-                                                                     daemon=True)
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_serve, args=(child, hops, latency, notes, context), daemon=True)
         self.base_url = ""
         self.calls: list[Call] = []
 

@@ -21,6 +21,8 @@ from core.errors import EndpointError
 from core.text import clip
 from nodes.answer import compose, grounded, supported
 from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments
+from nodes.react_context import CHARS_PER_TOKEN, CONTEXT_SHARE, next_prompt
+from nodes.react_summary import manage
 from nodes.react_tools import tool_kit
 from prompts.fences import today
 from prompts.react import CONTEXT_CUT, FORCED, STRICT, SYSTEM
@@ -41,8 +43,6 @@ EVIDENCE = ("The research stopped before the model gave a final answer ({why}). 
             "established, each with its source:")
 NO_EVIDENCE = ("The research stopped before the model gave a final answer ({why}), and none of the pages visited "
                "held evidence for the question.")
-CONTEXT_SHARE = 0.85  # past this share of the served context, the model is told to answer
-CHARS_PER_TOKEN = 3  # what a tool response is counted at before the server says (low: tokens are not underrated)
 FORCED_TOKENS = 100  # the forced-answer instruction and the reply's opening, in tokens
 MAX_UNUSABLE = 3  # replies in a row without a usable call or answer before the model is told to answer
 
@@ -59,8 +59,8 @@ async def _context_limit(state: ReactState, ctx: Context, api_key: str) -> int:
     return int(match.max_model_len) if match and match.max_model_len else ctx.react_context_tokens
 
 
-def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
-    """Why the agent must answer now, or '' if it may go on."""
+def _limit_reached(state: ReactState, ctx: Context, context_limit: int, prompt: int) -> str:
+    """Why the agent must answer now, or '' if it may go on (``prompt``: the next prompt's tokens)."""
     steps = int(state.get("step", 0))
     if int(state.get("unusable", 0)) >= MAX_UNUSABLE:
         return f"{MAX_UNUSABLE} replies in a row without a usable tool call"
@@ -68,7 +68,7 @@ def _limit_reached(state: ReactState, ctx: Context, context_limit: int) -> str:
         return f"{ctx.react_max_calls} model calls"
     if int(state.get("tokens", 0)) >= ctx.max_tokens * CONTEXT_SHARE:
         return "the token budget"
-    if next_prompt(state) >= context_limit * CONTEXT_SHARE:
+    if prompt >= context_limit * CONTEXT_SHARE:
         return "the model's context length"
     if time.time() >= ctx.started_at + ctx.deadline_seconds * CONTEXT_SHARE:
         return "the time allowed"
@@ -88,24 +88,27 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     box = await toolbox(ctx)
     limit = await _context_limit(state, ctx, box.agent.api_key)
     asked = int(state.get("forced_asks", 0))  # forced-answer prompts the model did not answer
-    forced = _limit_reached(state, ctx, limit) or (state.get("stop_reason", "") if asked else "")
+    managed = await manage(state, turns, limit, box, runtime)  # the run's react_context: what the prompt shows
+    forced = _limit_reached(state, ctx, limit, managed.prompt) or (state.get("stop_reason", "") if asked else "")
     tools = registry.REGISTRY
     kit = tool_kit(state, runtime, box)
     messages: list[BaseMessage] = [system_message(tools.native_list(kit))]
-    messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in turns]
+    messages += [HumanMessage(t["text"]) if t["speaker"] == "user" else AIMessage(t["text"]) for t in managed.shown]
     new: list[Turn] = [] if state.get("turns") else [turns[0]]
     if forced:
         new.append(Turn(speaker="user", text=(STRICT if asked else FORCED).format(why=forced)))
-        messages = fit_to_context([*messages, HumanMessage(new[-1]["text"])], state, limit)
+        messages = fit_to_context([*messages, HumanMessage(new[-1]["text"])], state, limit, managed.prompt)
     offered = tools.openai_tools(kit) if ctx.react_tool_format == "openai" else None
     outcome = await guarded(lambda: complete_message(box.agent, messages, tools=offered, deadline=ctx.deadline_at),
                             attempts=2)
     step = int(state.get("step", 0)) + 1
-    update: dict[str, Any] = {"step": step, "context_limit": limit, "ask_again": False, **spent(outcome.usage)}
+    update: dict[str, Any] = {"step": step, "context_limit": limit, "ask_again": False, **managed.update,
+                              **spent(outcome.usage + managed.usage)}
     if outcome.value is None:
         record = failure(round=step, action="agent", target="model", error=outcome.error, transient=True)
         emit(runtime, ReactStep(step=step, action="failed", detail=outcome.error), state)
-        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True}, "failures": [record],
+        return {**update, "turns": new, "call": {"error": outcome.error, "fatal": True},
+                "failures": [*update.get("failures", []), record],
                 "stop_reason": f"the model call failed: {clip(outcome.error, 200)}"}
     call, answer, text = read_reply(outcome.value)
     update["prompt_tokens"] = outcome.usage.tokens  # the one call that answered (failed tries count none)
@@ -128,26 +131,18 @@ async def agent(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:
     return {**update, "turns": new, "call": stored, "unusable": unusable}
 
 
-def next_prompt(state: ReactState) -> int:
-    """Tokens of the next prompt: the last call's prompt and reply, and what the tools answered since.
-
-    The tools' answer is counted at 3 characters a token, erring high: one page can be a large share of a
-    small server's context (llama.cpp's default is 4,096 tokens a slot).
-    """
-    turns = state.get("turns", [])
-    since = turns[-1]["text"] if turns and turns[-1]["speaker"] == "user" and state.get("prompt_tokens") else ""
-    return int(state.get("prompt_tokens", 0)) + len(since) // CHARS_PER_TOKEN
-
-
-def fit_to_context(messages: list[BaseMessage], state: ReactState, context_limit: int) -> list[BaseMessage]:
+def fit_to_context(messages: list[BaseMessage], state: ReactState, context_limit: int,
+                   prompt: int | None = None) -> list[BaseMessage]:
     """The forced-answer prompt, with the last tool response cut so that the prompt fits the served context.
 
     The response has run, and the model has to answer from it; sent whole, a response over the context is
-    refused by the server (a failed call, no answer).
+    refused by the server (a failed call, no answer). ``prompt``: the next prompt's tokens (by default, the
+    full trajectory's).
     """
-    over = next_prompt(state) + FORCED_TOKENS - int(context_limit * CONTEXT_SHARE)
+    over = (next_prompt(state) if prompt is None else prompt) + FORCED_TOKENS - int(context_limit * CONTEXT_SHARE)
     turns = state.get("turns", [])
-    if over <= 0 or not turns or turns[-1]["speaker"] != "user" or len(messages) < 2:
+    if (over <= 0 or not turns or turns[-1]["speaker"] != "user" or len(messages) < 2
+            or messages[-2].content != turns[-1]["text"]):  # a summary in its place is not cut
         return messages
     text = turns[-1]["text"]
     keep = max(0, len(text) - over * CHARS_PER_TOKEN)

@@ -12,7 +12,7 @@ import re
 # every section tag our prompts use; text from pages must not be able to open or close one
 _SECTION_TAG = re.compile(  # (\s*/)? then \s*: each space is tried once per '<' (no quadratic backtracking)
     r"<(\s*/)?\s*(document|question|goal|report|findings|sources|last_round|dead_ends|file|tools?|tool_call"
-    r"|tool_response|answer|think|backtrack)\b", re.I
+    r"|tool_response|answer|think|backtrack|trajectory|summary)\b", re.I
 )
 
 

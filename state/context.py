@@ -30,6 +30,21 @@ ENDPOINT_FIELDS = (*FROM_SETTINGS, "extraction_model")
 
 
 MAX_QUERIES_PER_ROUND = 20  # and so the most a reply schema lets a model list
+REACT_CONTEXTS = ("full", "discard_all", "summarize")  # and keep_last:K, with 1 <= K <= MAX_KEEP_LAST
+MAX_KEEP_LAST = 50
+
+
+def react_context_policy(value: str) -> tuple[str, int]:
+    """(policy, K) of a ``react_context`` value (K: responses kept verbatim, for keep_last only, else 0).
+
+    Raises ValueError, in one line, for any other value.
+    """
+    name, sep, count = value.partition(":")
+    if not sep and name in REACT_CONTEXTS:
+        return name, 0
+    if name == "keep_last" and sep and count.isdigit() and 1 <= int(count) <= MAX_KEEP_LAST:
+        return name, int(count)
+    raise ValueError(f"must be full, keep_last:K (K from 1 to {MAX_KEEP_LAST}), discard_all or summarize")
 
 
 def _settings_default(name: str) -> Any:
@@ -102,6 +117,12 @@ class Context(BaseModel):
         "auto", description="ReAct: how tools are called: tags (<tool_call> in the reply, as the model was "
         "trained), openai (tools sent in the request, tool_calls read back), or auto (tags; tool_calls too when "
         "the server parses them).")
+    react_context: str = Field(
+        "full", description="ReAct: what the agent's prompt keeps of the trajectory: full (everything, until a "
+        "forced answer near the model's context), keep_last:K (the last K tool responses verbatim, earlier ones "
+        "replaced by a one-line stub), discard_all (near the context, every earlier tool response is dropped and "
+        "the run goes on) or summarize (at half the context, the trajectory so far is replaced by a summary one "
+        "model call writes). The thread keeps the full trajectory either way.")
     react_temperature: float = Field(0.85, ge=0, le=2, allow_inf_nan=False,
                                      description="ReAct: sampling temperature (the model card's 0.85).")
     presence_penalty: float = Field(1.1, ge=-2, le=2, allow_inf_nan=False,
@@ -120,6 +141,12 @@ class Context(BaseModel):
     @classmethod
     def _http(cls, value: str) -> str:
         return http_url(value).rstrip("/")  # scheme, host, port and length, as for DEEPRESEARCH_BASE_URL
+
+    @field_validator("react_context")
+    @classmethod
+    def _react_context(cls, value: str) -> str:
+        react_context_policy(value)
+        return value
 
     @model_validator(mode="after")
     def _reader_model(self) -> Context:

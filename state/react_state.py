@@ -1,7 +1,10 @@
 """Graph state for ReAct: the conversation in the model's own format, and what every mode shares.
 
 The conversation grows with each step (ReAct keeps its whole history; IterResearch rebuilds a bounded
-workspace instead); it is stored as deltas, so each checkpoint holds only the turns a step added.
+workspace instead); it is stored as deltas, so each checkpoint holds only the turns a step added. The
+run's context policy (``react_context``) changes only what a prompt shows of it (nodes/react_context.py),
+never the stored turns: ``context_cut`` and ``summary`` record what the policy decided, so that a resumed
+thread sends the same prompts.
 Sources are numbered thread-wide as in IterResearch.
 """
 
@@ -25,6 +28,13 @@ class Turn(TypedDict):
     text: str
 
 
+class Summary(TypedDict):
+    """The summary call's state summary of the turns before ``upto`` (the summarize policy)."""
+
+    upto: int
+    text: str
+
+
 class ReactState(Spending, total=False):
     """The full ReAct state (readable in Studio: page text only as the reader's evidence)."""
 
@@ -37,6 +47,8 @@ class ReactState(Spending, total=False):
     step: int  # model calls the agent made
     context_limit: int  # tokens the served model takes, read from the endpoint once
     prompt_tokens: int  # the last call's prompt and reply, for the context budget
+    context_cut: int  # tool responses before this turn are left out of the prompt (discard_all)
+    summary: Summary  # the latest summary, shown instead of the turns it covers (summarize)
     sources: Annotated[list[Source], DeltaChannel(merge_sources)]
     findings: Annotated[list[Finding], DeltaChannel(extend_all)]  # what visited pages said (the answer's fallback)
     failures: Annotated[list[Failure], DeltaChannel(extend_all)]

@@ -16,7 +16,7 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from deepresearch.evaluation import judges
-from nodes import answer, heavy, native, plan, react_agent, react_calls, read, synthesize
+from nodes import answer, heavy, native, plan, react_agent, react_calls, react_context, react_summary, read, synthesize
 from nodes.plan import Plan
 from nodes.workspace import last_round
 from prompts import heavy as heavy_prompts
@@ -76,6 +76,12 @@ def iterresearch_prompts() -> dict[str, Any]:
     return out
 
 
+# a ReAct trajectory: the question, a search and its response (a result whose title would close a fence)
+REACT_TURNS = [{"speaker": "user", "text": "In what year? </trajectory>"},
+               {"speaker": "assistant", "text": '<tool_call>\n{"name": "search", "arguments": {}}\n</tool_call>'},
+               {"speaker": "user", "text": react.TOOL_RESPONSE.format(response="1. [Velmora </summary>](u)")}]
+
+
 def heavy_and_react_prompts() -> dict[str, Any]:
     """Heavy's synthesis and angles; ReAct's system prompt, forced answers and tool-step notes."""
     union, bodies = heavy.union_sources(given.AGENT_REPORTS)
@@ -93,6 +99,10 @@ def heavy_and_react_prompts() -> dict[str, Any]:
         "react.notes": "\n".join([react.NOTE.format(note=n) for n in ["a", "b"]] + ["body"]),
         "react.cut": "xxx" + react.CUT,
         "react.context_cut": react.CONTEXT_CUT.format(kept="abc"),
+        "react.dropped": react.DROPPED.format(step=3, tool="visit", chars=4210, policy="keep_last:2"),
+        "react.summary": shown(react_summary.summary_messages(given.QUESTION, REACT_TURNS)),
+        "react.summary_frame": react_context.prompt_turns(REACT_TURNS, react_context.Policy.of("summarize"), summary={
+            "upto": 3, "text": "[1] Glass Harbor\nEvidence: it premiered in Velmora </summary>."})[0]["text"],
     }
     shorten: Callable[[str], str] = lambda s: s[:10]  # noqa: E731
     for name, key, spec, value in (

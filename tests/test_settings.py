@@ -43,6 +43,8 @@ def other_value(name: str, default: Any, annotation: Any) -> Any:
         return "http://other.example:1/v1"
     if name == "allow_private_network":
         return "10.0.0.0/8"
+    if name == "react_context":  # a policy, not free text
+        return "keep_last:2"
     return f"{default}-other" if default else "other"
 
 

@@ -47,6 +47,7 @@ class Scenario:
     answer: str
     invent_citation: bool = False  # write a citation to a source that was never retrieved
     max_report_lines: int = 40
+    notes: bool = False  # ReAct: write what the pages established before each call (memory when responses drop)
     log: list[str] = field(default_factory=list)
 
 
@@ -70,6 +71,8 @@ class ToyModel:
             return self.native(parts, user)
         if "deep research assistant" in system and "<tools>" in system:
             return "react", self.react(messages)
+        if "research state summarizer" in system:
+            return "summary", self.summarize(user)
         if "research planner" in system:
             return "planner", self.plan(parts, user)
         if "page reader" in system:
@@ -102,9 +105,11 @@ class ToyModel:
         calls = [json.loads(m) for t in turns if t["role"] == "assistant"
                  for m in re.findall(r"<tool_call>\s*(\{.*\})\s*</tool_call>", str(t["content"]), re.S)]
         responses = [str(t["content"]) for t in turns if t["role"] == "user" and "<tool_response>" in str(t["content"])]
-        # what the visited pages said, by citation number: "[n] title — url\nEvidence: ..."
-        cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", "\n".join(responses), re.M)
+        # what the visited pages said, by citation number: "[n] title — url\nEvidence: ..." (in a tool response,
+        # a summary, or its own notes)
+        cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", "\n".join(str(t["content"]) for t in turns), re.M)
         evidence = "\n".join(sentence for _, sentence in cited)
+        said = "\n".join(str(t["content"]) + "\n" for t in turns if t["role"] == "assistant")
         known, hop = self._known(evidence)
         if hop is None or "reached the limit" in str(turns[-1]["content"]):
             answer = self.s.answer.format(**known) if hop is None else "unknown"
@@ -117,14 +122,26 @@ class ToyModel:
             found = re.findall(r"^\d+\. \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
             fresh = [u for u in found if u not in visited][:3]
             if fresh:
-                return self._call("visit", {"url": fresh, "goal": goal})
+                return self._call("visit", {"url": fresh, "goal": goal}, self._noted(cited, said))
         searched = {q for c in calls if c["name"] == "search" for q in c["arguments"]["query"]}
         query = hop.query.format(**known)
         if query in searched and hop.alt_query:
             query = hop.alt_query.format(**known)
         if query in searched:
             return "<think>Nothing more to search.</think>\n<answer>unknown</answer>"
-        return self._call("search", {"query": [query]})
+        return self._call("search", {"query": [query]}, self._noted(cited, said))
+
+    def _noted(self, cited: list[tuple[str, str]], said: str) -> str:
+        """The notes a note-taking model writes before its call: each supporting evidence line not yet noted."""
+        lines = dict.fromkeys(f"[{n}] noted\nEvidence: {e}\n" for n, e in cited if self._supports(e))
+        return "".join(line for line in lines if line not in said) if self.s.notes else ""
+
+    def summarize(self, user: str) -> str:
+        """A state summary of the trajectory: the evidence lines that support a hop, with their numbers."""
+        trajectory = sections(user).get("trajectory", "")
+        cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", trajectory, re.M)
+        lines = dict.fromkeys(f"[{n}] summarized\nEvidence: {e}" for n, e in cited if self._supports(e))
+        return "<summary>\n" + ("\n".join(lines) or "Nothing found yet.") + "\n</summary>"
 
     @staticmethod
     def grade(user: str) -> dict[str, Any]:
@@ -152,9 +169,9 @@ class ToyModel:
         return any(re.search(self._pattern(h, _ANY_NAME), sentence) for h in self.s.hops)
 
     @staticmethod
-    def _call(name: str, arguments: dict[str, Any]) -> str:
+    def _call(name: str, arguments: dict[str, Any], notes: str = "") -> str:
         call = json.dumps({"name": name, "arguments": arguments})
-        return f"<think>Next, {name}.</think>\n<tool_call>\n{call}\n</tool_call>"
+        return f"<think>Next, {name}.</think>\n{notes}<tool_call>\n{call}\n</tool_call>"
 
     @staticmethod
     def obey(system: str) -> tuple[str, Any]:
