@@ -41,6 +41,10 @@ def test_eval_scores_stores_and_resumes(env: dict[str, str], dataset: Path, tmp_
     with sqlite3.connect(out / "results.db") as conn:
         assert conn.execute("SELECT count(*), sum(correct) FROM results").fetchone() == (4, 2)
     assert "citations that are retrieved sources | 100.0%" in (out / "summary.md").read_text()
+    # every cited sentence was checked against its source, and the toy model's citations all hold
+    assert all(r["checked"] >= 3 and r["reattributed"] == r["unsupported"] == 0 for r in results)
+    assert "| citations re-attributed | 0.0% |" in (out / "summary.md").read_text()
+    assert "| sentences no source supports (unverified) | 0.0% |" in (out / "summary.md").read_text()
     for plot in ("accuracy_by_rounds.png", "accuracy_by_calls.png"):
         assert (out / plot).read_bytes().startswith(b"\x89PNG") and (out / plot).stat().st_size > 5000
 
@@ -131,3 +135,37 @@ def test_the_citation_share_is_never_full_marks_for_no_citation(cited: int, inve
 
     results = [Result("line:1", 1, "Q?", "1921", "1921", True, {}, 2, 5, 900, 1.0, cited, invented, "t")]
     assert f"| citations that are retrieved sources | {shown} |" in markdown(summarize(results), "t")
+
+
+def test_the_grounding_rates_per_eval_and_an_older_results_file() -> None:
+    """Unverified and re-attributed shares are of the sentences checked; a results.db from before has its columns
+    added (its rollouts: nothing checked, shown as none)."""
+    import sqlite3
+    import tempfile
+
+    from deepresearch.evaluation.metrics import markdown, summarize
+    from deepresearch.evaluation.store import Result, ResultStore
+
+    results = [Result("line:1", 1, "Q?", "1921", "1921", True, {}, 2, 5, 900, 1.0, 4, 0, "t", checked=8,
+                      reattributed=2, unsupported=1)]
+    shown = markdown(summarize(results), "t")
+    assert "| citations re-attributed | 25.0% |" in shown
+    assert "| sentences no source supports (unverified) | 12.5% |" in shown
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "results.db"
+        with sqlite3.connect(db) as conn:  # as this version wrote it before citations were checked
+            conn.execute("""CREATE TABLE results (item TEXT NOT NULL, rollout INTEGER NOT NULL, question TEXT,
+                gold TEXT, answer TEXT, correct INTEGER, verdict TEXT, rounds INTEGER, llm_calls INTEGER,
+                tokens INTEGER, wall REAL, citations INTEGER, invented INTEGER, thread_id TEXT, finished_at REAL,
+                error TEXT, PRIMARY KEY (item, rollout))""")
+            conn.execute("PRAGMA user_version = 2")
+            conn.execute("INSERT INTO results VALUES ('line:1', 1, 'Q?', '1921', '1921', 1, '{}', 2, 5, 900, 1.0, "
+                         "3, 0, 't', 0, NULL)")
+        conn.close()
+        store = ResultStore(db)
+        store.check_writable()
+        old = store.all()
+        assert [(r.checked, r.unsupported) for r in old] == [(0, 0)]
+        assert "| sentences no source supports (unverified) | none cited |" in markdown(summarize(old), "t")
+        store.add(results[0])
+        assert [r.checked for r in store.all()] == [8]

@@ -14,7 +14,9 @@ ROWS = (("Avg@k", "avg_at_k", "{:.1%}"), ("Pass@k", "pass_at_k", "{:.1%}"), ("be
         ("ungraded", "ungraded", "{:.0f}"), ("failed", "failed", "{:.0f}"), ("rounds (mean)", "mean_rounds", "{:.1f}"),
         ("model calls (mean)", "mean_calls", "{:.1f}"), ("tokens (mean)", "mean_tokens", "{:,.0f}"),
         ("wall s p50", "wall_p50", "{:.1f}"), ("wall s p95", "wall_p95", "{:.1f}"),
-        ("citations that are retrieved sources", "citation_validity", share_of_cited))
+        ("citations that are retrieved sources", "citation_validity", share_of_cited),
+        ("citations re-attributed", "reattributed_rate", share_of_cited),
+        ("sentences no source supports", "unsupported_rate", share_of_cited))
 
 
 def _shown(fmt: str | Callable[[float], str], value: float) -> str:

@@ -29,6 +29,7 @@ def summarize(results: list[Result]) -> dict[str, float]:
     finished = [r for r in results if not r.error]
     cited = sum(r.citations for r in finished)
     invented = sum(r.invented for r in finished)
+    checked = sum(r.checked for r in finished)
     return {
         "items": len(items), "rollouts": len(results), "k": rollouts, "failed": len(results) - len(finished),
         "avg_at_k": statistics.fmean(statistics.fmean(rs) for rs in right) if right else 0.0,
@@ -43,6 +44,10 @@ def summarize(results: list[Result]) -> dict[str, float]:
         # no citation at all is no evidence that citations hold: NaN, shown as "none cited", never 100%
         "citation_validity": cited / (cited + invented) if cited + invented else math.nan,
         "invented_removed": invented,
+        # of the cited sentences checked against their sources: moved to another source, and left unverified
+        "checked": checked,
+        "reattributed_rate": sum(r.reattributed for r in finished) / checked if checked else math.nan,
+        "unsupported_rate": sum(r.unsupported for r in finished) / checked if checked else math.nan,
     }
 
 
@@ -61,5 +66,8 @@ def markdown(summary: dict[str, float], title: str, skipped: int = 0) -> str:
             ("tokens (mean)", f"{summary['mean_tokens']:,.0f}"),
             ("wall s p50 / p95", f"{summary['wall_p50']:.1f} / {summary['wall_p95']:.1f}"),
             ("citations that are retrieved sources", share_of_cited(summary["citation_validity"])),
-            ("invented citations removed", f"{summary['invented_removed']:.0f}")]
+            ("invented citations removed", f"{summary['invented_removed']:.0f}"),
+            ("cited sentences checked against their sources", f"{summary['checked']:.0f}"),
+            ("citations re-attributed", share_of_cited(summary["reattributed_rate"])),
+            ("sentences no source supports (unverified)", share_of_cited(summary["unsupported_rate"]))]
     return f"# {title}\n\n| metric | value |\n|---|---:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows) + "\n"

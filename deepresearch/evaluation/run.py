@@ -122,7 +122,10 @@ async def run_eval(settings: Settings, items: list[Item], *, mode: str, ctx: Con
                 body = result.report.split("\n## Sources", 1)[0]
                 stored = Result(item.key, rollout, item.question, item.answer, result.answer, verdict.correct,
                                 verdict.detail, result.rounds, result.llm_calls, result.tokens, round(wall, 3),
-                                len(_CITATION.findall(body)), result.invented_citations, thread_id)
+                                len(_CITATION.findall(body)), result.invented_citations, thread_id,
+                                checked=result.grounding.get("citations_checked", 0),
+                                reattributed=result.grounding.get("citations_reattributed", 0),
+                                unsupported=result.grounding.get("claims_unsupported", 0))
             store.add(stored)
             on_result(stored)
 

@@ -19,12 +19,16 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS results (
     item TEXT NOT NULL, rollout INTEGER NOT NULL, question TEXT, gold TEXT, answer TEXT,
     correct INTEGER, verdict TEXT, rounds INTEGER, llm_calls INTEGER, tokens INTEGER, wall REAL,
     citations INTEGER, invented INTEGER, thread_id TEXT, finished_at REAL, error TEXT,
+    checked INTEGER, reattributed INTEGER, unsupported INTEGER,
     PRIMARY KEY (item, rollout))"""
+# added to a results table written before citations were checked against their sources (its rows: 0)
+_GROUNDING = ("checked", "reattributed", "unsupported")
 # 2: items named by their id or place in the file, failed rollouts kept (1, unmarked: items named by a hash of
 # their question, so that duplicate questions were one item)
 VERSION = 2
 _COLUMNS = ("item, rollout, question, gold, answer, correct, verdict, rounds, llm_calls, tokens, wall, citations, "
             "invented, thread_id")
+_GROUNDED = ", ".join(f"coalesce({name}, 0)" for name in _GROUNDING)
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,19 @@ class Result:
     invented: int  # [n] removed: not a retrieved source
     thread_id: str
     error: str = ""  # why the rollout failed (then nothing above it was measured); "" if it finished
+    checked: int = 0  # cited sentences checked against their sources' text
+    reattributed: int = 0  # citations moved to the source that supports their sentence
+    unsupported: int = 0  # sentences no retrieved source supports (marked unverified)
 
 
 def _create(conn: sqlite3.Connection) -> None:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'results'").fetchone():
         conn.execute(_SCHEMA)
         conn.execute(f"PRAGMA user_version = {VERSION}")
+    present = {row[1] for row in conn.execute("PRAGMA table_info(results)")}
+    for name in _GROUNDING:
+        if name not in present:
+            conn.execute(f"ALTER TABLE results ADD COLUMN {name} INTEGER")
 
 
 def _version(conn: sqlite3.Connection) -> int:
@@ -92,6 +103,7 @@ class ResultStore:
         """Every result, by item and rollout (of this version or an earlier one)."""
         with connect(self.path, _create) as conn:
             error = "coalesce(error, '')" if _version(conn) >= VERSION else "''"
-            rows = conn.execute(f"SELECT {_COLUMNS}, {error} FROM results ORDER BY item, rollout").fetchall()
+            query = f"SELECT {_COLUMNS}, {error}, {_GROUNDED} FROM results ORDER BY item, rollout"
+            rows = conn.execute(query).fetchall()
         return [Result(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else bool(r[5]), json.loads(r[6]),
                        *r[7:]) for r in rows]
