@@ -37,3 +37,20 @@ def test_the_offline_benchmark_runs_end_to_end(home: Path, tmp_path: Path, run_c
     wrong = [(r["question"], r["gold"], r["answer"]) for r in results if not r["correct"]]
     assert not wrong, wrong
     assert "| **Avg@k** | **100.0%** |" in done.stdout
+
+
+@pytest.mark.parametrize(("policy", "right"), [("full", False), ("keep_last:2", True), ("discard_all", True),
+                                               ("summarize", True)])
+def test_react_context_policies_on_a_small_context(home: Path, tmp_path: Path, run_cli: InProcess, policy: str,
+                                                   right: bool) -> None:
+    """On a 3,000-token context, ReAct's full trajectory is forced to answer before its last hops; each policy that
+    bounds the prompt lets a note-taking model finish (docs/modes.md's table). Questions 1 to 6 (2 to 4 hops)."""
+    with ModelServer(Benchmark(notes=True), max_model_len=3000, flavour="llamacpp") as server:
+        env = cli_env(home, server.base_url)
+        assert run_cli(env, "ingest", str(HERE / "corpus")).returncode == 0
+        done = run_cli(env, "eval", str(HERE / "questions.jsonl"), "--mode", "react", "--concurrency", "6",
+                       "--limit", "6", "--out", str(tmp_path / "run"), "--set", f"react_context={policy}")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 6
+    assert all(r["correct"] for r in results) is right, [(r["question"], r["answer"]) for r in results]

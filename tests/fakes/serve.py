@@ -25,14 +25,20 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, help="write the demo corpus to this (new) folder")
     parser.add_argument("--offline-benchmark", action="store_true",
                         help="know the bundled offline benchmark's questions instead (benchmarks/offline)")
+    parser.add_argument("--notes", action="store_true",
+                        help="the offline benchmark's model writes down what it found before each ReAct call")
+    parser.add_argument("--context", type=int, default=131072,
+                        help="the context it serves, in tokens; a longer prompt is refused as llama.cpp refuses it")
     args = parser.parse_args()
     if args.corpus:
         write_corpus(args.corpus)
         print(f"demo corpus written to {args.corpus}")
-    brain = Benchmark() if args.offline_benchmark else ToyModel(glass_harbor())
+    brain = Benchmark(args.notes) if args.offline_benchmark else ToyModel(glass_harbor())
     hint = ("deepresearch ingest benchmarks/offline/corpus\n  deepresearch eval benchmarks/offline/questions.jsonl"
             if args.offline_benchmark else f'deepresearch run "{QUESTION}"')
-    with ModelServer(brain, port=args.port) as server:
+    small = args.context < 131072  # then it says its context and refuses what is over it, as llama.cpp's server
+    with ModelServer(brain, port=args.port, max_model_len=args.context,
+                     flavour="llamacpp" if small else "vllm") as server:
         print(f"toy model at {server.base_url}; try:\n  {hint}", flush=True)
         try:
             while True:
