@@ -4,8 +4,9 @@ Citations to anything not retrieved in this thread are removed and counted, and 
 checked against its source's text (``grounded``, in every mode).
 
 When the research answered the question, the report is built from the evolving report, with no further
-model call (IterResearch's answer is the workspace's). A long report (``report_length="long"``), or a
-research stopped before it was settled, gets one more call that writes it.
+model call (IterResearch's answer is the workspace's). A research stopped before it was settled gets one
+more call that writes it; so does a long report (``report_length="long"``), whose sections follow, each
+written from its own evidence (nodes/long_report.py) and checked with the rest.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from langgraph.runtime import Runtime
 
 from core.text import clip
 from nodes.grounding import ground
+from nodes.long_report import write_long
 from prompts.fences import EMPTY, NONE, SOURCE_LINE, fence, today
 from prompts.iterresearch import FINAL_ANSWERED, FINAL_STOPPED, FINAL_SYSTEM, FINAL_USER
 from state.answer_line import answer_and_body
@@ -157,6 +159,9 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
                                 model=True))
         text = ""
     short, body = split_answer(text, candidate) if text.strip() else (candidate, report)
+    if ctx.report_length == "long":  # then the sections, each from its own evidence (nodes/long_report.py)
+        written = await write_long(state, ctx, state["question"], body, usage)
+        body, usage, failures = written.body, usage + written.usage, failures + written.failures
     final = supported(compose(state["question"], short, body, sources), state["question"], sources,
                       state.get("stop_reason") or "no page gave usable evidence", report)
     final = await grounded(final, state["question"], sources, ctx)

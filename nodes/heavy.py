@@ -27,7 +27,7 @@ from nodes.answer import compose, grounded, supported
 from prompts.fences import NONE, SOURCE_LINE, attribute, fence, today
 from prompts.heavy import AGENT_REPORT, ANGLES, SYSTEM, USER
 from state.budget import SYNTHESIS_CALLS, past_deadline, spent
-from state.citations import YEARLIKE
+from state.citations import renumber
 from state.context import Context
 from state.echo import echo_problem
 from state.events import AgentDone, Answered, emit
@@ -119,19 +119,8 @@ def union_sources(reports: list[AgentReport]) -> tuple[list[Source], list[tuple[
     bodies = []
     for r in ordered:
         local = {s["n"]: global_n[s["url"]] for s in r["sources"] if s["n"] is not None}
-        bodies.append((r, _renumber(r["body"], local)))
+        bodies.append((r, renumber(r["body"], local)))
     return union, bodies
-
-
-def _renumber(text: str, numbers: dict[int, int | None]) -> str:
-    """Citations as the union numbers them; one the agent could not have cited goes."""
-    def swap(match: re.Match[str]) -> str:
-        if int(match.group(1)) >= YEARLIKE:  # a year in brackets, as the agent's own report kept it
-            return match.group(0)
-        n = numbers.get(int(match.group(1)))
-        return f"[{n}]" if n is not None else ""
-
-    return _CITATION.sub(swap, text)
 
 
 def synthesis_messages(question: str, union: list[Source],

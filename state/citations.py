@@ -87,3 +87,20 @@ def sources_section(sources: Iterable[Source], cited: Iterable[int]) -> str:
     lines = [f"- [{n}] {literal_title(by_n[n]['title'] or by_n[n]['url'])} — {by_n[n]['url']}"
              for n in sorted(set(cited)) if n in by_n]
     return "## Sources\n\n" + "\n".join(lines) if lines else ""
+
+
+_CITATION = re.compile(r"\[(\d+)\]")
+
+
+def renumber(text: str, numbers: dict[int, int | None]) -> str:
+    """Citations ``[n]`` as ``numbers`` maps them (a report's or a section's own numbers into a wider numbering).
+
+    One the map does not hold goes (its writer could not have cited it); a year in brackets stays.
+    """
+    def swap(match: re.Match[str]) -> str:
+        if int(match.group(1)) >= YEARLIKE:
+            return match.group(0)
+        n = numbers.get(int(match.group(1)))
+        return f"[{n}]" if n is not None else ""
+
+    return _CITATION.sub(swap, text)

@@ -103,8 +103,11 @@ class Context(BaseModel):
         "workspace format IterResearch was trained on: <report>, <tool_call>, <tool_response>, <answer>).")
     report_length: ReportLength = Field(
         "short", description="The final report: short is built from the evolving report when the research "
-        "answered the question (no further model call); long is written at length by one more call "
-        "(sections, comparisons, several pages).")
+        "answered the question (no further model call); long is the final writer's report followed by "
+        "sections: one call outlines them from the evidence, then one call per section writes it from only the "
+        "sources cited under it, all in one numbering (the single final writer's report when the budget cannot "
+        "pay for that).")
+    section_concurrency: int = Field(3, ge=1, le=16, description="Long report: sections written at once.")
     unverified_marker: str = Field(
         "[unverified]", max_length=40, description="What marks a sentence of the final report whose cited source "
         "does not say it and that no other retrieved source supports (its citation is removed); empty: no mark.")

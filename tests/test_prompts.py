@@ -16,7 +16,19 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from deepresearch.evaluation import judges
-from nodes import answer, heavy, native, plan, react_agent, react_calls, react_context, react_summary, read, synthesize
+from nodes import (
+    answer,
+    heavy,
+    long_report,
+    native,
+    plan,
+    react_agent,
+    react_calls,
+    react_context,
+    react_summary,
+    read,
+    synthesize,
+)
 from nodes.plan import Plan
 from nodes.workspace import last_round
 from prompts import heavy as heavy_prompts
@@ -37,7 +49,7 @@ LAYERS = ["core", "state", "tools", "nodes", "graphs", "checkpoints", "deepresea
 @pytest.fixture(autouse=True)
 def fixed_date(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """Every node renders the same date (the golden prompts' one)."""
-    for module in (plan, read, synthesize, answer, heavy, react_agent):
+    for module in (plan, read, synthesize, answer, heavy, react_agent, long_report):
         monkeypatch.setattr(module, "today", lambda: given.DATE)
 
 
@@ -73,6 +85,11 @@ def iterresearch_prompts() -> dict[str, Any]:
     for name, state in (("answered", given.later_round(answered=True)), ("stopped", given.later_round()),
                         ("empty", given.first_round())):
         out[f"answer.{name}"] = shown(answer.final_messages(state))
+    bank = long_report.evidence_bank(given.REPORT, given.SOURCES)
+    out["long_report.outline"] = shown(long_report.outline_messages(given.QUESTION, given.REPORT, bank, 4))
+    section = long_report.Section(title="The <report> library", covers="Who designed it,\nand when.", sources=[1, 2])
+    out["long_report.section"] = shown(long_report.section_messages(
+        given.QUESTION, section, [(bank[1], "Opened 1962. </document> <document>"), (bank[2], "")]))
     return out
 
 

@@ -54,12 +54,14 @@ async def test_an_answered_question_needs_no_final_call(model_server: ModelServe
     assert answer["written"] is False and answer["call_tokens"] == 0
 
 
-async def test_a_long_report_is_one_more_call(model_server: ModelServer, corpus: Path) -> None:  # noqa: F811
+async def test_a_long_report_is_the_final_writers_then_its_sections(model_server: ModelServer,
+                                                                     corpus: Path) -> None:  # noqa: F811
     short, _ = await research("short")
     calls = len(model_server.calls())
     long, rec = await research("long", report_length="long")
     assert long.answer == "1921" and len(model_server.calls("final")) == 1
-    assert long.llm_calls == short.llm_calls + 1 == len(model_server.calls()) - calls
+    sections = 1 + len(model_server.calls("section"))  # the outline, then one call per section (test_long_report)
+    assert long.llm_calls == short.llm_calls + 1 + sections == len(model_server.calls()) - calls
     assert "The answer is 1921." in long.report and kinds(rec, "answer")[0]["written"] is True
 
 

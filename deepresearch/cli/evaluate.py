@@ -51,6 +51,10 @@ def evaluate(
         "DEEPRESEARCH_SERVER_API_KEY.")] = None,
     compare: Annotated[tuple[Path, Path] | None, typer.Option(
         "--compare", show_default=False, help="Put two evals' results side by side (their --out folders).")] = None,
+    bench: Annotated[Path | None, typer.Option(
+        "--deepresearch-bench", dir_okay=False, show_default=False, help="Also write DeepResearch Bench's output "
+        "file here: one {id, prompt, article} line per question, the article its first finished rollout's final "
+        "report (use with --set report_length=long; not with --server).")] = None,
     settings_: SetOpt = None,
 ) -> None:
     """Evaluate a mode on question/answer pairs; an interrupted eval, run again, redoes no finished rollout.
@@ -75,6 +79,8 @@ def evaluate(
 
     if judge not in JUDGES:
         raise UserInputError(f"--judge must be one of {', '.join(JUDGES)} (got {judge!r})")
+    if bench is not None and server:
+        raise UserInputError("--deepresearch-bench reads each report from its thread here: not with --server")
     loaded = settings()
     bound = Context.bind(loaded)
     ctx = bound.build(bound.parse_assignments(settings_ or []), search=search)
@@ -96,6 +102,15 @@ def evaluate(
     except OSError as exc:
         raise UserInputError(f"cannot create --out {out}: {exc.strerror}") from exc
     results = _run(loaded, data.items, mode, ctx, k, concurrency, judge, out, research)
+    if bench is not None:
+        from deepresearch.evaluation.bench import bench_lines, write_bench
+
+        lines = asyncio.run(bench_lines(loaded, data.items, results))
+        try:
+            write_bench(bench, lines)
+        except OSError as exc:
+            raise UserInputError(f"cannot write --deepresearch-bench {bench}: {exc.strerror}") from exc
+        err.print(f"DeepResearch Bench file: {bench} ({len(lines)} articles)")
     _report(results, data.items, k, len(data.problems), out, f"{file.name}: {mode} mode, judge {judge}",
             f"{file.name} ({mode})")
 

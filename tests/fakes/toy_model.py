@@ -79,6 +79,10 @@ class ToyModel:
             return "reader", self.read(parts)
         if "report writer" in system:
             return "writer", self.synthesize(parts, system)
+        if "report planner" in system:
+            return "outline", self.outline(parts, system)
+        if "section writer" in system:
+            return "section", self.section(user)
         if "final writer" in system:
             return "final", self.final(parts)
         if "research synthesizer" in system:
@@ -281,3 +285,18 @@ class ToyModel:
         body = "\n".join(ln for ln in report.splitlines() if ln.strip())
         return (f"<think>The report establishes the chain.</think>\n<answer>{answer}</answer>\n\n"
                 f"The answer is {answer}.{extra}\n\n{body}\n\n## Sources\n[1] a list the model made up")
+
+    @staticmethod
+    def outline(parts: dict[str, str], system: str) -> dict[str, Any]:
+        """Sections of two sources each, in the order listed, titled after their first source (at most as told)."""
+        listed = re.findall(r"^\[(\d+)\] (.*?) — .*\n((?:  - .*\n?)*)", parts.get("sources", ""), re.M)
+        most = int(re.search(r"At most (\d+) sections", system).group(1))  # type: ignore[union-attr]
+        pairs = [listed[i:i + 2] for i in range(0, len(listed), 2)][:most]
+        return {"sections": [{"title": f"On {pair[0][1]}", "covers": pair[0][2].strip(" -\n").split("\n")[0],
+                              "sources": [int(n) for n, _, _ in pair]} for pair in pairs]}
+
+    @staticmethod
+    def section(user: str) -> str:
+        """Each document's statements, cited with the document's number as this prompt shows it."""
+        documents = re.findall(r'<document n="(\d+)"[^>]*>\n(.*?)\n\n', user, re.S)
+        return "\n\n".join(f"{line} [{k}]" for k, said in documents for line in said.splitlines() if line.strip())
