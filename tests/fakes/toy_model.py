@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.native import call_text
+from tests.fakes import verifier
 
 
 class _AnyName(dict):  # type: ignore[type-arg]
@@ -81,6 +82,8 @@ class ToyModel:
             return "writer", self.synthesize(parts, system)
         if "final writer" in system:
             return "final", self.final(parts)
+        if verifier.is_checker(system):
+            return "verifier", verifier.verdicts(user)
         if "research synthesizer" in system:
             return "synthesis", self.synthesis(user)
         if user.startswith("Judge whether the following [response]"):
