@@ -1,8 +1,9 @@
 """Grounded citations for a final report: every cited sentence checked against the text its source holds.
 
 What is checked is the stored text the run read (a web page from the page store, by its hash; a corpus
-document through the corpus reader, which reads only its passages that matter to the report), never a
-model's summary of it. A web page no longer stored is not fetched again: its citations stay unchecked.
+document through the corpus reader, which reads only its passages that matter to the report; a ReAct
+search result never visited, its title and snippet as the search showed them), never a model's summary
+of it. A web page no longer stored is not fetched again: its citations stay unchecked.
 The check itself is pure (tools/grounding/check.py, tools/grounding/attribution.py); the sentences it
 cannot decide go to the model in one batched call (nodes/verify.py) while the budget allows one.
 """
@@ -34,6 +35,8 @@ def _is_web(url: str) -> bool:
 
 async def _text(box: Toolbox, source: Source, focus: str, until: float) -> str | None:
     """The stored text of one source, or None when it is no longer there to read."""
+    if "snippet" in source:  # a search result seen only as its snippet
+        return f"{source['title']}\n{source['snippet']}"
     text = await asyncio.to_thread(box.pages.get, source["page_hash"])
     if text is not None or _is_web(source["url"]):
         return text

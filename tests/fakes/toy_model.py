@@ -122,7 +122,7 @@ class ToyModel:
         goal = f"find the {hop.name}" + (f" given {given}" if given else "")
         visited = {u for c in calls if c["name"] == "visit" for u in c["arguments"]["url"]}
         if calls and calls[-1]["name"] == "search" and responses:
-            found = re.findall(r"^\d+\. \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
+            found = re.findall(r"^\[\d+\] \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
             fresh = [u for u in found if u not in visited][:3]
             if fresh:
                 return self._call("visit", {"url": fresh, "goal": goal}, self._noted(cited, said))
