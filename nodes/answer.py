@@ -20,7 +20,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.runtime import Runtime
 
 from core.text import clip
-from nodes.grounding import ground
+from nodes.grounding import ground, verify_calls
 from nodes.long_report import write_long
 from prompts.fences import EMPTY, NONE, SOURCE_LINE, fence, today
 from prompts.iterresearch import FINAL_ANSWERED, FINAL_STOPPED, FINAL_SYSTEM, FINAL_USER
@@ -79,13 +79,20 @@ class Composed:
     foreign_links: int
     grounding: Grounded | None = None  # how its citations held against their sources' text (``grounded``)
 
-    def finished(self) -> dict[str, Any]:
-        """The state update that ends a run with this report (every mode's last step)."""
+    def finished(self, usage: Usage = Usage()) -> dict[str, Any]:  # noqa: B008 - frozen
+        """The state update that ends a run with this report (every mode's last step), spending ``usage`` too."""
         checked = self.grounding or Grounded(self.body)
         return {"answer": self.answer or "not determined", "report": self.report, "body": self.body, "done": True,
                 "invented_citations": self.invented_citations, "citations_checked": checked.checked,
                 "citations_reattributed": checked.reattributed, "claims_unsupported": checked.unsupported,
-                "shown": AIMessage(self.report)}
+                "shown": AIMessage(self.report), **spent(usage + Usage(checked.calls, checked.tokens))}
+
+    def failures(self, round: int) -> list[Failure]:
+        """The model's verification of the citations, as a failure record when it gave no verdicts."""
+        if self.grounding is None or not self.grounding.failed:
+            return []
+        return [failure(round=round, action="verify", target="citation check", error=self.grounding.failed,
+                        transient=True)]
 
 
 def compose(question: str, answer: str, body: str, sources: list[Source]) -> Composed:
@@ -107,13 +114,14 @@ def compose(question: str, answer: str, body: str, sources: list[Source]) -> Com
                     checked.removed + answer_checked.removed, answer_links + body_links)
 
 
-async def grounded(final: Composed, question: str, sources: list[Source], ctx: Context) -> Composed:
+async def grounded(final: Composed, question: str, sources: list[Source], ctx: Context, calls: int = 0) -> Composed:
     """``final`` with every cited sentence checked against its source's text (every mode's final report).
 
     A citation its source does not bear out moves to the source that does, or goes and the sentence is
-    marked; the report is written again only when something changed.
+    marked; the report is written again only when something changed. ``calls``: what the model's
+    verification of the sentences the cheap check leaves undecided may spend (nodes/grounding.verify_calls).
     """
-    checked = await ground(ctx, final.body, sources)
+    checked = await ground(ctx, final.body, sources, calls)
     if checked.body == final.body:
         return replace(final, grounding=checked)
     again = compose(question, final.answer, checked.body, sources)
@@ -164,8 +172,8 @@ async def answer(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         body, usage, failures = written.body, usage + written.usage, failures + written.failures
     final = supported(compose(state["question"], short, body, sources), state["question"], sources,
                       state.get("stop_reason") or "no page gave usable evidence", report)
-    final = await grounded(final, state["question"], sources, ctx)
+    final = await grounded(final, state["question"], sources, ctx, verify_calls(state, ctx, usage))
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(text.strip()),
                            invented_citations=final.invented_citations, foreign_links=final.foreign_links,
                            call_tokens=usage.tokens), state)
-    return {**final.finished(), "failures": failures, **spent(usage)}
+    return {**final.finished(usage), "failures": [*failures, *final.failures(int(state.get("round", 0)))]}

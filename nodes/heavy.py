@@ -24,9 +24,10 @@ from langgraph.types import Send
 from pydantic import BaseModel, Field
 
 from nodes.answer import compose, grounded, supported
+from nodes.grounding import verify_calls
 from prompts.fences import NONE, SOURCE_LINE, attribute, fence, today
 from prompts.heavy import AGENT_REPORT, ANGLES, SYSTEM, USER
-from state.budget import SYNTHESIS_CALLS, past_deadline, spent
+from state.budget import SYNTHESIS_CALLS, past_deadline
 from state.citations import renumber
 from state.context import Context
 from state.echo import echo_problem
@@ -157,14 +158,14 @@ async def combine(state: HeavyState, runtime: Runtime[Context]) -> dict[str, Any
             len(cited_numbers(pair[1]))))
     final = supported(compose(state["question"], short, body, union), state["question"], union,
                       "no agent's report cites a source for it")
-    final = await grounded(final, state["question"], union, ctx)
+    final = await grounded(final, state["question"], union, ctx, verify_calls(state, ctx, outcome.usage))
     failed = {"error": f"the synthesis gave nothing usable ({outcome.error}): the best agent report stands"
-              } if outcome.value is None else {}
+              } if outcome.value is None else {"error": final.grounding.failed if final.grounding else ""}
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), agents=len(reports),
                            invented_citations=final.invented_citations, call_tokens=outcome.usage.tokens,
                            error=failed.get("error", "")), state)
-    return {**final.finished(), "sources": union, "round": max((r["rounds"] for r in reports), default=0),
-            **spent(outcome.usage)}
+    return {**final.finished(outcome.usage), "sources": union,
+            "round": max((r["rounds"] for r in reports), default=0)}
 
 
 def cited_numbers(text: str) -> set[int]:

@@ -20,6 +20,7 @@ from langgraph.runtime import Runtime
 from core.errors import EndpointError
 from core.text import clip
 from nodes.answer import compose, grounded, supported
+from nodes.grounding import verify_calls
 from nodes.react_calls import bound, forced_answer, kept_text, read_reply, shown_arguments
 from nodes.react_context import CHARS_PER_TOKEN, CONTEXT_SHARE, next_prompt
 from nodes.react_summary import manage
@@ -185,10 +186,11 @@ async def finish(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]
     final = supported(compose(state["question"], first[:300], rest, state.get("sources", [])), state["question"],
                       state.get("sources", []), why,
                       from_evidence(state.get("findings", []), state.get("sources", []), why))
-    final = await grounded(final, state["question"], state.get("sources", []), runtime.context)
+    final = await grounded(final, state["question"], state.get("sources", []), runtime.context,
+                           verify_calls(state, runtime.context))
     emit(runtime, Answered(answer=final.answer, cited=list(final.cited), written=bool(answer),
                            invented_citations=final.invented_citations, foreign_links=final.foreign_links), state)
-    return final.finished()
+    return {**final.finished(), "failures": final.failures(int(state.get("step", 0)))}
 
 
 def from_evidence(findings: list[Finding], sources: list[Source], why: str) -> str:

@@ -41,7 +41,8 @@ def tool_kit(state: ReactState, runtime: Runtime[Context], box: Toolbox) -> Tool
 
     return ToolKit(question=state["question"], search=box.search, results_per_query=ctx.results_per_query, read=read,
                    fetcher=box.fetcher, parsing=ctx.settings.parsing, http=box.clients.api,
-                   sandbox_url=ctx.settings.sandbox_url, sources=state.get("sources", []))
+                   sandbox_url=ctx.settings.sandbox_url, sources=state.get("sources", []),
+                   step=int(state.get("step", 0)))
 
 
 async def act(state: ReactState, runtime: Runtime[Context]) -> dict[str, Any]:

@@ -29,6 +29,8 @@ class Source(TypedDict):
 
     ``n`` is the citation number, given the first time the source yields evidence and never
     changed afterwards; a source read without useful evidence keeps ``n`` None (read, not cited).
+    ``snippet``: a ReAct search result seen only as its snippet (no page read, ``page_hash`` empty): its
+    text is the title and the snippet, until a visit of the URL reads the page (same number).
     """
 
     url: str
@@ -36,6 +38,7 @@ class Source(TypedDict):
     page_hash: str
     n: int | None
     round: int
+    snippet: NotRequired[str]
 
 
 class Finding(TypedDict):

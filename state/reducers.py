@@ -28,7 +28,8 @@ def merge_sources(current: list[Source] | None, batches: Sequence[list[Source]])
 
     A source gets the next citation number the first time it arrives with ``n`` set (any value marks
     it as "used": it produced evidence). Numbers are never reassigned, so [n] means the same page for
-    the whole thread.
+    the whole thread. A page read where only its search result's snippet was seen takes the snippet's
+    place (its text, its title), under the snippet's number; a snippet never replaces a page.
     """
     out = list(current or [])
     index = {src["url"]: i for i, src in enumerate(out)}
@@ -41,9 +42,14 @@ def merge_sources(current: list[Source] | None, batches: Sequence[list[Source]])
                 index[src["url"]] = len(out)
                 out.append(Source(**{**src, "n": next_n if used else None}))
                 next_n += used
-            elif used and out[pos]["n"] is None:
-                out[pos] = Source(**{**out[pos], "n": next_n})
-                next_n += 1
+                continue
+            n = out[pos]["n"]
+            if n is None and used:
+                n, next_n = next_n, next_n + 1
+            if "snippet" in out[pos] and "snippet" not in src:  # the page, where its snippet was
+                out[pos] = Source(**{**src, "n": n})
+            elif n != out[pos]["n"]:
+                out[pos] = Source(**{**out[pos], "n": n})
     return out
 
 

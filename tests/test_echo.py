@@ -77,7 +77,8 @@ async def test_a_react_answer_that_echoes_gives_the_evidence(home: Path, corpus:
         monkeypatch.setenv("DEEPRESEARCH_BASE_URL", server.base_url)
         result, _ = await react("echo-react")
     _clean(result.report)
-    assert result.answer == "not determined" and "[1]" in result.report
+    # the evidence, cited by the numbers its pages had in the search results
+    assert result.answer == "not determined" and f"[{result.sources[0]['n']}]" in result.report.split("## Sources")[0]
     assert "the model's answer was unusable" in result.report
 
 

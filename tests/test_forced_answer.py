@@ -61,7 +61,7 @@ async def test_a_forced_answer_answered_with_a_tool_call_is_answered_from_the_ev
     assert len(calls) == 4 and result.status == "done"
     assert result.answer == "not determined" and no_call_markup(result.report)
     assert "4 model calls" in result.report
-    assert re.search(r"Glass Harbor premiered in Velmora[^\n]*\[1\]", result.report)
+    assert re.search(r"Glass Harbor premiered in Velmora[^\n]*\[2\]", result.report)
     assert "## Sources" in result.report and "glass_harbor.md" in result.report
 
 
@@ -73,7 +73,7 @@ async def test_a_forced_answer_is_asked_for_once_more_when_the_budget_allows(
     assert "reached the limit" in calls[-2].messages[-1]["content"]
     assert "No tool will run" in calls[-1].messages[-1]["content"]
     assert result.answer == "not determined" and no_call_markup(result.report)
-    assert re.search(r"Glass Harbor premiered in Velmora[^\n]*\[1\]", result.report)
+    assert re.search(r"Glass Harbor premiered in Velmora[^\n]*\[2\]", result.report)
     relented, calls = await react_with(Stubborn(muse=True, relent=True), monkeypatch, thread="r2")
     assert len(calls) == 7 and relented.answer == "Velmora, as far as the pages go [1]"
     assert no_call_markup(relented.report)

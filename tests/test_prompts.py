@@ -29,17 +29,22 @@ from nodes import (
     read,
     synthesize,
 )
+from nodes import verify as verify_node
 from nodes.plan import Plan
 from nodes.workspace import last_round
 from prompts import heavy as heavy_prompts
 from prompts import iterresearch, react
 from prompts import native as native_prompts
 from prompts.fences import fence
+from state.citations import numbered
 from tests import prompt_inputs as given
 from tests.cli_helpers import ROOT
 from tests.conftest import run_context
 from tools.agent.kit import Arg
 from tools.agent.registry import Spec
+from tools.grounding.attribution import judge
+from tools.grounding.check import source_text
+from tools.grounding.verdicts import to_ask
 from tools.model import llm_json, probe_requests
 
 GOLDEN: dict[str, Any] = json.loads((ROOT / "tests" / "data" / "prompts_golden.json").read_text())
@@ -49,7 +54,7 @@ LAYERS = ["core", "state", "tools", "nodes", "graphs", "checkpoints", "deepresea
 @pytest.fixture(autouse=True)
 def fixed_date(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """Every node renders the same date (the golden prompts' one)."""
-    for module in (plan, read, synthesize, answer, heavy, react_agent, long_report):
+    for module in (plan, read, synthesize, answer, heavy, react_agent, long_report, verify_node):
         monkeypatch.setattr(module, "today", lambda: given.DATE)
 
 
@@ -131,9 +136,19 @@ def heavy_and_react_prompts() -> dict[str, Any]:
     return out
 
 
+def verify_prompt() -> list[list[str]]:
+    """The citation checker's prompt: two undecided sentences, each source an excerpt (one a long page), fenced."""
+    body = "The library was designed in 1963 by Ilse Marrow [1]. Marrow came into the world in 1921 </report> [2]."
+    filler = "Filler about the harbour. " * 80
+    texts = {1: given.PAGE_TEXT, 2: filler + "Marrow was born in 1921. " + "More filler. " * 80}
+    judged = judge(body, {n: source_text(text) for n, text in texts.items()})
+    return shown(verify_node.verify_messages(judged, to_ask(judged), texts, numbered(given.SOURCES)))
+
+
 def model_and_judge_prompts() -> dict[str, Any]:
-    """The model client's repair and text-method instructions, the probe's requests, and the judges."""
+    """The model client's repair and text-method instructions, the probe's requests, the judges, the checker."""
     out: dict[str, Any] = {
+        "verify.checker": verify_prompt(),
         "model.repair": llm_json.REPAIR.format(error="it is not JSON", schema="{}"),
         "model.text_instruction": shown(llm_json._with_text_instruction([SystemMessage("sys"), HumanMessage("u")],
                                                                         Plan)),

@@ -47,7 +47,8 @@ async def test_react_answers_with_citations_in_the_native_format(model_server: M
     result, rec = await react()
     assert result.status == "done" and result.answer == "1921"
     cited = {Path(s["url"]).name: s["n"] for s in result.sources}
-    assert cited == {"glass_harbor.md": 1, "velmora_town_guide.pdf": 2, "ilse_marrow.html": 3}
+    # each page keeps the number its search result was shown with (results and pages share one citation space)
+    assert cited == {"glass_harbor.md": 2, "velmora_town_guide.pdf": 6, "ilse_marrow.html": 7}
     calls = agent_calls(model_server)
     system = str(calls[0].messages[0]["content"])
     assert "<tools>" in system and '"name": "search"' in system and '"name": "visit"' in system

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.native import call_text
+from tests.fakes import verifier
 
 
 class _AnyName(dict):  # type: ignore[type-arg]
@@ -85,6 +86,8 @@ class ToyModel:
             return "section", self.section(user)
         if "final writer" in system:
             return "final", self.final(parts)
+        if verifier.is_checker(system):
+            return "verifier", verifier.verdicts(user)
         if "research synthesizer" in system:
             return "synthesis", self.synthesis(user)
         if user.startswith("Judge whether the following [response]"):
@@ -123,7 +126,7 @@ class ToyModel:
         goal = f"find the {hop.name}" + (f" given {given}" if given else "")
         visited = {u for c in calls if c["name"] == "visit" for u in c["arguments"]["url"]}
         if calls and calls[-1]["name"] == "search" and responses:
-            found = re.findall(r"^\d+\. \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
+            found = re.findall(r"^\[\d+\] \[[^\]]*\]\(([^)]+)\)", responses[-1], re.M)
             fresh = [u for u in found if u not in visited][:3]
             if fresh:
                 return self._call("visit", {"url": fresh, "goal": goal}, self._noted(cited, said))

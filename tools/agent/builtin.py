@@ -3,7 +3,10 @@
 Each is one LangChain tool: its name, description, argument model (with each argument's bound) and the
 coroutine that runs it, which returns the text the model reads (page text fenced: a page that writes
 ``</tool_response>`` cannot end the response) and what the thread records (``content_and_artifact``:
-visit's sources, findings, failures and the calls its readers spent).
+visit's sources, findings, failures and the calls its readers spent; search's results, as sources).
+
+Search results and visited pages share one citation space: each result is shown with its citation number,
+and a result seen only as a snippet is a source whose text is that snippet, until a visit reads the page.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pydantic import BaseModel, Field, model_validator
 from core.errors import SearchError
 from prompts.fences import fence
 from state.queries import QUERY_CHARS, searchable
-from state.records import URL_CHARS, Finding, Source
+from state.records import URL_CHARS, Finding, Hit, Source
 from state.reducers import merge_sources
 from tools.agent.kit import Arg, InCodeTag, KitArgs, ToolKit
 from tools.parse import format_parsed, parse_many
@@ -26,6 +29,7 @@ from tools.search import Locale
 
 GOAL_CHARS = 1_000
 CODE_CHARS = 20_000
+SNIPPET_CHARS = 2_000  # of a search result's snippet kept as its source's text
 FENCED = {"fenced": True}  # the tool fences its page text itself (the dispatch fences any other tool's whole reply)
 Response = tuple[str, dict[str, Any]]  # what the model reads, and what the thread records
 
@@ -64,21 +68,34 @@ class PythonArgs(KitArgs):
     code: Annotated[str, InCodeTag, Arg(CODE_CHARS, refused="not run"), Field(min_length=1)]
 
 
+def _result(hit: Hit, kit: ToolKit) -> Source:
+    """A search result as a source of the thread: cited by its number, its text the snippet (no page read)."""
+    return Source(url=hit["url"], title=hit["title"], page_hash="", n=0, round=kit.step,
+                  snippet=hit["snippet"][:SNIPPET_CHARS])
+
+
 async def search(query: list[str], kit: ToolKit) -> Response:
-    """Each query through the run's search backend, in parallel: its results, or why there are none."""
+    """Each query through the run's search backend, in parallel: its results with their citation numbers."""
     locale = Locale.for_text(kit.question + " " + " ".join(query))
 
-    async def one(text: str) -> str:
+    async def one(text: str) -> list[Hit] | str:
         try:
             hits = await kit.search.search(text, kit.results_per_query, locale)
         except SearchError as exc:  # (a backend out of reach, SearchUnavailable, ends the run, resumable)
             return f"The search for '{text}' failed: {exc}"
-        if not hits:
-            return f"No results for '{text}'. Try a more general query."
-        lines = [f"{h['rank']}. [{h['title']}]({h['url']})\n{h['snippet']}" for h in hits]
+        return hits or f"No results for '{text}'. Try a more general query."
+
+    found = list(zip(query, await asyncio.gather(*(one(q) for q in query)), strict=True))
+    sources = [_result(h, kit) for _, hits in found if not isinstance(hits, str) for h in hits]
+    numbers = {s["url"]: s["n"] for s in merge_sources(list(kit.sources), [sources])}
+
+    def shown(text: str, hits: list[Hit] | str) -> str:
+        if isinstance(hits, str):
+            return hits
+        lines = [f"[{numbers[h['url']]}] [{h['title']}]({h['url']})\n{h['snippet']}" for h in hits]
         return f"A search for '{text}' found {len(hits)} results:\n\n## Web Results\n" + "\n\n".join(lines)
 
-    return fence("\n=======\n".join(await asyncio.gather(*(one(q) for q in query)))), {}
+    return fence("\n=======\n".join(shown(q, hits) for q, hits in found)), {"sources": sources}
 
 
 async def visit(url: list[str], goal: str, kit: ToolKit) -> Response:

@@ -64,6 +64,7 @@ class ToolKit:
     http: httpx.AsyncClient  # API calls (the Python sandbox)
     sandbox_url: str = ""  # a SandboxFusion endpoint: PythonInterpreter is offered only with one
     sources: Sequence[Source] = ()  # the thread's numbered sources (the numbers a new page continues)
+    step: int = 0  # the thread's step (ReAct), recorded with the sources a tool finds
     roots: Sequence[Path] = ()  # folders whose local files parse_file may read (ReAct: none, URLs only)
 
 

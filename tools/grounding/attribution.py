@@ -34,12 +34,19 @@ class Judged:
 
 @dataclass(frozen=True)
 class Grounded:
-    """The body as checked, and the counts: citations checked, re-attributed, and sentences marked."""
+    """The body as checked, and the counts: citations checked, re-attributed, and sentences marked.
+
+    ``calls`` and ``tokens``: what the model's verification of the undecided sentences cost; ``failed``: why
+    it gave no verdicts (those sentences kept their citations).
+    """
 
     body: str
     checked: int = 0
     reattributed: int = 0
     unsupported: int = 0
+    calls: int = 0
+    tokens: int = 0
+    failed: str = ""
 
 
 def judge(body: str, sources: Mapping[int, SourceText]) -> list[Judged]:
