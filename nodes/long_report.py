@@ -100,7 +100,7 @@ def outline_messages(question: str, report: str, bank: Mapping[int, Evidence], s
                         for n, e in bank.items())
     return [SystemMessage(OUTLINE_SYSTEM.format(date=today(), sections=sections)),
             HumanMessage(OUTLINE_USER.format(question=question, report=fence(report or EMPTY),
-                                             evidence=fence(listing or NONE)))]
+                                             sources=fence(listing or NONE)))]
 
 
 def section_messages(question: str, section: Section, documents: list[tuple[Evidence, str]]) -> list[BaseMessage]:

@@ -6,6 +6,8 @@ section's writer sees only the evidence cited under it, numbered [1]..[k] for th
 
 from __future__ import annotations
 
+from prompts.iterresearch import FINAL_USER
+
 # the outline: sections, what each covers and which numbered sources support it
 OUTLINE_SYSTEM = """You are the report planner of a deep-research agent. Current date: {date}.
 You get the research question, the research report (what was established, with [n] citations) and the \
@@ -20,17 +22,7 @@ sources (the numbers of the evidence that supports it; only numbers listed, at l
 Reply with one JSON object with the key sections: a list of objects with the keys title and covers (text) \
 and sources (a list of numbers)."""
 
-OUTLINE_USER = """<question>
-{question}
-</question>
-
-<report>
-{report}
-</report>
-
-<sources>
-{evidence}
-</sources>"""
+OUTLINE_USER = FINAL_USER  # the question, the research report and the evidence, framed as for the final writer
 
 EVIDENCE_LINE = "[{n}] {title} — {url}"  # one source in the outline's evidence, its statements below it
 STATEMENT = "  - {statement}"  # what the research took from that source

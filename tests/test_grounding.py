@@ -140,9 +140,10 @@ async def test_each_mode_re_attributes_and_marks(home: Path, corpus: Path, mode:
     assert result.llm_calls == len(server.calls())  # the check itself asked the model nothing
 
 
+@pytest.mark.parametrize("mode", ["iterresearch", "react", "heavy"])
 async def test_a_chinese_report_is_re_attributed_and_marked(home: Path, corpus_zh: Path,  # noqa: F811
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    result, _ = await run_with(monkeypatch, MiscitesZh(chinese_chain()), "iterresearch", QUESTION_ZH)
+                                                            monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    result, _ = await run_with(monkeypatch, MiscitesZh(chinese_chain()), mode, QUESTION_ZH, heavy_agents=2)
     assert result.answer == "1921"
     assert set(citing(result, "公共图书馆由")) == {"韦尔莫拉.md"}
     assert set(citing(result, "出生于1921")) == {"伊尔莎.md"}
