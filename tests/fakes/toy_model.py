@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nodes.native import call_text
-from tests.fakes import verifier
+from tests.fakes import toy_roles, verifier
 
 
 class _AnyName(dict):  # type: ignore[type-arg]
@@ -58,6 +58,10 @@ def sections(text: str) -> dict[str, str]:
 
 class ToyModel:
     """Callable brain for ModelServer: messages -> (role, reply)."""
+
+    # the roles that need no scenario (tests override them in subclasses)
+    grade, synthesis = staticmethod(toy_roles.grade), staticmethod(toy_roles.synthesis)
+    outline, section = staticmethod(toy_roles.outline), staticmethod(toy_roles.section)
 
     def __init__(self, scenario: Scenario) -> None:
         self.s = scenario
@@ -149,28 +153,6 @@ class ToyModel:
         cited = re.findall(r"^\[(\d+)\] .*\nEvidence: (.*)$", trajectory, re.M)
         lines = dict.fromkeys(f"[{n}] summarized\nEvidence: {e}" for n, e in cited if self._supports(e))
         return "<summary>\n" + ("\n".join(lines) or "Nothing found yet.") + "\n</summary>"
-
-    @staticmethod
-    def grade(user: str) -> dict[str, Any]:
-        """A grader that reads the response's answer and compares it with the correct one."""
-        response = re.search(r"\[response\]: (.*?)\n\n\[correct_answer\]", user, re.S)
-        correct = re.search(r"\[correct_answer\]: (.*?)\n", user)
-        said, gold = (response.group(1).strip() if response else ""), (correct.group(1).strip() if correct else "")
-        return {"extracted_final_answer": said, "reasoning": "compared", "correct": "yes" if said == gold else "no",
-                "confidence": 90}
-
-    @staticmethod
-    def synthesis(user: str) -> dict[str, Any]:
-        """Follow the answer most agents reached with cited support (a report without an answer counts less)."""
-        reports = re.findall(r'<report agent="(\d+)" answer="([^"]*)">\n(.*?)\n</report>', user, re.S)
-        backed = [(answer, body) for _, answer, body in reports
-                  if answer not in ("", "not determined", "unknown") and re.search(r"\[\d+\]", body)]
-        if not backed:
-            return {"reasoning": "no report has a supported answer", "answer": "not determined", "report": ""}
-        votes = {a: sum(1 for b, _ in backed if b == a) for a, _ in backed}
-        answer, body = max(backed, key=lambda pair: (votes[pair[0]], len(re.findall(r"\[\d+\]", pair[1]))))
-        return {"reasoning": f"{votes[answer]} of {len(reports)} agents agree, with citations",
-                "answer": answer, "report": body}
 
     def _supports(self, sentence: str) -> bool:
         return any(re.search(self._pattern(h, _ANY_NAME), sentence) for h in self.s.hops)
@@ -288,18 +270,3 @@ class ToyModel:
         body = "\n".join(ln for ln in report.splitlines() if ln.strip())
         return (f"<think>The report establishes the chain.</think>\n<answer>{answer}</answer>\n\n"
                 f"The answer is {answer}.{extra}\n\n{body}\n\n## Sources\n[1] a list the model made up")
-
-    @staticmethod
-    def outline(parts: dict[str, str], system: str) -> dict[str, Any]:
-        """Sections of two sources each, in the order listed, titled after their first source (at most as told)."""
-        listed = re.findall(r"^\[(\d+)\] (.*?) — .*\n((?:  - .*\n?)*)", parts.get("sources", ""), re.M)
-        most = int(re.search(r"At most (\d+) sections", system).group(1))  # type: ignore[union-attr]
-        pairs = [listed[i:i + 2] for i in range(0, len(listed), 2)][:most]
-        return {"sections": [{"title": f"On {pair[0][1]}", "covers": pair[0][2].strip(" -\n").split("\n")[0],
-                              "sources": [int(n) for n, _, _ in pair]} for pair in pairs]}
-
-    @staticmethod
-    def section(user: str) -> str:
-        """Each document's statements, cited with the document's number as this prompt shows it."""
-        documents = re.findall(r'<document n="(\d+)"[^>]*>\n(.*?)\n\n', user, re.S)
-        return "\n\n".join(f"{line} [{k}]" for k, said in documents for line in said.splitlines() if line.strip())
