@@ -33,15 +33,19 @@ def _is_web(url: str) -> bool:
     return url.lower().startswith(("http://", "https://"))
 
 
-async def _text(box: Toolbox, source: Source, focus: str, until: float) -> str | None:
-    """The stored text of one source, or None when it is no longer there to read."""
+async def stored_text(box: Toolbox, source: Source, focus: str, until: float, limit: int = GROUND_CHARS
+                      ) -> str | None:
+    """The stored text of one source, or None when it is no longer there to read.
+
+    A web page comes from the page store only (never fetched again); a corpus document through its reader.
+    """
     if "snippet" in source:  # a search result seen only as its snippet
         return f"{source['title']}\n{source['snippet']}"
     text = await asyncio.to_thread(box.pages.get, source["page_hash"])
     if text is not None or _is_web(source["url"]):
         return text
     try:
-        return (await box.reader.read(source["url"], focus, GROUND_CHARS, until)).text
+        return (await box.reader.read(source["url"], focus, limit, until)).text
     except ReadError:
         return None
 
@@ -49,7 +53,7 @@ async def _text(box: Toolbox, source: Source, focus: str, until: float) -> str |
 async def source_texts(box: Toolbox, sources: list[Source], focus: str, until: float) -> dict[int, str]:
     """Each numbered source's stored text, by citation number (those still stored)."""
     by_n = numbered(sources)
-    texts = await asyncio.gather(*(_text(box, src, focus, until) for src in by_n.values()))
+    texts = await asyncio.gather(*(stored_text(box, src, focus, until) for src in by_n.values()))
     return {n: text for n, text in zip(by_n, texts, strict=True) if text}
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from core.errors import ReadError
+from nodes.grounding import stored_text
 from prompts.fences import EMPTY, NONE, attribute, fence, today
 from prompts.long_report import (
     EVIDENCE_LINE,
@@ -131,18 +131,8 @@ def planned(outline: Outline, bank: Mapping[int, Evidence], room: int) -> list[S
 
 
 async def _excerpt(ctx: Context, evidence: Evidence, focus: str) -> str:
-    """The passages of the source's stored text that best match ``focus`` (empty when it is no longer there).
-
-    A web page is read from the page store only (never fetched again); a corpus document through its reader.
-    """
-    box = await toolbox(ctx)
-    source = evidence.source
-    text = await asyncio.to_thread(box.pages.get, source["page_hash"])
-    if text is None and not source["url"].lower().startswith(("http://", "https://")):
-        try:
-            text = (await box.reader.read(source["url"], focus, EXCERPT_CHARS, ctx.deadline_at)).text
-        except ReadError:
-            text = None
+    """The passages of the source's stored text that best match ``focus`` (empty when it is no longer there)."""
+    text = await stored_text(await toolbox(ctx), evidence.source, focus, ctx.deadline_at, EXCERPT_CHARS)
     return focus_text(text, focus, EXCERPT_CHARS) if text else ""
 
 
